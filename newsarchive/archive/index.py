@@ -1,0 +1,85 @@
+"""Which articles the archive holds, without reading the article files.
+
+Each run writes one small index part per source (``index/source=<s>/part-<run>-0.parquet``)
+holding only (source, source_id, content_sha256, published_at) of the rows it archived.
+Loading the index reads these parts' id columns; compaction merges them. Workers that
+start empty download just these parts from the bucket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsarchive.archive.files import WrittenFile, publish, sha256_file
+from newsarchive.archive.layout import ARTICLES, INDEX, Layout, check_source, index_key, temp_name
+from newsarchive.schema import INDEX_SCHEMA
+
+
+class ArchiveIndex:
+    """Archived (source_id) and (source_id, content_sha256) pairs of one source."""
+
+    def __init__(self, source: str, ids: set[str], versions: set[tuple[str, str]]) -> None:
+        self.source = source
+        self.ids = ids
+        self.versions = versions
+
+    def __contains__(self, source_id: object) -> bool:
+        return source_id in self.ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def has_version(self, source_id: str, content_sha256: str) -> bool:
+        return (source_id, content_sha256) in self.versions
+
+    def add(self, source_id: str, content_sha256: str | None) -> None:
+        self.ids.add(source_id)
+        if content_sha256:
+            self.versions.add((source_id, content_sha256))
+
+    @classmethod
+    def load(cls, layout: Layout, source: str) -> ArchiveIndex:
+        base = layout.root / INDEX / f"source={check_source(source)}"
+        return cls.from_files(source, _parts(base))
+
+    @classmethod
+    def from_files(cls, source: str, paths: Iterable[Path]) -> ArchiveIndex:
+        ids: set[str] = set()
+        versions: set[tuple[str, str]] = set()
+        for path in paths:
+            table = pq.read_table(path, columns=["source_id", "content_sha256"])
+            sids = table.column("source_id").to_pylist()
+            shas = table.column("content_sha256").to_pylist()
+            ids.update(sids)
+            versions.update((i, s) for i, s in zip(sids, shas, strict=True) if s)
+        return cls(source, ids, versions)
+
+    @classmethod
+    def rebuild(cls, layout: Layout, source: str) -> ArchiveIndex:
+        """Rebuild from the article files' id columns (when index parts were lost)."""
+        base = layout.root / ARTICLES / f"source={check_source(source)}"
+        return cls.from_files(source, _parts(base))
+
+
+def _parts(base: Path) -> list[Path]:
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.rglob("part-*.parquet") if not p.name.startswith("."))
+
+
+def write_index_part(layout: Layout, source: str, run_id: str, rows: list[dict[str, object]]) -> WrittenFile:
+    """Publish the index part of one run and source."""
+    key = index_key(source, run_id)
+    final = layout.path(key)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(temp_name(final.name))
+    table = pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
+    pq.write_table(table, tmp, compression="zstd")
+    digest = sha256_file(tmp)
+    size = tmp.stat().st_size
+    publish(tmp, final)
+    return WrittenFile(key, "index", digest, size, table.num_rows)

@@ -1,0 +1,71 @@
+"""Open an archive table (local directory or ``s3://bucket/prefix``) as a pyarrow dataset.
+
+Analysts can equally use DuckDB (``read_parquet('…/articles/**/*.parquet',
+hive_partitioning=true, union_by_name=true)``), pandas (``pd.read_parquet('…/articles')``)
+or Spark; this helper just picks the options that always work: hive partitions discovered as
+dictionaries (matching the ``source`` column), hidden temporary files ignored, and the
+schemas of files written under older schema versions unified.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.fs as pafs
+
+from newsarchive.archive.layout import ARTICLES
+
+
+def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+    """(pyarrow filesystem, base path) of a local path, ``file://`` or ``s3://`` URI.
+
+    For S3 the endpoint and credentials come from the standard AWS environment
+    (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``)."""
+    if uri.startswith("s3://"):
+        from newsarchive.storage.s3 import arrow_s3
+
+        bucket_prefix = uri[len("s3://") :].strip("/")
+        return arrow_s3(), bucket_prefix
+    if uri.startswith("file://"):
+        uri = uri[len("file://") :]
+    return pafs.LocalFileSystem(), str(pafs.LocalFileSystem().normalize_path(_abs(uri)))
+
+
+def _abs(path: str) -> str:
+    from pathlib import Path
+
+    return str(Path(path).expanduser().resolve())
+
+
+def open_dataset(uri: str, table: str = ARTICLES) -> ds.Dataset:
+    fs, base = filesystem(uri)
+    root = f"{base.rstrip('/')}/{table}"
+    selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
+    paths = sorted(
+        info.path
+        for info in fs.get_file_info(selector)
+        if info.type == pafs.FileType.File
+        and info.path.endswith(".parquet")
+        and not info.base_name.startswith((".", "_"))
+    )
+    partitioning = ds.HivePartitioning.discover(infer_dictionary=True)
+    if not paths:
+        from newsarchive.schema import ARTICLE_SCHEMA, QUARANTINE_SCHEMA
+
+        schema = ARTICLE_SCHEMA if table == ARTICLES else QUARANTINE_SCHEMA
+        return ds.dataset(pa.Table.from_pylist([], schema=schema))
+    dataset = ds.dataset(
+        paths, filesystem=fs, format="parquet", partitioning=partitioning, partition_base_dir=root
+    )
+    schemas = {f.physical_schema for f in dataset.get_fragments()} if len(paths) > 1 else set()
+    if len(schemas) > 1:  # files of several schema versions: read them all by name
+        unified = pa.unify_schemas([dataset.schema, *schemas], promote_options="permissive")
+        dataset = ds.dataset(
+            paths,
+            filesystem=fs,
+            format="parquet",
+            partitioning=partitioning,
+            partition_base_dir=root,
+            schema=unified,
+        )
+    return dataset

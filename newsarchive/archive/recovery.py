@@ -1,0 +1,99 @@
+"""Start-of-run housekeeping: what a killed run left behind is cleaned up or adopted.
+
+* Temporary files (``.*.tmp``) of runs that are not live are deleted.
+* Published files of a run that died before writing its manifest (killed between
+  publishing its parts and its manifest) are adopted: their index part is rebuilt from the
+  files' id columns and a manifest with status ``recovered`` is written, so the next run
+  neither refetches nor duplicates those articles, and upload picks them up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from newsarchive import __version__
+from newsarchive.archive.files import WrittenFile, sha256_file
+from newsarchive.archive.index import write_index_part
+from newsarchive.archive.layout import (
+    ARTICLES,
+    INDEX,
+    PARTITION_RE,
+    Layout,
+    index_key,
+    manifest_key,
+    run_id_of,
+)
+from newsarchive.archive.locks import is_live, stale_locks
+from newsarchive.archive.manifest import write_manifest
+from newsarchive.schema import SCHEMA_VERSION
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Recovery:
+    temp_removed: list[str] = field(default_factory=list)
+    runs_recovered: list[str] = field(default_factory=list)
+
+
+def recover(layout: Layout, current_run_id: str | None = None) -> Recovery:
+    report = Recovery()
+    if not layout.root.is_dir():
+        return report
+    for tmp in layout.temp_files():
+        run_id = run_id_of(tmp.name)
+        if run_id == current_run_id or (run_id and is_live(layout, run_id)):
+            continue
+        tmp.unlink(missing_ok=True)
+        report.temp_removed.append(layout.key(tmp))
+    for lock in stale_locks(layout):
+        lock.unlink(missing_ok=True)
+    orphans: dict[str, list[str]] = defaultdict(list)
+    for key in layout.data_files():
+        run_id = run_id_of(key)
+        if not run_id or run_id == current_run_id:
+            continue
+        if layout.path(manifest_key(run_id)).exists() or is_live(layout, run_id):
+            continue
+        orphans[run_id].append(key)
+    for run_id, keys in sorted(orphans.items()):
+        _adopt(layout, run_id, keys)
+        report.runs_recovered.append(run_id)
+    if report.temp_removed:
+        logger.warning("Removed %d temporary files of dead runs", len(report.temp_removed))
+    if report.runs_recovered:
+        logger.warning("Adopted files of runs without a manifest: %s", report.runs_recovered)
+    return report
+
+
+def _adopt(layout: Layout, run_id: str, keys: list[str]) -> None:
+    files: list[WrittenFile] = []
+    index_rows: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for key in keys:
+        path: Path = layout.path(key)
+        kind = "index" if key.startswith(INDEX + "/") else key.split("/", 1)[0]
+        meta = pq.read_metadata(path)
+        files.append(WrittenFile(key, kind, sha256_file(path), path.stat().st_size, meta.num_rows))
+        m = PARTITION_RE.match(key)
+        if kind == ARTICLES and m:
+            cols = ["source", "source_id", "content_sha256", "published_at"]
+            index_rows[m["source"]].extend(pq.read_table(path, columns=cols).to_pylist())
+    for source, rows in index_rows.items():
+        if not layout.path(index_key(source, run_id)).exists():
+            files.append(write_index_part(layout, source, run_id, rows))
+    write_manifest(
+        layout,
+        {
+            "run_id": run_id,
+            "status": "recovered",
+            "detail": "the run died before writing its manifest; its published files were adopted",
+            "files": [f.to_json() for f in files],
+            "schema_version": SCHEMA_VERSION,
+            "pipeline_version": __version__,
+        },
+    )

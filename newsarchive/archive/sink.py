@@ -1,0 +1,152 @@
+"""Streaming, partitioned Parquet writing with bounded memory.
+
+Rows are buffered per partition up to one row group, then written with
+``pyarrow.parquet.ParquetWriter`` to a hidden temporary file. At most
+``max_open`` partitions keep a writer open; the least recently used one is closed when
+another is needed (its next rows start a new part). Files become visible under their final
+names only in :meth:`PartitionedSink.publish`, at the end of the run.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from newsarchive.archive.files import WrittenFile, publish, sha256_file
+from newsarchive.archive.layout import Layout, part_name, temp_name
+
+
+@dataclass
+class _Part:
+    key: str
+    tmp: Path
+    writer: pq.ParquetWriter
+    rows: int = 0
+
+
+@dataclass
+class _Partition:
+    key: str  # e.g. articles/source=finews/date=2022-01-12
+    buffer: list[dict[str, Any]] = field(default_factory=list)
+    part: _Part | None = None
+    next_n: int = 0
+
+
+class PartitionedSink:
+    """Writes rows of one schema into ``<partition>/part-<run_id>-<n>.parquet`` files."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        schema: pa.Schema,
+        run_id: str,
+        *,
+        kind: str,
+        row_group_size: int = 1000,
+        max_rows_per_file: int = 200_000,
+        max_open: int = 16,
+        compression: str = "zstd",
+        compression_level: int | None = 3,
+    ) -> None:
+        self.layout = layout
+        self.schema = schema
+        self.run_id = run_id
+        self.kind = kind
+        self.row_group_size = max(1, row_group_size)
+        self.max_rows_per_file = max(self.row_group_size, max_rows_per_file)
+        self.max_open = max(1, max_open)
+        self.compression = compression
+        self.compression_level = compression_level
+        self._partitions: dict[str, _Partition] = {}
+        self._open: OrderedDict[str, None] = OrderedDict()  # LRU of partitions with a writer
+        self._finished: list[_Part] = []
+        self.rows = 0
+
+    def write(self, partition_key: str, row: dict[str, Any]) -> None:
+        part = self._partitions.get(partition_key)
+        if part is None:
+            part = self._partitions[partition_key] = _Partition(partition_key)
+        part.buffer.append(row)
+        self.rows += 1
+        if len(part.buffer) >= self.row_group_size:
+            self._flush(part)
+
+    def _flush(self, partition: _Partition) -> None:
+        if not partition.buffer:
+            return
+        table = pa.Table.from_pylist(partition.buffer, schema=self.schema)
+        partition.buffer = []
+        if partition.part is None:
+            self._open_part(partition)
+        assert partition.part is not None
+        partition.part.writer.write_table(table, row_group_size=self.row_group_size)
+        partition.part.rows += table.num_rows
+        self._open.move_to_end(partition.key)
+        if partition.part.rows >= self.max_rows_per_file:
+            self._close_part(partition)
+
+    def _open_part(self, partition: _Partition) -> None:
+        while len(self._open) >= self.max_open:
+            lru, _ = self._open.popitem(last=False)
+            self._close_part(self._partitions[lru], lru_evicted=True)
+        key = f"{partition.key}/{part_name(self.run_id, partition.next_n)}"
+        partition.next_n += 1
+        final = self.layout.path(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(temp_name(final.name))
+        writer = pq.ParquetWriter(
+            tmp,
+            self.schema,
+            compression=self.compression,
+            compression_level=self.compression_level,
+            write_statistics=True,
+        )
+        partition.part = _Part(key, tmp, writer)
+        self._open[partition.key] = None
+
+    def _close_part(self, partition: _Partition, lru_evicted: bool = False) -> None:
+        if partition.part is None:
+            return
+        partition.part.writer.close()
+        self._finished.append(partition.part)
+        partition.part = None
+        if not lru_evicted:
+            self._open.pop(partition.key, None)
+
+    def close(self) -> None:
+        """Flush every buffer and close every writer; files stay temporary."""
+        for partition in self._partitions.values():
+            self._flush(partition)
+            self._close_part(partition)
+        self._open.clear()
+
+    def publish(self) -> list[WrittenFile]:
+        """Give every finished part its final name; return them for the manifest."""
+        self.close()
+        out: list[WrittenFile] = []
+        for part in self._finished:
+            final = self.layout.path(part.key)
+            digest = sha256_file(part.tmp)
+            size = part.tmp.stat().st_size
+            publish(part.tmp, final)
+            out.append(WrittenFile(part.key, self.kind, digest, size, part.rows))
+        self._finished = []
+        return out
+
+    def abort(self) -> None:
+        """Close writers and delete temporary files (a failed run leaves nothing behind)."""
+        for partition in self._partitions.values():
+            partition.buffer = []
+            if partition.part is not None:
+                partition.part.writer.close()
+                self._finished.append(partition.part)
+                partition.part = None
+        for part in self._finished:
+            part.tmp.unlink(missing_ok=True)
+        self._finished = []
+        self._open.clear()

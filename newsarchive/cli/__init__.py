@@ -1,0 +1,60 @@
+"""The ``newsarchive`` command: one subcommand per module in this package.
+
+Exit codes: 0 the job completed, 1 it failed or was partial, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: Subcommand name → module (each defines ``add_arguments(parser)`` and ``run(args) -> int``).
+COMMANDS: dict[str, str] = {
+    "crawl": "newsarchive.cli.crawl",
+    "summary": "newsarchive.cli.summary",
+    "schema": "newsarchive.cli.schema",
+    "serve-samples": "newsarchive.cli.serve",
+    "demo": "newsarchive.cli.demo",
+}
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad arguments: reported on stderr, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
+    from newsarchive import __version__
+
+    parser.add_argument("--version", action="version", version=f"newsarchive {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        doc = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None
+        cmd = sub.add_parser(
+            name, help=doc, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        module.add_arguments(cmd)
+        cmd.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
+        return int(exc.code or 0)
+    try:
+        return int(args._module.run(args))
+    except UsageError as exc:
+        print(f"newsarchive {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def entrypoint() -> None:
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Run a spider, like ``scrapy crawl``, with an exit code that says how the run went.
+
+0: the run completed; 1: it failed or was partial (a feed down, an error, interrupted);
+2: bad usage (unknown spider, malformed -s). The last line on stdout is a JSON summary
+(run id, status, manifest path) for schedulers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("spider", help="spider name (finews, ...)")
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a setting (repeatable)",
+    )
+    parser.add_argument(
+        "-a",
+        dest="spargs",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="spider argument (repeatable)",
+    )
+    parser.add_argument(
+        "-O",
+        "--overwrite-output",
+        metavar="FILE",
+        help="also export the articles to FILE (format from its extension)",
+    )
+    parser.add_argument("-L", "--loglevel", help="log level (default: LOG_LEVEL)")
+
+
+def pairs(values: list[str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, val = value.partition("=")
+        if not sep or not name:
+            raise UsageError(f"{what} must be NAME=VALUE, got {value!r}")
+        out[name] = val
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsarchive.settings")
+    from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.spiderloader import get_spider_loader
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    settings.setdict(pairs(args.settings, "-s"), priority="cmdline")
+    if args.loglevel:
+        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
+    if args.overwrite_output:
+        fmt = Path(args.overwrite_output).suffix.lstrip(".") or "jsonl"
+        settings.set("FEEDS", {args.overwrite_output: {"format": fmt, "overwrite": True}}, priority="cmdline")
+    spargs = pairs(args.spargs, "-a")
+    loader = get_spider_loader(settings)
+    if args.spider not in loader.list():
+        known = ", ".join(sorted(loader.list()))
+        raise UsageError(f"unknown spider {args.spider!r} (known: {known})")
+    process = AsyncCrawlerProcess(settings)
+    crawler = process.create_crawler(args.spider)
+    process.crawl(crawler, **spargs)
+    process.start()
+    summary = summarise(crawler)
+    print(json.dumps(summary, ensure_ascii=False))
+    return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED
+
+
+def summarise(crawler: Any) -> dict[str, Any]:
+    run = getattr(crawler, "_newsarchive_run", None)
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    status = stats.get("newsarchive/status") or "failed"
+    out: dict[str, Any] = {"status": status, "spider": crawler.spidercls.name}
+    if run is not None:
+        from newsarchive.archive.layout import manifest_key
+
+        out["run_id"] = run.run_id
+        path = run.layout.path(manifest_key(run.run_id))
+        out["manifest"] = str(path) if path.exists() else None
+    out["articles_written"] = stats.get("newsarchive/articles_written", 0)
+    out["quarantined"] = stats.get("newsarchive/quarantined", 0)
+    return out

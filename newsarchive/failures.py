@@ -1,0 +1,58 @@
+"""Name a failed request's fault with a quarantine reason code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet import error as twisted_error
+from twisted.python.failure import Failure
+
+_TIMEOUTS = (
+    DownloadTimeoutError,
+    twisted_error.TimeoutError,
+    twisted_error.TCPTimedOutError,
+    TimeoutError,
+)
+_CONNECTION = (
+    DownloadConnectionRefusedError,
+    CannotResolveHostError,
+    DownloadFailedError,
+    ResponseDataLossError,
+    twisted_error.ConnectError,
+    twisted_error.ConnectionDone,
+    twisted_error.ConnectionLost,
+    ConnectionError,
+)
+
+
+def classify(failure: Failure | BaseException) -> tuple[str, str, int | None]:
+    """Return (reason, detail, http_status) for a request's failure."""
+    exc: Any = failure.value if isinstance(failure, Failure) else failure
+    name = type(exc).__name__
+    message = str(exc) or name
+    if isinstance(exc, HttpError):
+        status = exc.response.status
+        return "http_error", f"HTTP {status}", status
+    if isinstance(exc, _TIMEOUTS):
+        return "timeout", f"{name}: {message}", None
+    if isinstance(exc, DownloadCancelledError) and "max size" in message:
+        return "too_large", message, None
+    if isinstance(exc, IgnoreRequest):
+        if "robots.txt" in message:
+            return "robots_forbidden", message, None
+        if "offsite" in message.lower():
+            return "offsite", message, None
+        return "fetch_error", f"{name}: {message}", None
+    if isinstance(exc, _CONNECTION) or "ResponseNeverReceived" in name or "ResponseFailed" in name:
+        return "connection_error", f"{name}: {message}", None
+    return "fetch_error", f"{name}: {message}", None

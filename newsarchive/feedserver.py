@@ -1,0 +1,200 @@
+"""A local HTTP server that speaks the feed formats: the demo's data source and the tests'.
+
+It serves pre-rendered bytes (routes are registered up front), logs every request, and
+lets tests inject faults per route: a status sequence (``503, 503, 200``), a delay, a
+dropped connection, a truncated body. It binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+JSON = "application/json; charset=utf-8"
+ROBOTS_ALLOW_ALL = b"User-agent: *\nAllow: /\n"
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    content_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    #: ``"reset"`` closes the connection without answering; ``"truncate"`` announces the
+    #: full Content-Length and sends half of the body.
+    action: str | None = None
+
+
+Handler = Callable[[str, dict[str, str]], Reply]
+
+
+def route_key(path: str, query: dict[str, str] | str = "") -> str:
+    if isinstance(query, str):
+        query = dict(parse_qsl(query, keep_blank_values=True))
+    return f"{path}?{urlencode(sorted(query.items()))}" if query else path
+
+
+class FeedServer:
+    """``with FeedServer() as server: server.url("/web/webapi?type=102")``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.exact: dict[str, Reply | list[Reply]] = {}
+        self.prefix: dict[str, Handler] = {
+            "/robots.txt": lambda p, q: Reply(body=ROBOTS_ALLOW_ALL, content_type="text/plain")
+        }
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path?query, headers)
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                server._serve(self)
+
+            def do_POST(self) -> None:
+                server._serve(self)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd.daemon_threads = True
+        host_, port_ = self.httpd.server_address[:2]
+        self.host: str = host_ if isinstance(host_, str) else host_.decode()
+        self.port: int = int(port_)
+        self._thread: threading.Thread | None = None
+
+    # --- routes -----------------------------------------------------------------------
+
+    def add(self, path_and_query: str, reply: Reply | list[Reply] | bytes) -> None:
+        """Serve ``reply`` for this exact path and query (a list: one reply per request,
+        the last one repeating)."""
+        parts = urlsplit(path_and_query)
+        self.exact[route_key(parts.path, parts.query)] = (
+            Reply(body=reply) if isinstance(reply, bytes) else reply
+        )
+
+    def add_handler(self, path: str, handler: Handler) -> None:
+        """Answer every request to ``path`` (any query) with ``handler(path, query)``."""
+        self.prefix[path] = handler
+
+    def url(self, path_and_query: str = "/") -> str:
+        return f"http://{self.host}:{self.port}{path_and_query}"
+
+    def count(self, path: str) -> int:
+        with self._lock:
+            return sum(1 for _, p, _ in self.requests if urlsplit(p).path == path)
+
+    # --- serving ----------------------------------------------------------------------
+
+    def _reply_for(self, raw_path: str) -> Reply:
+        parts = urlsplit(raw_path)
+        key = route_key(parts.path, parts.query)
+        with self._lock:
+            found = self.exact.get(key)
+            if isinstance(found, list):
+                reply = found.pop(0) if len(found) > 1 else found[0]
+                return reply
+        if found is not None:
+            return found
+        handler = self.prefix.get(parts.path)
+        if handler is not None:
+            return handler(parts.path, dict(parse_qsl(parts.query, keep_blank_values=True)))
+        return Reply(status=404, body=b'{"error": "not found"}')
+
+    def _serve(self, req: BaseHTTPRequestHandler) -> None:
+        length = int(req.headers.get("Content-Length") or 0)
+        if length:
+            req.rfile.read(length)
+        with self._lock:
+            self.requests.append((req.command, req.path, dict(req.headers.items())))
+        reply = self._reply_for(req.path)
+        if reply.delay:
+            time.sleep(reply.delay)
+        if reply.action == "reset":
+            req.close_connection = True
+            req.connection.shutdown(2)
+            return
+        req.send_response(reply.status)
+        req.send_header("Content-Type", reply.content_type)
+        req.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            req.send_header(name, value)
+        req.end_headers()
+        body = reply.body
+        if reply.action == "truncate":
+            req.wfile.write(body[: len(body) // 2])
+            req.wfile.flush()
+            req.close_connection = True
+            req.connection.shutdown(2)
+            return
+        if req.command != "HEAD":
+            req.wfile.write(body)
+
+    # --- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> FeedServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> FeedServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- the finews sample site ---------------------------------------------------------------
+
+ROLLING = "/web/webapi?type=102&count=100&newsid=1"
+MEDIA = "/web/webapi?type=45&count=100&newsid=1"
+MARKET = "/information/newmarket/web/webapi?marketType={}&count=100"
+TEXT = "/NewsData/GetNewsText.do"
+
+
+def sample_dir() -> Path:
+    return Path(str(resources.files("newsarchive") / "samples" / "finews"))
+
+
+def install_finews(server: FeedServer, data_dir: Path | None = None) -> dict[str, Any]:
+    """Serve the finews lists and text endpoint from ``data_dir`` (default: the bundled
+    samples); return the settings that point the spider at this server."""
+    base = data_dir or sample_dir()
+    lists = [ROLLING, MEDIA, *(MARKET.format(mt) for mt in ("37", "38", "39"))]
+    names = ["rolling.json", "media.json", "market-37.json", "market-38.json", "market-39.json"]
+    for path, name in zip(lists, names, strict=True):
+        server.add(path, (base / name).read_bytes())
+    texts: dict[str, Any] = json.loads((base / "texts.json").read_text(encoding="utf-8"))
+    rendered = {code: json.dumps(body, ensure_ascii=False).encode() for code, body in texts.items()}
+
+    def text(path: str, query: dict[str, str]) -> Reply:
+        body = rendered.get(query.get("id", ""))
+        if body is None:
+            return Reply(status=404, body=b'{"error": "no such infoCode"}')
+        return Reply(body=body)
+
+    server.add_handler(TEXT, text)
+    return finews_settings(server)
+
+
+def finews_settings(server: FeedServer) -> dict[str, Any]:
+    lists = [ROLLING, MEDIA, *(MARKET.format(mt) for mt in ("37", "38", "39"))]
+    return {
+        "FINEWS_LIST_URLS": ",".join(server.url(p) for p in lists),
+        "FINEWS_TEXT_URL": server.url(TEXT + "?id={info_code}"),
+    }

@@ -1,0 +1,56 @@
+"""Scrapy items, generated from :mod:`newsarchive.schema` so a column is declared once.
+
+Every spider yields :class:`Article` for a fetched article and :class:`Quarantined` for
+anything it could not take; pipelines turn an invalid ``Article`` into a ``Quarantined``
+and never drop either silently.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import scrapy
+
+from newsarchive.schema import ARTICLE_COLUMNS, QUARANTINE_COLUMNS, Column
+
+
+def _item_class(name: str, columns: tuple[Column, ...], doc: str) -> type[scrapy.Item]:
+    fields: dict[str, Any] = {c.name: scrapy.Field(doc=c.doc) for c in columns}
+    fields["__doc__"] = doc
+    fields["__module__"] = __name__
+    return type(name, (scrapy.Item,), fields)
+
+
+Article = _item_class("Article", ARTICLE_COLUMNS, "One fetched article: a row of `articles/`.")
+Quarantined = _item_class(
+    "Quarantined", QUARANTINE_COLUMNS, "A record or response that could not be archived."
+)
+
+#: Longest ``raw`` kept in a quarantine row; the rest is cut (and says so).
+RAW_LIMIT = 256 * 1024
+
+
+def quarantine(
+    source: str,
+    stage: str,
+    reason: str,
+    detail: str,
+    *,
+    info_code_raw: Any = None,
+    url: str | None = None,
+    raw: Any = None,
+    http_status: int | None = None,
+) -> scrapy.Item:
+    """A :class:`Quarantined` item; ``raw`` (any JSON value, or bytes) is stored as JSON text."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "replace")
+    raw_text = None if raw is None else json.dumps(raw, ensure_ascii=False, default=str)
+    if raw_text is not None and len(raw_text) > RAW_LIMIT:
+        raw_text = json.dumps({"truncated": True, "prefix": raw_text[:RAW_LIMIT]}, ensure_ascii=False)
+    item = Quarantined(source=source, stage=stage, reason=reason, detail=detail, url=url, raw=raw_text)
+    if info_code_raw is not None:
+        item["info_code_raw"] = info_code_raw if isinstance(info_code_raw, str) else json.dumps(info_code_raw)
+    if http_status is not None:
+        item["http_status"] = http_status
+    return item

@@ -1,0 +1,70 @@
+"""The state one crawl process shares between its spider, pipelines and extensions."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from newsarchive.archive.files import WrittenFile
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.layout import Layout
+from newsarchive.archive.locks import RunLock
+from newsarchive.archive.recovery import recover
+from newsarchive.runid import new_run_id
+from newsarchive.timeparse import utcnow
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """One crawl run: its id, archive, lock, and what it has written so far."""
+
+    run_id: str
+    started_at: datetime
+    layout: Layout
+    dag_run_id: str | None = None
+    files: list[WrittenFile] = field(default_factory=list)
+    #: Problems that make the run ``partial`` (a list feed down, a write error...).
+    problems: list[str] = field(default_factory=list)
+    _lock: RunLock | None = None
+    _indexes: dict[str, ArchiveIndex] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> Run:
+        """The run of this crawler, created (and the archive tidied) on first use."""
+        run: Run | None = getattr(crawler, "_newsarchive_run", None)
+        if run is None:
+            settings = crawler.settings
+            started = utcnow()
+            run = cls(
+                run_id=new_run_id(started),
+                started_at=started,
+                layout=Layout.from_uri(settings.get("ARCHIVE_URI") or "./archive"),
+                dag_run_id=settings.get("DAG_RUN_ID") or None,
+            )
+            run.layout.root.mkdir(parents=True, exist_ok=True)
+            run._lock = RunLock(run.layout, run.run_id).acquire()
+            recover(run.layout, current_run_id=run.run_id)
+            crawler._newsarchive_run = run  # type: ignore[attr-defined]
+            logger.info("Run %s writing to %s", run.run_id, run.layout.root)
+        return run
+
+    def index(self, source: str) -> ArchiveIndex:
+        """The archive index of ``source``, loaded once per run."""
+        if source not in self._indexes:
+            self._indexes[source] = ArchiveIndex.load(self.layout, source)
+        return self._indexes[source]
+
+    def add_files(self, files: list[WrittenFile]) -> None:
+        self.files.extend(files)
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None

@@ -1,0 +1,292 @@
+"""The archive's schema: one declaration for the writer, the quarantine, the docs and tests.
+
+Adding a column is one edit here plus a bump of :data:`SCHEMA_VERSION`; columns are only
+ever added (never renamed or retyped), so files written under older versions read
+together with newer ones (pyarrow's unified schema, DuckDB's ``union_by_name``).
+``docs/schema.md`` is generated from this module (``newsarchive schema --markdown``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+#: Version of the article and quarantine tables written by this code.
+SCHEMA_VERSION = 1
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+#: ``source`` is also the first hive partition (``source=<s>/``). pandas and
+#: ``pyarrow.parquet.read_table`` infer hive partitions as dictionaries and refuse to merge
+#: them with a plain string column of the same name; a dictionary column merges (DuckDB and
+#: Spark read it as a plain string).
+SOURCE_TYPE = pa.dictionary(pa.int32(), pa.string())
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    doc: str
+    example: Any
+    since: int = 1
+    nullable: bool = True
+
+    def field(self) -> pa.Field:
+        return pa.field(self.name, self.type, nullable=self.nullable)
+
+
+ARTICLE_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "source",
+        SOURCE_TYPE,
+        "Where the article came from: `finews` (infoCode feeds).",
+        "finews",
+        nullable=False,
+    ),
+    Column(
+        "source_id",
+        pa.string(),
+        "The article's id within its source; for `finews` the "
+        "infoCode. (`source`, `source_id`) identifies an article.",
+        "NW202201122245299970",
+        nullable=False,
+    ),
+    Column(
+        "info_code",
+        pa.string(),
+        "East Money infoCode: `NW` or `AN` + 18 digits. Null for sources without one.",
+        "NW202201122245299970",
+    ),
+    Column(
+        "title",
+        pa.string(),
+        "Headline as the source gave it.",
+        "上海推进城市数字化转型 启动首席数据官制度研究和试点",
+    ),
+    Column(
+        "digest",
+        pa.string(),
+        "Summary from the feed (rolling news: `digest` without the "
+        "leading `【title】`; media feed: `simdigest`).",
+        "1月12日，上海市政府新闻办举行…",
+    ),
+    Column(
+        "media_name",
+        pa.string(),
+        "Publishing medium: from the feed (`medianame`, `from`) or, "
+        "when no feed names it, from the body's `em_media` credit.",
+        "澎湃新闻",
+    ),
+    Column(
+        "media_slug",
+        pa.string(),
+        "The original site's category slug: the media name in "
+        "pinyin, character by character, no separators (as `xpinyin` made it).",
+        "pengpaixinwen",
+    ),
+    Column(
+        "published_at",
+        UTC_TS,
+        "Publication time in UTC (sources give Beijing time, UTC+8). "
+        "Never null: a record without a usable time is quarantined.",
+        "2022-01-12 07:51:41+00:00",
+        nullable=False,
+    ),
+    Column(
+        "content_html",
+        pa.string(),
+        "Article body HTML exactly as served (`text`, else `content` of the text endpoint).",
+        "<p>1月12日，上海市政府新闻办…</p>",
+    ),
+    Column(
+        "content_text",
+        pa.string(),
+        "Plain text of the body: entities decoded, tags and "
+        "full-width indents removed, the `em_media` credit removed, one paragraph per line "
+        "(`\\n`).",
+        "1月12日，上海市政府新闻办举行…",
+    ),
+    Column(
+        "media_credit",
+        pa.string(),
+        'Text of the trailing `<p class="em_media">` credit.',
+        "（文章来源：澎湃新闻）",
+    ),
+    Column(
+        "article_url",
+        pa.string(),
+        "The article's page at the publisher (`url_w` of the rolling feed) when a feed gives one.",
+        "http://finance.eastmoney.com/a/202201122245299970.html",
+    ),
+    Column(
+        "share_url",
+        pa.string(),
+        "Public share page of the article (`FINEWS_SHARE_URL`).",
+        "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202201122245299970",
+    ),
+    Column(
+        "source_url",
+        pa.string(),
+        "URL actually fetched for the body (the text endpoint).",
+        "http://finews.zning.xyz/NewsData/GetNewsText.do?id=NW202201122245299970",
+    ),
+    Column(
+        "list_url",
+        pa.string(),
+        "List endpoint of the feed record that won the merge.",
+        "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1",
+    ),
+    Column(
+        "feed",
+        pa.string(),
+        "Feed family of that record: `rolling`, `media`, `market-<marketType>`.",
+        "market-37",
+    ),
+    Column(
+        "fetched_at", UTC_TS, "When the body response was received (UTC).", "2026-11-27 18:30:02.123456+00:00"
+    ),
+    Column("http_status", pa.int32(), "HTTP status of the body response.", 200),
+    Column(
+        "content_sha256",
+        pa.string(),
+        "SHA-256 (hex) of `content_html` in UTF-8; versions of an article differ by it.",
+        "9f2c…e1",
+    ),
+    Column("spider", pa.string(), "Scrapy spider (or command) that produced the row.", "finews"),
+    Column(
+        "story_id",
+        pa.string(),
+        "Hash of the normalised title (NFKC, whitespace and "
+        "punctuation removed) and the Beijing-time publication date; computed from the row "
+        "alone, so the same story from two sources shares it.",
+        "3b1f0c2a9d4e5f60",
+    ),
+    Column(
+        "run_id",
+        pa.string(),
+        "Crawl run that wrote the row; unique per crawl process; `[A-Za-z0-9_.-]` only.",
+        "20261127T183000Z-4f2a9c1e",
+    ),
+    Column(
+        "dag_run_id",
+        pa.string(),
+        "Airflow DAG run id when the run was scheduled; null for hand runs.",
+        "scheduled__2026-11-27T18:00:00+00:00",
+    ),
+    Column("pipeline_version", pa.string(), "Version of newsarchive that wrote the row.", "0.1.0"),
+    Column("schema_version", pa.int32(), "Schema version of the file that holds the row.", 1),
+)
+
+QUARANTINE_COLUMNS: tuple[Column, ...] = (
+    Column("source", SOURCE_TYPE, "Source the bad record came from.", "finews", nullable=False),
+    Column(
+        "stage",
+        pa.string(),
+        "Where it failed: `list` (a list feed or a record in it), "
+        "`text` (the body request), `validate`, `normalise`, `write`.",
+        "text",
+        nullable=False,
+    ),
+    Column(
+        "reason",
+        pa.string(),
+        "Short code from the documented list (see below).",
+        "http_error",
+        nullable=False,
+    ),
+    Column("detail", pa.string(), "Human-readable explanation.", "HTTP 404 after 0 retries"),
+    Column(
+        "info_code_raw", pa.string(), "The infoCode (or id) as received, unvalidated.", "../../etc/passwd"
+    ),
+    Column(
+        "url",
+        pa.string(),
+        "URL involved (list or text endpoint), if any.",
+        "http://finews.zning.xyz/NewsData/GetNewsText.do?id=NW202201122245299970",
+    ),
+    Column(
+        "raw",
+        pa.string(),
+        "The offending record or response excerpt as JSON text.",
+        '{"infoCode": "NW1", "title": "…"}',
+    ),
+    Column("http_status", pa.int32(), "HTTP status, when a response was received.", 404),
+    Column(
+        "seen_at", UTC_TS, "When the problem was seen (UTC).", "2026-11-27 18:30:02+00:00", nullable=False
+    ),
+    Column("run_id", pa.string(), "Crawl run that saw it.", "20261127T183000Z-4f2a9c1e", nullable=False),
+    Column("dag_run_id", pa.string(), "Airflow DAG run id, if scheduled.", None),
+    Column("spider", pa.string(), "Spider (or command) that saw it.", "finews"),
+    Column(
+        "fingerprint",
+        pa.string(),
+        "SHA-256 of (source, reason, raw) for record-level "
+        "problems: the same bad record is quarantined once, not on every run.",
+        "a41c…",
+    ),
+    Column("pipeline_version", pa.string(), "Version of newsarchive that wrote the row.", "0.1.0"),
+    Column("schema_version", pa.int32(), "Schema version of the file that holds the row.", 1),
+)
+
+#: Quarantine reason codes, each with what it means. Stable: analysts filter on them.
+QUARANTINE_REASONS: dict[str, str] = {
+    "invalid_info_code": "The record's infoCode is not `NW`/`AN` + 18 digits (or is missing); "
+    "it never reaches a URL or a file name.",
+    "missing_time": "No usable publication time: absent, empty or unparseable.",
+    "missing_title": "The record has no title.",
+    "bad_json": "A response that should be JSON is not: invalid or truncated JSON, an empty "
+    "body, an HTML page served with status 200.",
+    "bad_feed": "Valid JSON, but not a known list family (no `records`, `nodeList` or `record` list).",
+    "bad_record": "A list entry that is not a JSON object.",
+    "empty_text": "The text endpoint answered without `text` or `content`.",
+    "http_error": "The server answered with an HTTP error status (after retries for 5xx).",
+    "timeout": "No answer within DOWNLOAD_TIMEOUT (after retries).",
+    "connection_error": "Connection refused, reset or closed early, DNS failure (after retries).",
+    "too_large": "The response exceeded DOWNLOAD_MAXSIZE and was refused.",
+    "robots_forbidden": "robots.txt disallows the URL.",
+    "offsite": "A URL outside the configured hosts; never requested.",
+    "fetch_error": "Any other download failure; `detail` names it.",
+    "invalid": "The item failed validation after parsing; `detail` names the field.",
+}
+
+
+def _schema(columns: tuple[Column, ...]) -> pa.Schema:
+    meta = {b"newsarchive.schema_version": str(SCHEMA_VERSION).encode()}
+    return pa.schema([c.field() for c in columns], metadata=meta)
+
+
+ARTICLE_SCHEMA = _schema(ARTICLE_COLUMNS)
+QUARANTINE_SCHEMA = _schema(QUARANTINE_COLUMNS)
+ARTICLE_FIELDS = tuple(c.name for c in ARTICLE_COLUMNS)
+QUARANTINE_FIELDS = tuple(c.name for c in QUARANTINE_COLUMNS)
+#: Columns that identify an article and its version; the archive index keeps only these.
+INDEX_SCHEMA = pa.schema(
+    [
+        pa.field("source", SOURCE_TYPE, nullable=False),
+        pa.field("source_id", pa.string(), nullable=False),
+        pa.field("content_sha256", pa.string()),
+        pa.field("published_at", UTC_TS),
+    ]
+)
+
+
+def markdown() -> str:
+    """Render both tables and the reason codes as the body of ``docs/schema.md``."""
+
+    def table(cols: tuple[Column, ...]) -> str:
+        rows = ["| column | type | null | since | meaning | example |", "|---|---|---|---|---|---|"]
+        for c in cols:
+            example = "" if c.example is None else f"`{c.example}`"
+            null = "yes" if c.nullable else "no"
+            rows.append(f"| `{c.name}` | `{c.type}` | {null} | v{c.since} | {c.doc} | {example} |")
+        return "\n".join(rows)
+
+    reasons = "\n".join(f"| `{k}` | {v} |" for k, v in QUARANTINE_REASONS.items())
+    return (
+        f"<!-- generated by `newsarchive schema --markdown`; schema version {SCHEMA_VERSION} -->\n"
+        f"## Articles (`articles/`)\n\n{table(ARTICLE_COLUMNS)}\n\n"
+        f"## Quarantine (`quarantine/`)\n\n{table(QUARANTINE_COLUMNS)}\n\n"
+        f"## Quarantine reasons\n\n| reason | meaning |\n|---|---|\n{reasons}\n"
+    )

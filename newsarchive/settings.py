@@ -1,0 +1,109 @@
+"""The one home of every newsarchive setting (and the Scrapy settings module).
+
+Each name below can be overridden by an environment variable ``NEWSARCHIVE_<NAME>``
+and, above that, by ``-s NAME=value`` on the ``scrapy``/``newsarchive crawl`` command
+line. Live hosts are settings, never constants: the defaults point at the hosts the
+original script used in 2021-2022, which are probably gone.
+
+This module must stay import-light (no Scrapy, no pyarrow): Airflow reads the
+schedule from it when it parses DAG files.
+"""
+
+from newsarchive import __version__
+from newsarchive.config import apply_env
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- Where the archive lives -------------------------------------------------------
+#: Local directory (or file:// URI) the crawl writes its Parquet archive to.
+ARCHIVE_URI = "./archive"
+#: Rows per Parquet row group: bounds the memory a writer holds per open partition.
+PARQUET_ROW_GROUP_SIZE = 1000
+#: A partition's file is closed and a new part started after this many rows.
+PARQUET_MAX_ROWS_PER_FILE = 200_000
+#: At most this many partitions have an open writer; the least recently used is
+#: closed (its part published at the end of the run) when a new one is needed.
+PARQUET_MAX_OPEN_PARTITIONS = 16
+PARQUET_COMPRESSION = "zstd"
+PARQUET_COMPRESSION_LEVEL = 3
+
+# --- The finews spider (infoCode feeds) -----------------------------------------------
+#: List endpoints; the family of each is recognised by its JSON (records/nodeList/record).
+FINEWS_LIST_URLS = [
+    "http://183.136.162.242/web/webapi?type=102&count=100&newsid=1",
+    "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1",
+    "http://43.240.125.15:1818/information/newmarket/web/webapi?marketType=37&count=100",
+    "http://43.240.125.15:1818/information/newmarket/web/webapi?marketType=38&count=100",
+    "http://43.240.125.15:1818/information/newmarket/web/webapi?marketType=39&count=100",
+]
+#: Article text endpoint; ``{info_code}`` is replaced by a validated infoCode.
+FINEWS_TEXT_URL = "http://finews.zning.xyz/NewsData/GetNewsText.do?id={info_code}"
+#: The public share page stored in ``share_url`` (and linked by the Jekyll export).
+FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={info_code}"
+#: Refetch articles already in the archive (normally off: runs are incremental).
+FINEWS_REFETCH = False
+
+# --- Limits ------------------------------------------------------------------------
+#: Text requests scheduled per run at most; the rest wait for the next run (0 = no limit).
+MAX_ARTICLES_PER_RUN = 20_000
+#: Responses larger than this are refused (Scrapy cancels the download).
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+
+# --- Provenance -------------------------------------------------------------------
+#: Set by the Airflow DAG; stored in the ``dag_run_id`` column. Empty for hand runs.
+DAG_RUN_ID = ""
+
+# --- Scheduling and upload (read by the DAGs and ``newsarchive upload``) -----------------
+#: Where ``newsarchive upload`` and the DAGs put the archive: s3://bucket/prefix.
+UPLOAD_URI = ""
+#: Airflow connection holding the object-store credentials and endpoint.
+AWS_CONN_ID = "aws_default"
+#: Cron expression or preset for the news_crawl DAG.
+SCHEDULE = "*/30 * * * *"
+#: Spiders the news_crawl DAG runs, one mapped task each.
+SPIDERS = ["finews"]
+#: Staging directory on the worker (the local archive the crawl writes before upload).
+STAGING_DIR = "/tmp/newsarchive-staging"  # noqa: S108
+#: Parts larger than this are uploaded in several parts.
+UPLOAD_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+UPLOAD_MAX_ATTEMPTS = 5
+
+# --- Scrapy defaults that hurt here -----------------------------------------------
+#: Honest user agent: who we are and where to read about us.
+USER_AGENT = f"newsarchive/{__version__} (+https://github.com/newsarchive/newsarchive; news archival crawler)"
+ROBOTSTXT_OBEY = True
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+COOKIES_ENABLED = False
+LOG_LEVEL = "INFO"
+FEED_EXPORTERS = {"parquet": "newsarchive.exporters.ParquetItemExporter"}
+
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.normalise.NormalisePipeline": 200,
+    "pipelines.dedupe.DedupePipeline": 300,
+    "pipelines.articles.ArticleWriterPipeline": 800,
+    "pipelines.quarantine.QuarantineWriterPipeline": 850,
+}
+EXTENSIONS = {
+    "newsarchive.extensions.requeststats.RequestKindStats": 500,
+    "newsarchive.extensions.runmanifest.RunManifest": 900,
+}
+
+# Declared defaults, before the environment is applied (read by ``config.setting``).
+_defaults = {k: v for k, v in dict(globals()).items() if k.isupper()}
+apply_env(globals())

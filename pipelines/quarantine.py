@@ -1,0 +1,107 @@
+"""Write quarantined records to ``quarantine/source=<s>/date=<run date>/part-<run>-<n>.parquet``.
+
+A bad *record* (one with ``raw``) is written once: later runs that meet the same record
+count it (``newsarchive/quarantine_repeats``) instead of writing it again. Fetch failures
+are events and are written every time they happen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pyarrow.parquet as pq
+from scrapy.crawler import Crawler
+
+from newsarchive import __version__
+from newsarchive.archive.layout import QUARANTINE, check_source, partition_key
+from newsarchive.archive.sink import PartitionedSink
+from newsarchive.items import Quarantined
+from newsarchive.run import Run
+from newsarchive.schema import QUARANTINE_FIELDS, QUARANTINE_SCHEMA, SCHEMA_VERSION
+from newsarchive.timeparse import beijing_date, utcnow
+from pipelines.articles import sink_options
+
+
+def fingerprint(source: str, reason: str, raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    return hashlib.sha256(f"{source}\x00{reason}\x00{raw}".encode()).hexdigest()
+
+
+class QuarantineWriterPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.run = Run.of(crawler)
+        self.sink = PartitionedSink(
+            self.run.layout,
+            QUARANTINE_SCHEMA,
+            self.run.run_id,
+            kind=QUARANTINE,
+            **sink_options(crawler.settings),
+        )
+        self.day = beijing_date(self.run.started_at)
+        self._known: dict[str, set[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> QuarantineWriterPipeline:
+        return cls(crawler)
+
+    def known(self, source: str) -> set[str]:
+        """Fingerprints already in the quarantine (read from its fingerprint column only)."""
+        if source not in self._known:
+            base = self.run.layout.root / QUARANTINE / f"source={check_source(source)}"
+            found: set[str] = set()
+            if base.is_dir():
+                for path in base.rglob("part-*.parquet"):
+                    if not path.name.startswith("."):
+                        col = pq.read_table(path, columns=["fingerprint"]).column(0)
+                        found.update(v for v in col.to_pylist() if v)
+            self._known[source] = found
+        return self._known[source]
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Quarantined):
+            return item
+        stats = self.crawler.stats
+        assert stats is not None
+        source = check_source(item.get("source") or "unknown")
+        reason = item["reason"]
+        fp = fingerprint(source, reason, item.get("raw"))
+        if fp is not None:
+            known = self.known(source)
+            if fp in known:
+                stats.inc_value("newsarchive/quarantine_repeats")
+                return item
+            known.add(fp)
+        row = {name: item.get(name) for name in QUARANTINE_FIELDS}
+        row.update(
+            source=source,
+            fingerprint=fp,
+            seen_at=row.get("seen_at") or utcnow(),
+            run_id=self.run.run_id,
+            dag_run_id=self.run.dag_run_id,
+            spider=row.get("spider") or getattr(self.crawler.spider, "name", None),
+            pipeline_version=__version__,
+            schema_version=SCHEMA_VERSION,
+        )
+        self.sink.write(partition_key(QUARANTINE, source, self.day), row)
+        stats.inc_value("newsarchive/quarantined")
+        stats.inc_value(f"newsarchive/quarantined/{reason}")
+        self.crawler.spider.logger.warning(  # type: ignore[union-attr]
+            "Quarantined %s record (%s, %s): %s",
+            item["stage"],
+            reason,
+            item.get("info_code_raw") or item.get("url"),
+            item.get("detail"),
+        )
+        return item
+
+    def close_spider(self) -> None:
+        try:
+            files = self.sink.publish()
+        except Exception as exc:
+            self.sink.abort()
+            self.run.problems.append(f"writing quarantine failed: {type(exc).__name__}: {exc}")
+            raise
+        self.run.add_files(files)

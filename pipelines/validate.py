@@ -1,0 +1,63 @@
+"""Reject articles that must not reach the archive, with the reason why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from newsarchive.infocode import valid_info_code
+from newsarchive.items import Article, quarantine
+
+
+def problem(item: Any) -> tuple[str, str] | None:
+    """(reason, detail) of the first problem of an article, or None if it is fine."""
+    for name in ("source", "source_id"):
+        if not isinstance(item.get(name), str) or not item.get(name):
+            return "invalid", f"{name} is missing"
+    code = item.get("info_code")
+    if code is not None and valid_info_code(code) is None:
+        return "invalid_info_code", f"info_code {code!r} is not NW/AN + 18 digits"
+    if item.get("source") == "finews" and item.get("source_id") != code:
+        return "invalid_info_code", "finews source_id must be its infoCode"
+    published = item.get("published_at")
+    if not isinstance(published, datetime) or published.tzinfo is None:
+        return "missing_time", f"published_at is {published!r}, not an aware datetime"
+    title = item.get("title")
+    if not isinstance(title, str) or not title.strip():
+        return "missing_title", "title is missing or blank"
+    html = item.get("content_html")
+    if not isinstance(html, str) or not html.strip():
+        return "empty_text", "content_html is missing or blank"
+    return None
+
+
+class ValidatePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, Article):
+            return item
+        found = problem(item)
+        if found is None:
+            return item
+        reason, detail = found
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsarchive/invalid/{reason}")
+        raw = {k: v for k, v in item.items() if k != "content_html"}
+        return quarantine(
+            item.get("source") or "unknown",
+            "validate",
+            reason,
+            detail,
+            info_code_raw=item.get("source_id"),
+            url=item.get("source_url"),
+            raw=raw,
+            http_status=item.get("http_status"),
+        )

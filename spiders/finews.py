@@ -1,0 +1,237 @@
+"""``finews``: articles syndicated through East Money infoCode feeds (澎湃新闻 and others).
+
+A run fetches every list in ``FINEWS_LIST_URLS`` first, merges their records by infoCode
+(one text request per infoCode however many feeds list it; the richest record wins), then
+fetches the body of each article not yet in the archive. Lists that fail make the run
+``partial``; bad records are quarantined with their reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from newsarchive.failures import classify
+from newsarchive.items import Article, quarantine
+from newsarchive.run import Run
+from newsarchive.timeparse import utcnow
+from spiders.finews_feeds import FeedError, FeedRecord, merge, parse_list, parse_text, read_record
+
+SOURCE = "finews"
+
+
+class FinewsSpider(scrapy.Spider):
+    name = "finews"
+    source = SOURCE
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FinewsSpider:
+        spider: FinewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        urls = list(dict.fromkeys(settings.getlist("FINEWS_LIST_URLS")))
+        if not urls:
+            raise NotConfigured("FINEWS_LIST_URLS is empty")
+        text_url = settings.get("FINEWS_TEXT_URL", "")
+        if "{info_code}" not in text_url:
+            raise NotConfigured("FINEWS_TEXT_URL must contain {info_code}")
+        spider.list_urls = urls
+        spider.text_url = text_url
+        spider.share_url = settings.get("FINEWS_SHARE_URL", "")
+        spider.refetch = settings.getbool("FINEWS_REFETCH")
+        spider.max_articles = settings.getint("MAX_ARTICLES_PER_RUN")
+        # Offsite protection: only the configured hosts are ever requested.
+        spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in [*urls, text_url]) if h})
+        spider.run = Run.of(crawler)
+        spider._pending_lists = len(urls)
+        spider._records: dict[str, list[FeedRecord]] = {}
+        spider._position = 0
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.list_urls:
+            yield scrapy.Request(
+                url,
+                callback=self.parse_list,
+                errback=self.list_failed,
+                dont_filter=True,
+                meta={"newsarchive_kind": "list"},
+            )
+
+    # --- lists -----------------------------------------------------------------------
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        self._pending_lists -= 1
+        try:
+            feed, raws = parse_list(response.body, response.url)
+        except FeedError as exc:
+            yield from self._list_unusable(
+                response.url, exc.reason, exc.detail, response.status, raw=_excerpt(response)
+            )
+        else:
+            self.crawler.stats.inc_value("newsarchive/lists/ok")
+            yield from self._read_records(feed, response.url, raws)
+        yield from self._maybe_fetch_texts()
+
+    def list_failed(self, failure: Failure) -> Iterator[Any]:
+        self._pending_lists -= 1
+        reason, detail, status = classify(failure)
+        yield from self._list_unusable(failure.request.url, reason, detail, status)
+        yield from self._maybe_fetch_texts()
+
+    def _list_unusable(
+        self, url: str, reason: str, detail: str, status: int | None, raw: Any = None
+    ) -> Iterator[Any]:
+        self.crawler.stats.inc_value("newsarchive/lists/failed")
+        self.run.problems.append(f"list {url}: {reason} ({detail})")
+        self.logger.error("List feed %s unusable: %s (%s)", url, reason, detail)
+        yield quarantine(self.source, "list", reason, detail, url=url, raw=raw, http_status=status)
+
+    def _read_records(self, feed: str, list_url: str, raws: list[Any]) -> Iterator[Any]:
+        stats = self.crawler.stats
+        for raw in raws:
+            stats.inc_value("newsarchive/records/seen")
+            self._position += 1
+            rec = read_record(raw, feed, list_url, self._position)
+            if rec is None:
+                yield quarantine(
+                    self.source,
+                    "list",
+                    "bad_record",
+                    f"{feed} entry is a {type(raw).__name__}, not an object",
+                    url=list_url,
+                    raw=raw,
+                )
+            elif rec.info_code is None:
+                yield quarantine(
+                    self.source,
+                    "list",
+                    "invalid_info_code",
+                    f"infoCode {rec.info_code_raw!r} is not NW/AN + 18 digits",
+                    info_code_raw=rec.info_code_raw,
+                    url=list_url,
+                    raw=raw,
+                )
+            else:
+                self._records.setdefault(rec.info_code, []).append(rec)
+
+    # --- texts -----------------------------------------------------------------------
+
+    def _maybe_fetch_texts(self) -> Iterator[Any]:
+        """Once every list has answered, request each new article's text once."""
+        if self._pending_lists > 0:
+            return
+        records, self._records = self._records, {}
+        stats = self.crawler.stats
+        index = self.run.index(self.source)
+        wanted: list[FeedRecord] = []
+        for info_code, recs in records.items():
+            rec = merge(recs)
+            if not self.refetch and info_code in index:
+                stats.inc_value("newsarchive/skipped_archived")
+                continue
+            if rec.published_at is None:
+                yield quarantine(
+                    self.source,
+                    "list",
+                    "missing_time",
+                    f"no usable publication time (got {rec.time_raw!r})",
+                    info_code_raw=info_code,
+                    url=rec.list_url,
+                    raw=[r.raw for r in [rec, *rec.others]],
+                )
+                continue
+            if rec.title is None:
+                yield quarantine(
+                    self.source,
+                    "list",
+                    "missing_title",
+                    "no title in any feed",
+                    info_code_raw=info_code,
+                    url=rec.list_url,
+                    raw=[r.raw for r in [rec, *rec.others]],
+                )
+                continue
+            wanted.append(rec)
+        stats.set_value("newsarchive/records/unique", len(records))
+        wanted.sort(key=lambda r: r.published_at, reverse=True)  # type: ignore[arg-type,return-value]
+        if self.max_articles and len(wanted) > self.max_articles:
+            deferred = len(wanted) - self.max_articles
+            stats.set_value("newsarchive/deferred", deferred)
+            self.logger.warning(
+                "MAX_ARTICLES_PER_RUN=%d: %d older articles wait for the next run",
+                self.max_articles,
+                deferred,
+            )
+            wanted = wanted[: self.max_articles]
+        for rec in wanted:
+            assert rec.info_code is not None
+            yield scrapy.Request(
+                self.text_url.format(info_code=rec.info_code),
+                callback=self.parse_text,
+                errback=self.text_failed,
+                dont_filter=True,
+                meta={"newsarchive_kind": "text", "record": rec},
+            )
+
+    def parse_text(self, response: Response) -> Iterator[Any]:
+        rec: FeedRecord = response.meta["record"]
+        try:
+            html = parse_text(response.body)
+        except FeedError as exc:
+            yield quarantine(
+                self.source,
+                "text",
+                exc.reason,
+                exc.detail,
+                info_code_raw=rec.info_code,
+                url=response.url,
+                raw=_excerpt(response),
+                http_status=response.status,
+            )
+            return
+        yield self.article(rec, html, response)
+
+    def text_failed(self, failure: Failure) -> Iterator[Any]:
+        rec: FeedRecord = failure.request.meta["record"]
+        reason, detail, status = classify(failure)
+        yield quarantine(
+            self.source,
+            "text",
+            reason,
+            detail,
+            info_code_raw=rec.info_code,
+            url=failure.request.url,
+            http_status=status,
+        )
+
+    def article(self, rec: FeedRecord, html: str, response: Response) -> Any:
+        code = rec.info_code
+        return Article(
+            source=self.source,
+            source_id=code,
+            info_code=code,
+            title=rec.title,
+            digest=rec.digest,
+            media_name=rec.media_name,
+            published_at=rec.published_at,
+            content_html=html,
+            article_url=rec.article_url,
+            share_url=self.share_url.format(info_code=code) if self.share_url else None,
+            source_url=response.url,
+            list_url=rec.list_url,
+            feed=rec.feed,
+            fetched_at=utcnow(),
+            http_status=response.status,
+            spider=self.name,
+        )
+
+
+def _excerpt(response: Response, limit: int = 2000) -> str | None:
+    """The start of a bad response's body, kept in the quarantine as evidence."""
+    return response.body[:limit].decode("utf-8", "replace") if response.body else None
