@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 #: Version of the article and quarantine tables written by this code.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 #: ``source`` is also the first hive partition (``source=<s>/``). pandas and
@@ -177,6 +177,64 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     ),
     Column("pipeline_version", pa.string(), "Version of newsarchive that wrote the row.", "0.1.0"),
     Column("schema_version", pa.int32(), "Schema version of the file that holds the row.", 1),
+    # --- v2: fields only some sources have, and the raw evidence of each row -------------
+    Column(
+        "author",
+        pa.string(),
+        "Author(s) as the source names them (thepaper `author`).",
+        "澎湃新闻记者 张三",
+        since=2,
+    ),
+    Column(
+        "editors", pa.list_(pa.string()), "Responsible editors (thepaper `responEditor`).", ["李四"], since=2
+    ),
+    Column(
+        "channel",
+        pa.string(),
+        "Channel or column at the source (thepaper `nodeInfo.name`).",
+        "10%公司",
+        since=2,
+    ),
+    Column(
+        "tags", pa.list_(pa.string()), "Tags at the source (thepaper `tagList[].tag`).", ["余承东"], since=2
+    ),
+    Column(
+        "image_urls",
+        pa.list_(pa.string()),
+        "Images of the article, in page order.",
+        ["https://imgpai.thepaper.cn/newpai/image/1.png"],
+        since=2,
+    ),
+    Column(
+        "updated_at",
+        UTC_TS,
+        "Last update at the source, when it says (UTC).",
+        "2025-07-08 13:11:14+00:00",
+        since=2,
+    ),
+    Column(
+        "warc_filename",
+        pa.string(),
+        "WARC file (key relative to the archive root) holding the response the row was parsed from.",
+        "warc/date=2026-11-27/20261127T183000Z-4f2a9c1e-0.warc.gz",
+        since=2,
+    ),
+    Column(
+        "warc_record_offset",
+        pa.int64(),
+        "Byte offset of that response record (one gzip member) in the WARC file.",
+        48213,
+        since=2,
+    ),
+    Column("warc_record_length", pa.int64(), "Byte length of that gzip member.", 3120, since=2),
+    Column(
+        "raw_sha256",
+        pa.string(),
+        "SHA-256 (hex) of the raw payload the row was parsed "
+        "from (the HTTP response body, or the imported file).",
+        "5d41…",
+        since=2,
+    ),
 )
 
 QUARANTINE_COLUMNS: tuple[Column, ...] = (
@@ -228,6 +286,17 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
     ),
     Column("pipeline_version", pa.string(), "Version of newsarchive that wrote the row.", "0.1.0"),
     Column("schema_version", pa.int32(), "Schema version of the file that holds the row.", 1),
+    # --- v2: the raw evidence -------------------------------------------------------------
+    Column(
+        "warc_filename",
+        pa.string(),
+        "WARC file holding the response, when one was received.",
+        "warc/date=2026-11-27/20261127T183000Z-4f2a9c1e-0.warc.gz",
+        since=2,
+    ),
+    Column("warc_record_offset", pa.int64(), "Byte offset of that response record.", 48213, since=2),
+    Column("warc_record_length", pa.int64(), "Byte length of that record.", 3120, since=2),
+    Column("raw_sha256", pa.string(), "SHA-256 (hex) of the raw payload.", "5d41…", since=2),
 )
 
 #: Quarantine reason codes, each with what it means. Stable: analysts filter on them.

@@ -45,6 +45,15 @@ FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={i
 #: Refetch articles already in the archive (normally off: runs are incremental).
 FINEWS_REFETCH = False
 
+# --- The thepaper spider (thepaper.cn) --------------------------------------------------
+THEPAPER_API_BASE = "https://api.thepaper.cn"
+THEPAPER_CACHE_BASE = "https://cache.thepaper.cn"
+THEPAPER_WEB_BASE = "https://www.thepaper.cn"
+
+# --- Raw capture (WARC) --------------------------------------------------------------
+
+# --- Jekyll export and import ----------------------------------------------------------
+
 # --- Limits ------------------------------------------------------------------------
 #: Text requests scheduled per run at most; the rest wait for the next run (0 = no limit).
 MAX_ARTICLES_PER_RUN = 20_000

@@ -55,30 +55,49 @@ def pairs(values: list[str], what: str) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    summary = crawl(
+        args.spider,
+        pairs(args.settings, "-s"),
+        pairs(args.spargs, "-a"),
+        output=args.overwrite_output,
+        loglevel=args.loglevel,
+    )
+    print(json.dumps(summary, ensure_ascii=False))
+    return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED
+
+
+def crawl(
+    spider: str,
+    overrides: dict[str, Any] | None = None,
+    spargs: dict[str, Any] | None = None,
+    *,
+    output: str | None = None,
+    loglevel: str | None = None,
+) -> dict[str, Any]:
+    """Run one spider in this process with the project settings plus ``overrides``
+    (cmdline priority) and return the run summary. Other commands (import, reparse) reuse
+    it. Once per process: a Twisted reactor cannot restart."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsarchive.settings")
     from scrapy.crawler import AsyncCrawlerProcess
     from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
     settings = get_project_settings()
-    settings.setdict(pairs(args.settings, "-s"), priority="cmdline")
-    if args.loglevel:
-        settings.set("LOG_LEVEL", args.loglevel.upper(), priority="cmdline")
-    if args.overwrite_output:
-        fmt = Path(args.overwrite_output).suffix.lstrip(".") or "jsonl"
-        settings.set("FEEDS", {args.overwrite_output: {"format": fmt, "overwrite": True}}, priority="cmdline")
-    spargs = pairs(args.spargs, "-a")
+    settings.setdict(overrides or {}, priority="cmdline")
+    if loglevel:
+        settings.set("LOG_LEVEL", loglevel.upper(), priority="cmdline")
+    if output:
+        fmt = Path(output).suffix.lstrip(".") or "jsonl"
+        settings.set("FEEDS", {output: {"format": fmt, "overwrite": True}}, priority="cmdline")
     loader = get_spider_loader(settings)
-    if args.spider not in loader.list():
+    if spider not in loader.list():
         known = ", ".join(sorted(loader.list()))
-        raise UsageError(f"unknown spider {args.spider!r} (known: {known})")
+        raise UsageError(f"unknown spider {spider!r} (known: {known})")
     process = AsyncCrawlerProcess(settings)
-    crawler = process.create_crawler(args.spider)
-    process.crawl(crawler, **spargs)
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler, **(spargs or {}))
     process.start()
-    summary = summarise(crawler)
-    print(json.dumps(summary, ensure_ascii=False))
-    return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED
+    return summarise(crawler)
 
 
 def summarise(crawler: Any) -> dict[str, Any]:
