@@ -80,9 +80,7 @@ class FeedServer:
         """Serve ``reply`` for this exact path and query (a list: one reply per request,
         the last one repeating)."""
         parts = urlsplit(path_and_query)
-        self.exact[route_key(parts.path, parts.query)] = (
-            Reply(body=reply) if isinstance(reply, bytes) else reply
-        )
+        self.exact[route_key(parts.path, parts.query)] = Reply(body=reply) if isinstance(reply, bytes) else reply
 
     def add_handler(self, path: str, handler: Handler) -> None:
         """Answer every request to ``path`` (any query) with ``handler(path, query)``."""

@@ -23,9 +23,7 @@ def _item_class(name: str, columns: tuple[Column, ...], doc: str) -> type[scrapy
 
 
 Article = _item_class("Article", ARTICLE_COLUMNS, "One fetched article: a row of `articles/`.")
-Quarantined = _item_class(
-    "Quarantined", QUARANTINE_COLUMNS, "A record or response that could not be archived."
-)
+Quarantined = _item_class("Quarantined", QUARANTINE_COLUMNS, "A record or response that could not be archived.")
 
 #: Longest ``raw`` kept in a quarantine row; the rest is cut (and says so).
 RAW_LIMIT = 256 * 1024

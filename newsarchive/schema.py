@@ -48,8 +48,7 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "source_id",
         pa.string(),
-        "The article's id within its source; for `finews` the "
-        "infoCode. (`source`, `source_id`) identifies an article.",
+        "The article's id within its source; for `finews` the infoCode. (`source`, `source_id`) identifies an article.",
         "NW202201122245299970",
         nullable=False,
     ),
@@ -68,8 +67,7 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "digest",
         pa.string(),
-        "Summary from the feed (rolling news: `digest` without the "
-        "leading `【title】`; media feed: `simdigest`).",
+        "Summary from the feed (rolling news: `digest` without the leading `【title】`; media feed: `simdigest`).",
         "1月12日，上海市政府新闻办举行…",
     ),
     Column(
@@ -144,9 +142,7 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "Feed family of that record: `rolling`, `media`, `market-<marketType>`.",
         "market-37",
     ),
-    Column(
-        "fetched_at", UTC_TS, "When the body response was received (UTC).", "2026-11-27 18:30:02.123456+00:00"
-    ),
+    Column("fetched_at", UTC_TS, "When the body response was received (UTC).", "2026-11-27 18:30:02.123456+00:00"),
     Column("http_status", pa.int32(), "HTTP status of the body response.", 200),
     Column(
         "content_sha256",
@@ -185,9 +181,7 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "澎湃新闻记者 张三",
         since=2,
     ),
-    Column(
-        "editors", pa.list_(pa.string()), "Responsible editors (thepaper `responEditor`).", ["李四"], since=2
-    ),
+    Column("editors", pa.list_(pa.string()), "Responsible editors (thepaper `responEditor`).", ["李四"], since=2),
     Column(
         "channel",
         pa.string(),
@@ -195,9 +189,7 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "10%公司",
         since=2,
     ),
-    Column(
-        "tags", pa.list_(pa.string()), "Tags at the source (thepaper `tagList[].tag`).", ["余承东"], since=2
-    ),
+    Column("tags", pa.list_(pa.string()), "Tags at the source (thepaper `tagList[].tag`).", ["余承东"], since=2),
     Column(
         "image_urls",
         pa.list_(pa.string()),
@@ -230,8 +222,7 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "raw_sha256",
         pa.string(),
-        "SHA-256 (hex) of the raw payload the row was parsed "
-        "from (the HTTP response body, or the imported file).",
+        "SHA-256 (hex) of the raw payload the row was parsed from (the HTTP response body, or the imported file).",
         "5d41…",
         since=2,
     ),
@@ -255,9 +246,7 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
         nullable=False,
     ),
     Column("detail", pa.string(), "Human-readable explanation.", "HTTP 404 after 0 retries"),
-    Column(
-        "info_code_raw", pa.string(), "The infoCode (or id) as received, unvalidated.", "../../etc/passwd"
-    ),
+    Column("info_code_raw", pa.string(), "The infoCode (or id) as received, unvalidated.", "../../etc/passwd"),
     Column(
         "url",
         pa.string(),
@@ -271,9 +260,7 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
         '{"infoCode": "NW1", "title": "…"}',
     ),
     Column("http_status", pa.int32(), "HTTP status, when a response was received.", 404),
-    Column(
-        "seen_at", UTC_TS, "When the problem was seen (UTC).", "2026-11-27 18:30:02+00:00", nullable=False
-    ),
+    Column("seen_at", UTC_TS, "When the problem was seen (UTC).", "2026-11-27 18:30:02+00:00", nullable=False),
     Column("run_id", pa.string(), "Crawl run that saw it.", "20261127T183000Z-4f2a9c1e", nullable=False),
     Column("dag_run_id", pa.string(), "Airflow DAG run id, if scheduled.", None),
     Column("spider", pa.string(), "Spider (or command) that saw it.", "finews"),

@@ -53,9 +53,7 @@ class ArticleWriterPipeline:
         row = {name: item.get(name) for name in ARTICLE_FIELDS}
         source = row["source"]
         self.sink.write(partition_key(ARTICLES, source, beijing_date(row["published_at"])), row)
-        self.index_rows[source].append(
-            {k: row[k] for k in ("source", "source_id", "content_sha256", "published_at")}
-        )
+        self.index_rows[source].append({k: row[k] for k in ("source", "source_id", "content_sha256", "published_at")})
         self.run.index(source).add(row["source_id"], row["content_sha256"])
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("newsarchive/articles_written")

@@ -84,9 +84,7 @@ class FinewsSpider(scrapy.Spider):
         yield from self._list_unusable(failure.request.url, reason, detail, status)
         yield from self._maybe_fetch_texts()
 
-    def _list_unusable(
-        self, url: str, reason: str, detail: str, status: int | None, raw: Any = None
-    ) -> Iterator[Any]:
+    def _list_unusable(self, url: str, reason: str, detail: str, status: int | None, raw: Any = None) -> Iterator[Any]:
         self.crawler.stats.inc_value("newsarchive/lists/failed")
         self.run.problems.append(f"list {url}: {reason} ({detail})")
         self.logger.error("List feed %s unusable: %s (%s)", url, reason, detail)

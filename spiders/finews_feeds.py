@@ -115,8 +115,7 @@ class FeedRecord:
     def richness(self) -> tuple[int, int, int]:
         """Sort key of the merge: a media name first, then filled fields, then feed order."""
         filled = sum(
-            v is not None
-            for v in (self.title, self.digest, self.media_name, self.published_at, self.article_url)
+            v is not None for v in (self.title, self.digest, self.media_name, self.published_at, self.article_url)
         )
         return (self.media_name is not None, filled, -self.position)
 

@@ -36,8 +36,6 @@ def test_scrapy_crawl_writes_parquet_feed(tmp_path, sample_settings):
 
 def test_newsarchive_crawl_accepts_output_too(tmp_path, sample_settings):
     out = tmp_path / "feed.parquet"
-    result = run_crawl(
-        "finews", {**sample_settings, "ARCHIVE_URI": tmp_path / "a"}, extra_args=["-O", str(out)]
-    )
+    result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": tmp_path / "a"}, extra_args=["-O", str(out)])
     assert result.returncode == 0
     assert pq.read_table(out).num_rows == 44

@@ -199,7 +199,5 @@ def test_story_id_ignores_punctuation_width_and_spaces():
     a = story_id("上海推进城市数字化转型 启动首席数据官制度研究和试点", t)
     b = story_id("上海推进城市数字化转型，启动首席数据官制度研究和试点！", parse_beijing("2022-01-12 09:00"))
     assert a == b and len(a) == 16
-    assert a != story_id(
-        "上海推进城市数字化转型 启动首席数据官制度研究和试点", parse_beijing("2022-01-13 09:00")
-    )
+    assert a != story_id("上海推进城市数字化转型 启动首席数据官制度研究和试点", parse_beijing("2022-01-13 09:00"))
     assert normalise_title("Ａ股 “涨” 了！") == "a股涨了"

@@ -29,9 +29,7 @@ TABLES = (ARTICLES, QUARANTINE)
 
 SOURCE_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 PART_RE = re.compile(r"part-(?P<run_id>[A-Za-z0-9_.-]+)-(?P<n>\d+)\.parquet")
-PARTITION_RE = re.compile(
-    r"(?P<table>[a-z]+)/source=(?P<source>[a-z][a-z0-9_]*)/date=(?P<date>\d{4}-\d{2}-\d{2})"
-)
+PARTITION_RE = re.compile(r"(?P<table>[a-z]+)/source=(?P<source>[a-z][a-z0-9_]*)/date=(?P<date>\d{4}-\d{2}-\d{2})")
 TEMP_SUFFIX = ".tmp"
 
 
@@ -112,9 +110,7 @@ class Layout:
         runs = self.root / RUNS
         if not runs.is_dir():
             return []
-        return sorted(
-            f"{RUNS}/{p.name}" for p in runs.iterdir() if p.suffix == ".json" and not p.name.startswith(".")
-        )
+        return sorted(f"{RUNS}/{p.name}" for p in runs.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
 
     def data_files(self, tables: tuple[str, ...] = (*TABLES, INDEX)) -> list[str]:
         """Keys of every published Parquet file under the given tables."""

@@ -54,9 +54,7 @@ def open_dataset(uri: str, table: str = ARTICLES) -> ds.Dataset:
 
         schema = ARTICLE_SCHEMA if table == ARTICLES else QUARANTINE_SCHEMA
         return ds.dataset(pa.Table.from_pylist([], schema=schema))
-    dataset = ds.dataset(
-        paths, filesystem=fs, format="parquet", partitioning=partitioning, partition_base_dir=root
-    )
+    dataset = ds.dataset(paths, filesystem=fs, format="parquet", partitioning=partitioning, partition_base_dir=root)
     schemas = {f.physical_schema for f in dataset.get_fragments()} if len(paths) > 1 else set()
     if len(schemas) > 1:  # files of several schema versions: read them all by name
         unified = pa.unify_schemas([dataset.schema, *schemas], promote_options="permissive")

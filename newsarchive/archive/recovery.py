@@ -33,6 +33,7 @@ from newsarchive.archive.manifest import write_manifest
 from newsarchive.schema import SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
+COMPACTION_PREFIX = "compact-"
 
 
 @dataclass
@@ -56,8 +57,8 @@ def recover(layout: Layout, current_run_id: str | None = None) -> Recovery:
     orphans: dict[str, list[str]] = defaultdict(list)
     for key in layout.data_files():
         run_id = run_id_of(key)
-        if not run_id or run_id == current_run_id:
-            continue
+        if not run_id or run_id == current_run_id or run_id.startswith(COMPACTION_PREFIX):
+            continue  # compaction outputs are named by their compaction manifest, never adopted
         if layout.path(manifest_key(run_id)).exists() or is_live(layout, run_id):
             continue
         orphans[run_id].append(key)

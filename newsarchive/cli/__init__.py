@@ -17,6 +17,10 @@ COMMANDS: dict[str, str] = {
     "schema": "newsarchive.cli.schema",
     "serve-samples": "newsarchive.cli.serve",
     "demo": "newsarchive.cli.demo",
+    "upload": "newsarchive.cli.upload",
+    "verify": "newsarchive.cli.verify",
+    "pull-index": "newsarchive.cli.pull_index",
+    "compact": "newsarchive.cli.compact",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

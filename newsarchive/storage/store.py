@@ -1,0 +1,379 @@
+"""One interface over a local archive directory and an S3 prefix.
+
+Upload, verification, compaction and index pulls read and write through a :class:`Store`,
+so they work the same on disk and in a bucket. Both stores share two rules: a final object
+is never replaced (a different body under an existing key is an error), and an object is
+visible under its key only when complete (local: hidden temp + hard link; S3: a PUT or a
+completed multipart upload, checksummed with SHA-256 and verified with HEAD).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from newsarchive.archive.files import FinalExistsError, publish, sha256_file, write_atomic
+from newsarchive.archive.layout import temp_name
+from newsarchive.storage.s3 import S3Config, join_key, parse_s3_uri
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+MiB = 1024 * 1024
+
+
+class StoreError(RuntimeError):
+    """An object-store operation failed for good (after retries); the message says why."""
+
+
+class ChecksumMismatchError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+
+
+class Store(Protocol):
+    uri: str
+
+    def objects(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+    def exists(self, key: str) -> bool: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def download(self, key: str, path: Path) -> None: ...
+    def put_file(self, path: Path, key: str, sha256: str | None = None) -> bool: ...
+    def put_bytes(self, key: str, data: bytes) -> bool: ...
+    def recorded_sha256(self, key: str) -> str | None: ...
+    def delete(self, keys: list[str]) -> None: ...
+
+
+def open_store(uri: str, config: S3Config | None = None, **options: Any) -> Store:
+    if uri.startswith("s3://"):
+        return S3Store(uri, config or S3Config(), **options)
+    return LocalStore(uri)
+
+
+def b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode("ascii")
+
+
+# --- local --------------------------------------------------------------------------------
+
+
+class LocalStore:
+    def __init__(self, uri: str) -> None:
+        path = uri[len("file://") :] if uri.startswith("file://") else uri
+        self.root = Path(path).expanduser().resolve()
+        self.uri = str(self.root)
+
+    def _path(self, key: str) -> Path:
+        path = self.root.joinpath(*key.split("/")).resolve()
+        if self.root not in path.parents and path != self.root:
+            raise StoreError(f"key {key!r} escapes the archive root")
+        return path
+
+    def objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        base = self._path(prefix) if prefix else self.root
+        if base.is_file():
+            yield ObjectInfo(prefix, base.stat().st_size)
+            return
+        if not base.is_dir():
+            return
+        for path in sorted(base.rglob("*")):
+            rel = path.relative_to(self.root)
+            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                yield ObjectInfo(rel.as_posix(), path.stat().st_size)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def download(self, key: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(temp_name(path.name))
+        tmp.write_bytes(self._path(key).read_bytes())
+        os.replace(tmp, path)
+
+    def put_file(self, path: Path, key: str, sha256: str | None = None) -> bool:
+        final = self._path(key)
+        digest = sha256 or sha256_file(path)
+        if final.exists():
+            if sha256_file(final) == digest:
+                return False
+            raise FinalExistsError(f"{key} exists with other content")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(temp_name(final.name))
+        with path.open("rb") as src, tmp.open("wb") as dst:
+            while block := src.read(MiB):
+                dst.write(block)
+        if sha256_file(tmp) != digest:
+            tmp.unlink()
+            raise ChecksumMismatchError(f"{key}: copy does not match its SHA-256")
+        publish(tmp, final)
+        return True
+
+    def put_bytes(self, key: str, data: bytes) -> bool:
+        final = self._path(key)
+        if final.exists():
+            if final.read_bytes() == data:
+                return False
+            raise FinalExistsError(f"{key} exists with other content")
+        write_atomic(final, data)
+        return True
+
+    def recorded_sha256(self, key: str) -> str | None:
+        path = self._path(key)
+        return sha256_file(path) if path.is_file() else None
+
+    def delete(self, keys: list[str]) -> None:
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+
+
+# --- S3 -----------------------------------------------------------------------------------
+
+
+def _retry(what: str, fn: Callable[[], T], attempts: int) -> T:
+    """Retry ``fn`` with exponential backoff and jitter, on top of botocore's own retries
+    (which cover throttling and 5xx per request): a checksum mismatch or a connection that
+    stays down is retried here, then reported with a clear error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    delay = 0.5
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except FinalExistsError:
+            raise
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "NoSuchBucket"}:
+                raise StoreError(f"{what}: {code} (check the credentials, endpoint and bucket)") from exc
+            if attempt == attempts:
+                raise StoreError(f"{what}: failed after {attempts} attempts: {code or exc}") from exc
+        except (BotoCoreError, ChecksumMismatchError, OSError) as exc:
+            if attempt == attempts:
+                raise StoreError(f"{what}: failed after {attempts} attempts: {exc}") from exc
+        logger.warning("%s: attempt %d/%d failed, retrying in %.1fs", what, attempt, attempts, delay)
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 30)
+    raise AssertionError("unreachable")
+
+
+class S3Store:
+    """An archive under ``s3://bucket/prefix``."""
+
+    def __init__(
+        self,
+        uri: str,
+        config: S3Config,
+        *,
+        multipart_threshold: int = 64 * MiB,
+        part_size: int = 16 * MiB,
+        max_workers: int = 4,
+        max_attempts: int = 5,
+    ) -> None:
+        self.uri = uri.rstrip("/")
+        self.bucket, self.prefix = parse_s3_uri(uri)
+        self.config = config
+        self.client = config.client(max_attempts=max_attempts)
+        self.multipart_threshold = multipart_threshold
+        self.part_size = max(5 * MiB, part_size)
+        self.max_workers = max_workers
+        self.attempts = max_attempts
+
+    def key(self, key: str) -> str:
+        return join_key(self.prefix, key)
+
+    def objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        full = self.key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                for obj in page.get("Contents", []):
+                    yield ObjectInfo(obj["Key"][strip:], int(obj["Size"]))
+        except Exception as exc:
+            raise StoreError(f"listing {self.uri}/{prefix}: {exc}") from exc
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        def call() -> dict[str, Any] | None:
+            try:
+                head: dict[str, Any] = self.client.head_object(
+                    Bucket=self.bucket, Key=self.key(key), ChecksumMode="ENABLED"
+                )
+                return head
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise
+
+        return _retry(f"HEAD {key}", call, self.attempts)
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def get_bytes(self, key: str) -> bytes:
+        def call() -> bytes:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read()
+            return body
+
+        return _retry(f"GET {key}", call, self.attempts)
+
+    def download(self, key: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(temp_name(path.name))
+        _retry(
+            f"GET {key}",
+            lambda: self.client.download_file(self.bucket, self.key(key), str(tmp)),
+            self.attempts,
+        )
+        os.replace(tmp, path)
+
+    def recorded_sha256(self, key: str) -> str | None:
+        head = self.head(key)
+        if head is None:
+            return None
+        sha: str | None = head.get("Metadata", {}).get("sha256")
+        return sha
+
+    def _existing(self, key: str, sha256: str) -> bool:
+        """True if the object is already there with this content; error if with another."""
+        head = self.head(key)
+        if head is None:
+            return False
+        if head.get("Metadata", {}).get("sha256") == sha256:
+            return True
+        raise FinalExistsError(f"s3://{self.bucket}/{self.key(key)} exists with other content")
+
+    def put_file(self, path: Path, key: str, sha256: str | None = None) -> bool:
+        """Upload ``path`` under ``key`` unless it is already there; SHA-256 sent, then
+        verified by HEAD. Returns True if uploaded."""
+        digest = sha256 or sha256_file(path)
+        if self._existing(key, digest):
+            return False
+        size = path.stat().st_size
+        if size > self.multipart_threshold:
+            expected = _retry(f"PUT {key}", lambda: self._multipart(path, key, digest, size), self.attempts)
+        else:
+            expected = _retry(f"PUT {key}", lambda: self._put(path, key, digest), self.attempts)
+        self._verify(key, digest, size, expected)
+        return True
+
+    def put_bytes(self, key: str, data: bytes) -> bool:
+        digest = hashlib.sha256(data).hexdigest()
+        if self._existing(key, digest):
+            return False
+
+        def call() -> str:
+            checksum = b64(hashlib.sha256(data).digest())
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.key(key),
+                Body=data,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=checksum,
+                Metadata={"sha256": digest},
+            )
+            return checksum
+
+        expected = _retry(f"PUT {key}", call, self.attempts)
+        self._verify(key, digest, len(data), expected)
+        return True
+
+    def _put(self, path: Path, key: str, digest: str) -> str:
+        checksum = b64(bytes.fromhex(digest))
+        with path.open("rb") as body:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self.key(key),
+                Body=body,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=checksum,
+                Metadata={"sha256": digest},
+            )
+        return checksum
+
+    def _multipart(self, path: Path, key: str, digest: str, size: int) -> str:
+        full = self.key(key)
+        upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=full, ChecksumAlgorithm="SHA256", Metadata={"sha256": digest}
+        )["UploadId"]
+        offsets = list(range(0, size, self.part_size))
+
+        def part(number: int, offset: int) -> dict[str, Any]:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                data = fh.read(self.part_size)
+            checksum = b64(hashlib.sha256(data).digest())
+            resp = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=full,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=checksum,
+            )
+            return {"PartNumber": number, "ETag": resp["ETag"], "ChecksumSHA256": checksum}
+
+        try:
+            with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+                parts = list(pool.map(part, range(1, len(offsets) + 1), offsets))
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=full, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+            raise
+        composite = hashlib.sha256(b"".join(base64.b64decode(p["ChecksumSHA256"]) for p in parts))
+        return f"{b64(composite.digest())}-{len(parts)}"
+
+    def _verify(self, key: str, digest: str, size: int, expected_checksum: str) -> None:
+        head = self.head(key)
+        if head is None:
+            raise StoreError(f"{key}: not found right after upload")
+        got = head.get("ChecksumSHA256")
+        if int(head.get("ContentLength", -1)) != size or head.get("Metadata", {}).get("sha256") != digest:
+            raise ChecksumMismatchError(f"{key}: size or recorded SHA-256 differ after upload")
+        if got is not None and got != expected_checksum:
+            raise ChecksumMismatchError(f"{key}: server checksum {got} != {expected_checksum}")
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": self.key(k)} for k in keys[start : start + 1000]]
+            _retry(
+                "DELETE",
+                lambda b=batch: self.client.delete_objects(  # type: ignore[misc]
+                    Bucket=self.bucket, Delete={"Objects": b, "Quiet": True}
+                ),
+                self.attempts,
+            )
+
+    def abort_stale_uploads(self, older_than_s: float = 3600) -> list[str]:
+        """Abort multipart uploads under the prefix started more than ``older_than_s`` ago
+        (left by a killed upload); they are invisible to readers but hold storage."""
+        import datetime as dt
+
+        now = dt.datetime.now(dt.UTC)
+        aborted: list[str] = []
+        resp = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self.prefix)
+        for up in resp.get("Uploads", []):
+            if (now - up["Initiated"]).total_seconds() >= older_than_s:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"], UploadId=up["UploadId"])
+                aborted.append(up["Key"])
+        return aborted
