@@ -328,6 +328,17 @@ INDEX_SCHEMA = pa.schema(
 )
 
 
+#: What the quarantine already holds: fingerprints of bad records, so a later run (even on a
+#: worker that starts empty) does not write the same bad record again.
+QUARANTINE_INDEX_SCHEMA = pa.schema(
+    [
+        pa.field("source", SOURCE_TYPE, nullable=False),
+        pa.field("fingerprint", pa.string(), nullable=False),
+        pa.field("seen_at", UTC_TS),
+    ]
+)
+
+
 def markdown() -> str:
     """Render both tables and the reason codes as the body of ``docs/schema.md``."""
 

@@ -79,6 +79,18 @@ STAGING_DIR = "/tmp/newsarchive-staging"  # noqa: S108
 #: Parts larger than this are uploaded in several parts.
 UPLOAD_MULTIPART_THRESHOLD = 64 * 1024 * 1024
 UPLOAD_MAX_ATTEMPTS = 5
+#: Airflow pool shared by every task that writes the archive (crawl, backfill, compaction);
+#: create it with AIRFLOW_POOL_SLOTS slots. Compaction takes every slot, so it runs alone.
+AIRFLOW_POOL = "newsarchive"
+AIRFLOW_POOL_SLOTS = 4
+AIRFLOW_RETRIES = 2
+AIRFLOW_RETRY_DELAY_MINUTES = 5
+AIRFLOW_OWNER = "newsarchive"
+#: Schedule of the news_compact DAG: a cron expression or preset, or ``asset`` to run
+#: whenever news_crawl updates the archive.
+COMPACT_SCHEDULE = "@daily"
+#: Compaction rewrites the partitions of this many previous (Beijing) days.
+COMPACT_DAYS = 2
 
 # --- Scrapy defaults that hurt here -----------------------------------------------
 #: Honest user agent: who we are and where to read about us.

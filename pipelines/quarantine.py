@@ -8,12 +8,13 @@ are events and are written every time they happen.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from typing import Any
 
-import pyarrow.parquet as pq
 from scrapy.crawler import Crawler
 
 from newsarchive import __version__
+from newsarchive.archive.index import load_fingerprints, write_index_part
 from newsarchive.archive.layout import QUARANTINE, check_source, partition_key
 from newsarchive.archive.sink import PartitionedSink
 from newsarchive.items import Quarantined
@@ -42,22 +43,16 @@ class QuarantineWriterPipeline:
         )
         self.day = beijing_date(self.run.started_at)
         self._known: dict[str, set[str]] = {}
+        self.index_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> QuarantineWriterPipeline:
         return cls(crawler)
 
     def known(self, source: str) -> set[str]:
-        """Fingerprints already in the quarantine (read from its fingerprint column only)."""
+        """Fingerprints already in the quarantine (from its index, loaded once per run)."""
         if source not in self._known:
-            base = self.run.layout.root / QUARANTINE / f"source={check_source(source)}"
-            found: set[str] = set()
-            if base.is_dir():
-                for path in base.rglob("part-*.parquet"):
-                    if not path.name.startswith("."):
-                        col = pq.read_table(path, columns=["fingerprint"]).column(0)
-                        found.update(v for v in col.to_pylist() if v)
-            self._known[source] = found
+            self._known[source] = load_fingerprints(self.run.layout, source)
         return self._known[source]
 
     def process_item(self, item: Any) -> Any:
@@ -86,6 +81,8 @@ class QuarantineWriterPipeline:
             schema_version=SCHEMA_VERSION,
         )
         self.sink.write(partition_key(QUARANTINE, source, self.day), row)
+        if fp is not None:
+            self.index_rows[source].append({"source": source, "fingerprint": fp, "seen_at": row["seen_at"]})
         stats.inc_value("newsarchive/quarantined")
         stats.inc_value(f"newsarchive/quarantined/{reason}")
         self.crawler.spider.logger.warning(  # type: ignore[union-attr]
@@ -100,6 +97,8 @@ class QuarantineWriterPipeline:
     def close_spider(self) -> None:
         try:
             files = self.sink.publish()
+            for source, rows in sorted(self.index_rows.items()):
+                files.append(write_index_part(self.run.layout, source, self.run.run_id, rows, QUARANTINE))
         except Exception as exc:
             self.sink.abort()
             self.run.problems.append(f"writing quarantine failed: {type(exc).__name__}: {exc}")

@@ -10,12 +10,19 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Airflow reads these when first imported: a throwaway SQLite home, no examples, our DAGs.
+os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="newsarchive-airflow-"))
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.parent / "dags")
+os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 
 from newsarchive.feedserver import FeedServer, install_finews
 
@@ -125,10 +132,24 @@ def s3_env(seaweed: Any, **extra: str) -> dict[str, str]:
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsarchive", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env or clean_env(), cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "newsarchive", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or clean_env(),
+        cwd=ROOT,
+    )
 
 
 def last_json(stdout: str) -> dict[str, Any]:
     lines = [ln for ln in stdout.strip().splitlines() if ln.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's metadata database (SQLite in AIRFLOW_HOME), created once per session."""
+    from airflow.utils import db
+
+    db.initdb()

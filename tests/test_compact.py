@@ -20,13 +20,18 @@ A, B = "NW202201122245299970", "NW202201122245299971"
 
 
 def site(server, bodies: dict[str, str]):
-    records = [{"infoCode": code, "medianame": "澎湃新闻", "datetime": "2022-01-12 15:51:41", "title": f"标题{code[-1]}"}
-               for code in bodies]
+    records = [
+        {"infoCode": code, "medianame": "澎湃新闻", "datetime": "2022-01-12 15:51:41", "title": f"标题{code[-1]}"}
+        for code in bodies
+    ]
     server.add("/list?marketType=37", json.dumps({"record": records}).encode())
     for code, body in bodies.items():
         server.add(f"/text?id={code}", json.dumps({"text": body}).encode())
-    return {**FAST, "FINEWS_LIST_URLS": server.url("/list?marketType=37"),
-            "FINEWS_TEXT_URL": server.url("/text?id={info_code}")}
+    return {
+        **FAST,
+        "FINEWS_LIST_URLS": server.url("/list?marketType=37"),
+        "FINEWS_TEXT_URL": server.url("/text?id={info_code}"),
+    }
 
 
 @pytest.fixture
@@ -35,8 +40,10 @@ def three_runs(tmp_path, feed_server):
     reparsed copy of A's first version (same content, newer pipeline version)."""
     archive = tmp_path / "archive"
     assert run_crawl("finews", {**site(feed_server, {A: "<p>v1</p>"}), "ARCHIVE_URI": archive}).returncode == 0
-    r2 = run_crawl("finews", {**site(feed_server, {A: "<p>v2</p>", B: "<p>b</p>"}), "ARCHIVE_URI": archive,
-                              "FINEWS_REFETCH": "True"})
+    r2 = run_crawl(
+        "finews",
+        {**site(feed_server, {A: "<p>v2</p>", B: "<p>b</p>"}), "ARCHIVE_URI": archive, "FINEWS_REFETCH": "True"},
+    )
     assert r2.returncode == 0 and r2.manifest["counts"]["articles_written"] == 2
     part = sorted((archive / "articles/source=finews/date=2022-01-12").glob("part-*.parquet"))[0]
     table = pq.read_table(part)
@@ -44,8 +51,9 @@ def three_runs(tmp_path, feed_server):
     row.update(pipeline_version="0.10.0", fetched_at=row["fetched_at"] - timedelta(hours=1))
     import pyarrow as pa
 
-    pq.write_table(pa.Table.from_pylist([row], schema=table.schema),
-                   part.with_name("part-20200101T000000Z-reparse0-0.parquet"))
+    pq.write_table(
+        pa.Table.from_pylist([row], schema=table.schema), part.with_name("part-20200101T000000Z-reparse0-0.parquet")
+    )
     return archive
 
 
@@ -66,7 +74,7 @@ def test_local_compaction_keeps_each_version_once(three_runs):
     assert [(i, t) for i, t, _ in got] == [(A, "v1"), (A, "v2"), (B, "b")]
     assert dict(((i, t), v) for i, t, v in got)[(A, "v1")] == "0.10.0"  # the newest pipeline wins
     assert (report.rows_before, report.rows_after) == (4 + 3, 3 + 3)  # articles + index rows
-    assert len(list((archive / "index/source=finews").glob("part-*.parquet"))) == 1
+    assert len(list((archive / "index/articles/source=finews").glob("part-*.parquet"))) == 1
     manifest = json.loads((archive / f"compactions/{report.compaction_id}.json").read_text())
     assert set(manifest["replaces"]) == set(report.replaces) and len(manifest["files"]) == 2
     assert verify_store(LocalStore(str(archive))).ok

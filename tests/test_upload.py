@@ -35,13 +35,20 @@ def test_upload_mirrors_the_layout_and_reads_back(crawled, seaweed, bucket_uri):
     report = last_json(proc.stdout)
     assert report["runs_uploaded"] == [result.summary["run_id"]]
     store = S3Store(bucket_uri, seaweed.config)
-    local = {p.relative_to(archive).as_posix(): p.stat().st_size for p in archive.rglob("*")
-             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(archive).parts)}
+    local = {
+        p.relative_to(archive).as_posix(): p.stat().st_size
+        for p in archive.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(archive).parts)
+    }
     assert keys(store) == local
     # analysts read the uploaded dataset through pyarrow's S3 filesystem, and DuckDB over it
     bucket, prefix = parse_s3_uri(bucket_uri)
-    dataset = ds.dataset(f"{bucket}/{prefix}/articles", filesystem=seaweed.config.arrow(), format="parquet",
-                         partitioning=ds.HivePartitioning.discover(infer_dictionary=True))
+    dataset = ds.dataset(
+        f"{bucket}/{prefix}/articles",
+        filesystem=seaweed.config.arrow(),
+        format="parquet",
+        partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
+    )
     assert dataset.count_rows() == 44
     rows = duckdb.sql("SELECT media_name, count(*) FROM dataset WHERE media_name = '澎湃新闻' GROUP BY 1").fetchall()
     assert rows == [("澎湃新闻", 1)]
@@ -84,7 +91,7 @@ def test_verify_finds_missing_and_corrupt_objects(crawled, seaweed, bucket_uri):
     store = S3Store(bucket_uri, seaweed.config)
     upload_archive(Layout(archive), store)
     ok = run_cli("verify", "--archive", bucket_uri, env=s3_env(seaweed))
-    assert ok.returncode == 0 and last_json(ok.stdout)["files_checked"] == 11
+    assert ok.returncode == 0 and last_json(ok.stdout)["files_checked"] == 12  # 9 articles, quarantine, 2 index
     assert run_cli("verify", "--archive", str(archive)).returncode == 0
     part = next(k for k in keys(store) if k.startswith("articles/"))
     store.client.put_object(Bucket=store.bucket, Key=store.key(part), Body=b"tampered", Metadata={"sha256": "0" * 64})
@@ -127,13 +134,14 @@ def test_wrong_credentials_fail_clearly_without_leaking(crawled, seaweed, bucket
     assert secret not in proc.stdout + proc.stderr
 
 
-def test_pull_index_lets_an_empty_worker_crawl_incrementally(crawled, tmp_path, seaweed, bucket_uri,
-                                                              sample_settings, sample_server):
+def test_pull_index_lets_an_empty_worker_crawl_incrementally(
+    crawled, tmp_path, seaweed, bucket_uri, sample_settings, sample_server
+):
     archive, _ = crawled
     upload_archive(Layout(archive), S3Store(bucket_uri, seaweed.config))
     fresh = tmp_path / "fresh-worker"
     pulled = run_cli("pull-index", "--from", bucket_uri, "--archive", str(fresh), env=s3_env(seaweed))
-    assert pulled.returncode == 0 and last_json(pulled.stdout)["index_parts_pulled"] == 1
+    assert pulled.returncode == 0 and last_json(pulled.stdout)["index_parts_pulled"] == 2
     texts = sample_server.count("/NewsData/GetNewsText.do")
     rerun = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": fresh})
     assert rerun.returncode == 0 and rerun.manifest["counts"]["articles_written"] == 0

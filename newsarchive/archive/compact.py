@@ -38,18 +38,31 @@ from newsarchive.archive.layout import (
     ARTICLES,
     COMPACTIONS,
     INDEX,
+    INDEX_RE,
     PARTITION_RE,
     QUARANTINE,
     part_name,
     run_id_of,
 )
 from newsarchive.archive.recovery import COMPACTION_PREFIX
-from newsarchive.schema import ARTICLE_SCHEMA, INDEX_SCHEMA, QUARANTINE_SCHEMA
+from newsarchive.schema import ARTICLE_SCHEMA, INDEX_SCHEMA, QUARANTINE_INDEX_SCHEMA, QUARANTINE_SCHEMA
 from newsarchive.storage.store import Store
 from newsarchive.timeparse import utcnow
 
 logger = logging.getLogger(__name__)
-SCHEMAS = {ARTICLES: ARTICLE_SCHEMA, QUARANTINE: QUARANTINE_SCHEMA, INDEX: INDEX_SCHEMA}
+SCHEMAS = {
+    ARTICLES: ARTICLE_SCHEMA,
+    QUARANTINE: QUARANTINE_SCHEMA,
+    f"{INDEX}/{ARTICLES}": INDEX_SCHEMA,
+    f"{INDEX}/{QUARANTINE}": QUARANTINE_INDEX_SCHEMA,
+}
+#: What makes two rows the same thing, per table (None: rows are events, all kept).
+IDENTITY: dict[str, tuple[str, ...] | None] = {
+    ARTICLES: ("source", "source_id", "content_sha256"),
+    QUARANTINE: None,
+    f"{INDEX}/{ARTICLES}": ("source", "source_id", "content_sha256"),
+    f"{INDEX}/{QUARANTINE}": ("source", "fingerprint"),
+}
 
 
 class CompactionCheckError(RuntimeError):
@@ -126,10 +139,10 @@ def plan(store: Store, since: date | None, until: date | None, sources: list[str
                 continue
             groups[info.key.rsplit("/", 1)[0]].append(info.key)
     for info in store.objects(f"{INDEX}/"):
-        if info.key.endswith(".parquet") and run_id_of(info.key) is not None:
-            source = info.key.split("/")[1].removeprefix("source=")
-            if not sources or source in sources:
-                groups[info.key.rsplit("/", 1)[0]].append(info.key)
+        m = INDEX_RE.match(info.key)
+        wanted = m is not None and (not sources or m["source"] in sources)
+        if wanted and info.key.endswith(".parquet") and run_id_of(info.key) is not None:
+            groups[info.key.rsplit("/", 1)[0]].append(info.key)
     return {k: sorted(v) for k, v in sorted(groups.items()) if len(v) > 1}
 
 
@@ -148,34 +161,34 @@ def compact(
     with tempfile.TemporaryDirectory(dir=workdir, prefix="compact-") as tmp:
         tmpdir = Path(tmp)
         for n, (partition, keys) in enumerate(groups.items()):
-            table_name = partition.split("/", 1)[0]
-            schema = SCHEMAS[table_name]
+            table_name = "/".join(partition.split("/")[:2]) if partition.startswith(INDEX) else partition.split("/")[0]
+            schema, identity = SCHEMAS[table_name], IDENTITY[table_name]
             local = []
             for i, key in enumerate(keys):
                 path = tmpdir / f"in-{n}-{i}.parquet"
                 store.download(key, path)
                 local.append(path)
             before = _read(local, schema)
-            if table_name == ARTICLES:
-                after = _dedupe_versions(before, ("source", "source_id", "content_sha256"))
-                distinct = {
-                    tuple(r.values()) for r in before.select(["source", "source_id", "content_sha256"]).to_pylist()
-                }
+            after = before if identity is None else _dedupe_versions(before, identity)
+            if identity is not None:
+                distinct = {tuple(r.values()) for r in before.select(list(identity)).to_pylist()}
                 if len(distinct) != after.num_rows:
                     raise CompactionCheckError(
-                        f"{partition}: {len(distinct)} versions before, {after.num_rows} rows after"
+                        f"{partition}: {len(distinct)} distinct before, {after.num_rows} rows after"
                     )
-            elif table_name == INDEX:
-                after = _dedupe_versions(before, ("source", "source_id", "content_sha256"))
-            else:
-                after = before
             out = tmpdir / f"out-{n}.parquet"
             pq.write_table(after, out, compression="zstd", row_group_size=10_000)
             key = f"{partition}/{part_name(report.compaction_id, 0)}"
             digest = sha256_file(out)
             store.put_file(out, key, digest)
             report.files_written.append(
-                {"key": key, "kind": table_name, "sha256": digest, "bytes": out.stat().st_size, "rows": after.num_rows}
+                {
+                    "key": key,
+                    "kind": table_name.split("/")[0],
+                    "sha256": digest,
+                    "bytes": out.stat().st_size,
+                    "rows": after.num_rows,
+                }
             )
             report.replaces.extend(keys)
             report.partitions += 1

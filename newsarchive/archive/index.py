@@ -1,9 +1,10 @@
 """Which articles the archive holds, without reading the article files.
 
-Each run writes one small index part per source (``index/source=<s>/part-<run>-0.parquet``)
-holding only (source, source_id, content_sha256, published_at) of the rows it archived.
-Loading the index reads these parts' id columns; compaction merges them. Workers that
-start empty download just these parts from the bucket.
+Each run writes one small index part per source and table:
+``index/articles/source=<s>/part-<run>-0.parquet`` holds (source, source_id, content_sha256,
+published_at) of the rows it archived; ``index/quarantine/source=<s>/…`` the fingerprints
+of the bad records it quarantined. Loading the index reads these parts' id columns;
+compaction merges them. Workers that start empty download just these parts.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsarchive.archive.files import WrittenFile, publish, sha256_file
-from newsarchive.archive.layout import ARTICLES, INDEX, Layout, check_source, index_key, temp_name
-from newsarchive.schema import INDEX_SCHEMA
+from newsarchive.archive.layout import ARTICLES, QUARANTINE, Layout, check_source, index_dir, index_key, temp_name
+from newsarchive.schema import INDEX_SCHEMA, QUARANTINE_INDEX_SCHEMA
 
 
 class ArchiveIndex:
@@ -43,8 +44,7 @@ class ArchiveIndex:
 
     @classmethod
     def load(cls, layout: Layout, source: str) -> ArchiveIndex:
-        base = layout.root / INDEX / f"source={check_source(source)}"
-        return cls.from_files(source, _parts(base))
+        return cls.from_files(source, _parts(layout.path(index_dir(ARTICLES, source))))
 
     @classmethod
     def from_files(cls, source: str, paths: Iterable[Path]) -> ArchiveIndex:
@@ -71,15 +71,26 @@ def _parts(base: Path) -> list[Path]:
     return sorted(p for p in base.rglob("part-*.parquet") if not p.name.startswith("."))
 
 
-def write_index_part(layout: Layout, source: str, run_id: str, rows: list[dict[str, object]]) -> WrittenFile:
-    """Publish the index part of one run and source."""
-    key = index_key(source, run_id)
+def load_fingerprints(layout: Layout, source: str) -> set[str]:
+    """Fingerprints of every bad record the quarantine already holds for ``source``."""
+    found: set[str] = set()
+    for path in _parts(layout.path(index_dir(QUARANTINE, source))):
+        found.update(v for v in pq.read_table(path, columns=["fingerprint"]).column(0).to_pylist() if v)
+    return found
+
+
+def write_index_part(
+    layout: Layout, source: str, run_id: str, rows: list[dict[str, object]], table: str = ARTICLES
+) -> WrittenFile:
+    """Publish the index part of one run, source and table."""
+    key = index_key(source, run_id, table)
     final = layout.path(key)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(temp_name(final.name))
-    table = pa.Table.from_pylist(rows, schema=INDEX_SCHEMA)
-    pq.write_table(table, tmp, compression="zstd")
+    schema = INDEX_SCHEMA if table == ARTICLES else QUARANTINE_INDEX_SCHEMA
+    table_ = pa.Table.from_pylist(rows, schema=schema)
+    pq.write_table(table_, tmp, compression="zstd")
     digest = sha256_file(tmp)
     size = tmp.stat().st_size
     publish(tmp, final)
-    return WrittenFile(key, "index", digest, size, table.num_rows)
+    return WrittenFile(key, "index", digest, size, table_.num_rows)

@@ -3,7 +3,8 @@
 ```
 articles/source=<source>/date=<YYYY-MM-DD>/part-<run_id>-<n>.parquet   Beijing publication date
 quarantine/source=<source>/date=<YYYY-MM-DD>/part-<run_id>-<n>.parquet Beijing date of the run
-index/source=<source>/part-<run_id>-0.parquet                          ids archived by a run
+index/articles/source=<source>/part-<run_id>-0.parquet                 ids archived by a run
+index/quarantine/source=<source>/part-<run_id>-0.parquet               fingerprints quarantined by a run
 runs/<run_id>.json                                                     run manifest, written last
 compactions/<compaction_id>.json                                       compaction manifests
 ```
@@ -29,6 +30,7 @@ TABLES = (ARTICLES, QUARANTINE)
 
 SOURCE_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 PART_RE = re.compile(r"part-(?P<run_id>[A-Za-z0-9_.-]+)-(?P<n>\d+)\.parquet")
+INDEX_RE = re.compile(r"index/(?P<table>articles|quarantine)/source=(?P<source>[a-z][a-z0-9_]*)/")
 PARTITION_RE = re.compile(r"(?P<table>[a-z]+)/source=(?P<source>[a-z][a-z0-9_]*)/date=(?P<date>\d{4}-\d{2}-\d{2})")
 TEMP_SUFFIX = ".tmp"
 
@@ -55,8 +57,14 @@ def manifest_key(run_id: str) -> str:
     return f"{RUNS}/{run_id}.json"
 
 
-def index_key(source: str, run_id: str) -> str:
-    return f"{INDEX}/source={check_source(source)}/{part_name(run_id, 0)}"
+def index_dir(table: str, source: str) -> str:
+    if table not in TABLES:
+        raise ValueError(f"no index for table {table!r}")
+    return f"{INDEX}/{table}/source={check_source(source)}"
+
+
+def index_key(source: str, run_id: str, table: str = ARTICLES) -> str:
+    return f"{index_dir(table, source)}/{part_name(run_id, 0)}"
 
 
 def temp_name(final_name: str) -> str:

@@ -23,6 +23,7 @@ from newsarchive.archive.layout import (
     ARTICLES,
     INDEX,
     PARTITION_RE,
+    QUARANTINE,
     Layout,
     index_key,
     manifest_key,
@@ -74,7 +75,7 @@ def recover(layout: Layout, current_run_id: str | None = None) -> Recovery:
 
 def _adopt(layout: Layout, run_id: str, keys: list[str]) -> None:
     files: list[WrittenFile] = []
-    index_rows: dict[str, list[dict[str, object]]] = defaultdict(list)
+    index_rows: dict[tuple[str, str], list[dict[str, object]]] = defaultdict(list)
     for key in keys:
         path: Path = layout.path(key)
         kind = "index" if key.startswith(INDEX + "/") else key.split("/", 1)[0]
@@ -83,10 +84,13 @@ def _adopt(layout: Layout, run_id: str, keys: list[str]) -> None:
         m = PARTITION_RE.match(key)
         if kind == ARTICLES and m:
             cols = ["source", "source_id", "content_sha256", "published_at"]
-            index_rows[m["source"]].extend(pq.read_table(path, columns=cols).to_pylist())
-    for source, rows in index_rows.items():
-        if not layout.path(index_key(source, run_id)).exists():
-            files.append(write_index_part(layout, source, run_id, rows))
+            index_rows[(ARTICLES, m["source"])].extend(pq.read_table(path, columns=cols).to_pylist())
+        elif kind == QUARANTINE and m:
+            rows = pq.read_table(path, columns=["source", "fingerprint", "seen_at"]).to_pylist()
+            index_rows[(QUARANTINE, m["source"])].extend(r for r in rows if r["fingerprint"])
+    for (table, source), rows in index_rows.items():
+        if rows and not layout.path(index_key(source, run_id, table)).exists():
+            files.append(write_index_part(layout, source, run_id, rows, table))
     write_manifest(
         layout,
         {

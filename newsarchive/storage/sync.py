@@ -110,7 +110,7 @@ def pull_index(store: Store, layout: Layout, sources: list[str] | None = None) -
     for info in store.objects(f"{INDEX}/"):
         if not info.key.endswith(".parquet"):
             continue
-        if sources and not any(info.key.startswith(f"{INDEX}/source={s}/") for s in sources):
+        if sources and not any(f"/source={s}/" in info.key for s in sources):
             continue
         target: Path = layout.path(info.key)
         if target.exists() and target.stat().st_size == info.size:

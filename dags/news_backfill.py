@@ -1,0 +1,58 @@
+"""news_backfill: fill the archive with the past, on demand (trigger with params).
+
+* ``spider`` with ``since``/``until`` (YYYY-MM-DD) for sources that can page back in time
+  (thepaper). The finews feeds cannot: each list holds only its latest ~100 records, so a
+  finews backfill fails at once, saying so.
+* ``spider=jekyll`` with ``path``: import a folder of posts written by the original site.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from newsarchive.config import setting
+
+
+@dag(
+    dag_id="news_backfill",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={
+        "owner": str(setting("AIRFLOW_OWNER")),
+        "retries": int(setting("AIRFLOW_RETRIES")),
+        "retry_delay": timedelta(minutes=int(setting("AIRFLOW_RETRY_DELAY_MINUTES"))),
+    },
+    params={
+        "spider": Param("thepaper", type="string", description="thepaper, jekyll (finews cannot page back)"),
+        "since": Param(None, type=["null", "string"], format="date", description="first day (YYYY-MM-DD)"),
+        "until": Param(None, type=["null", "string"], format="date", description="last day (YYYY-MM-DD)"),
+        "path": Param(None, type=["null", "string"], description="spider=jekyll: folder of posts"),
+    },
+    tags=["newsarchive", "backfill"],
+    doc_md=__doc__,
+)
+def news_backfill() -> None:
+    @task(pool=str(setting("AIRFLOW_POOL")))
+    def backfill() -> dict[str, Any]:
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from newsarchive.jobs import backfill as run_backfill
+
+        ctx = get_current_context()
+        p = ctx["params"]
+        try:
+            return run_backfill(p["spider"], p.get("since"), p.get("until"), p.get("path"), ctx["dag_run"].run_id)
+        except ValueError as exc:  # bad request: retrying cannot help
+            raise AirflowFailException(str(exc)) from exc
+
+    backfill()
+
+
+news_backfill()
