@@ -126,7 +126,7 @@ def upload_staging(staging: Path, store: Any) -> dict[str, Any]:
     from newsarchive.archive.layout import Layout
     from newsarchive.storage.sync import upload_archive
 
-    report = upload_archive(Layout.from_uri(str(staging)), store, prune=True)
+    report = upload_archive(Layout.from_uri(str(staging)), store, prune=bool(setting("STAGING_PRUNE")))
     logger.info(
         "Uploaded runs %s (%d objects, %d bytes)", report.runs_uploaded, report.objects_uploaded, report.bytes_uploaded
     )

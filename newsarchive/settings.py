@@ -76,6 +76,8 @@ SCHEDULE = "*/30 * * * *"
 SPIDERS = ["finews"]
 #: Staging directory on the worker (the local archive the crawl writes before upload).
 STAGING_DIR = "/tmp/newsarchive-staging"  # noqa: S108
+#: Delete a run's data files from staging once they are uploaded (manifests and index stay).
+STAGING_PRUNE = True
 #: Parts larger than this are uploaded in several parts.
 UPLOAD_MULTIPART_THRESHOLD = 64 * 1024 * 1024
 UPLOAD_MAX_ATTEMPTS = 5
