@@ -461,7 +461,7 @@ def test_without_a_json_content_type_the_api_answers_99998(tmp_path, feed_server
     )
 
 
-def test_one_request_per_delay_across_all_hosts(tmp_path, feed_server):
+def test_requests_are_spaced_by_the_delay(tmp_path, feed_server):
     site = small_site(feed_server, pages=2)
     site.hot_body = json.dumps({"resultCode": 1, "data": {"hotNews": []}}).encode()
     settings = {**FAST, **site.settings(), "THEPAPER_DOWNLOAD_DELAY": "1", "ARCHIVE_URI": tmp_path}
