@@ -760,3 +760,22 @@ def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
 def test_bad_configuration_is_a_clear_error(tmp_path, overrides, words):
     with pytest.raises(NotConfigured, match=re.escape(words)):
         ThepaperSpider.from_crawler(crawler_for(tmp_path, **overrides))
+
+
+def test_every_thepaper_setting_reads_from_the_environment():
+    from newsarchive.config import setting
+
+    env = {
+        "NEWSARCHIVE_THEPAPER_CHANNELS": "25951, 119908",
+        "NEWSARCHIVE_THEPAPER_HOT": "false",
+        "NEWSARCHIVE_THEPAPER_DOWNLOAD_DELAY": "0.5",
+        "NEWSARCHIVE_THEPAPER_MAX_PAGES": "2",
+        "NEWSARCHIVE_THEPAPER_SINCE": "2025-07-01",
+    }
+    assert setting("THEPAPER_CHANNELS", env) == ["25951", "119908"]
+    assert setting("THEPAPER_HOT", env) is False
+    assert setting("THEPAPER_DOWNLOAD_DELAY", env) == 0.5
+    assert setting("THEPAPER_MAX_PAGES", env) == 2
+    assert setting("THEPAPER_SINCE", env) == "2025-07-01"
+    assert setting("THEPAPER_DOWNLOAD_DELAY", {}) == 3.0
+    assert setting("THEPAPER_REFERER", {}) == "https://www.thepaper.cn/"
