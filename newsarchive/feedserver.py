@@ -37,6 +37,27 @@ class Reply:
 Handler = Callable[[str, dict[str, str]], Reply]
 
 
+@dataclass(frozen=True)
+class Received:
+    """One request as the server saw it, for handlers that answer by header or body
+    (a WAF that wants a Referer, a JSON API that pages by its POST body)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    at: float
+
+    def header(self, name: str) -> str | None:
+        """A header's value, whatever the case of its name; None when absent."""
+        low = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == low), None)
+
+
+RequestHandler = Callable[[Received], Reply]
+
+
 def route_key(path: str, query: dict[str, str] | str = "") -> str:
     if isinstance(query, str):
         query = dict(parse_qsl(query, keep_blank_values=True))
@@ -51,7 +72,9 @@ class FeedServer:
         self.prefix: dict[str, Handler] = {
             "/robots.txt": lambda p, q: Reply(body=ROBOTS_ALLOW_ALL, content_type="text/plain")
         }
+        self.by_request: dict[str, RequestHandler] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # (method, path?query, headers)
+        self.received: list[Received] = []
         self._lock = threading.Lock()
         server = self
 
@@ -86,6 +109,11 @@ class FeedServer:
         """Answer every request to ``path`` (any query) with ``handler(path, query)``."""
         self.prefix[path] = handler
 
+    def add_request_handler(self, path: str, handler: RequestHandler) -> None:
+        """Answer every request to ``path`` (any query, any method) with ``handler(received)``,
+        which sees the headers and the body."""
+        self.by_request[path] = handler
+
     def url(self, path_and_query: str = "/") -> str:
         return f"http://{self.host}:{self.port}{path_and_query}"
 
@@ -95,8 +123,11 @@ class FeedServer:
 
     # --- serving ----------------------------------------------------------------------
 
-    def _reply_for(self, raw_path: str) -> Reply:
+    def _reply_for(self, raw_path: str, received: Received | None = None) -> Reply:
         parts = urlsplit(raw_path)
+        by_request = self.by_request.get(parts.path)
+        if by_request is not None and received is not None:
+            return by_request(received)
         key = route_key(parts.path, parts.query)
         with self._lock:
             found = self.exact.get(key)
@@ -112,11 +143,20 @@ class FeedServer:
 
     def _serve(self, req: BaseHTTPRequestHandler) -> None:
         length = int(req.headers.get("Content-Length") or 0)
-        if length:
-            req.rfile.read(length)
+        body = req.rfile.read(length) if length else b""
+        parts = urlsplit(req.path)
+        received = Received(
+            req.command,
+            parts.path,
+            dict(parse_qsl(parts.query, keep_blank_values=True)),
+            dict(req.headers.items()),
+            body,
+            time.monotonic(),
+        )
         with self._lock:
             self.requests.append((req.command, req.path, dict(req.headers.items())))
-        reply = self._reply_for(req.path)
+            self.received.append(received)
+        reply = self._reply_for(req.path, received)
         if reply.delay:
             time.sleep(reply.delay)
         if reply.action == "reset":

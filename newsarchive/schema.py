@@ -41,14 +41,15 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "source",
         SOURCE_TYPE,
-        "Where the article came from: `finews` (infoCode feeds).",
+        "Where the article came from: `finews` (infoCode feeds), `thepaper` (thepaper.cn).",
         "finews",
         nullable=False,
     ),
     Column(
         "source_id",
         pa.string(),
-        "The article's id within its source; for `finews` the infoCode. (`source`, `source_id`) identifies an article.",
+        "The article's id within its source; for `finews` the "
+        "infoCode, for `thepaper` the contId (digits). (`source`, `source_id`) identifies an article.",
         "NW202201122245299970",
         nullable=False,
     ),
@@ -67,13 +68,14 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "digest",
         pa.string(),
-        "Summary from the feed (rolling news: `digest` without the leading `【title】`; media feed: `simdigest`).",
+        "Summary from the feed (rolling news: `digest` without the "
+        "leading `【title】`; media feed: `simdigest`; thepaper: `summary`).",
         "1月12日，上海市政府新闻办举行…",
     ),
     Column(
         "media_name",
         pa.string(),
-        "Publishing medium: from the feed (`medianame`, `from`) or, "
+        "Publishing medium: from the feed (`medianame`, `from`; thepaper: the page's `source`) or, "
         "when no feed names it, from the body's `em_media` credit.",
         "澎湃新闻",
     ),
@@ -95,7 +97,9 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "content_html",
         pa.string(),
-        "Article body HTML exactly as served (`text`, else `content` of the text endpoint).",
+        "Article body HTML exactly as served (`text`, else `content` of the text endpoint; "
+        "thepaper: `content`, or for a page without one (video, image set) a minimal body built "
+        "from its summary, images with captions and video, see docs/thepaper.md).",
         "<p>1月12日，上海市政府新闻办…</p>",
     ),
     Column(
@@ -115,7 +119,8 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "article_url",
         pa.string(),
-        "The article's page at the publisher (`url_w` of the rolling feed) when a feed gives one.",
+        "The article's page at the publisher (`url_w` of the rolling feed; thepaper: "
+        "`THEPAPER_WEB_BASE` + the article path) when known.",
         "http://finance.eastmoney.com/a/202201122245299970.html",
     ),
     Column(
@@ -127,19 +132,21 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "source_url",
         pa.string(),
-        "URL actually fetched for the body (the text endpoint).",
+        "URL actually fetched for the body (the text endpoint; thepaper: the article page).",
         "http://finews.zning.xyz/NewsData/GetNewsText.do?id=NW202201122245299970",
     ),
     Column(
         "list_url",
         pa.string(),
-        "List endpoint of the feed record that won the merge.",
+        "List endpoint of the feed record that won the merge (thepaper: the channel or hot-list "
+        "endpoint; `feed` names the channel).",
         "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1",
     ),
     Column(
         "feed",
         pa.string(),
-        "Feed family of that record: `rolling`, `media`, `market-<marketType>`.",
+        "Feed family of that record: `rolling`, `media`, `market-<marketType>`; thepaper: "
+        "`channel-<channelId>`, `hot`, `topic-<contId>` (listed by a special topic).",
         "market-37",
     ),
     Column("fetched_at", UTC_TS, "When the body response was received (UTC).", "2026-11-27 18:30:02.123456+00:00"),
@@ -177,15 +184,21 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "author",
         pa.string(),
-        "Author(s) as the source names them (thepaper `author`).",
+        "Author(s) as the source names them (thepaper `author`); null when the source does not say.",
         "澎湃新闻记者 张三",
         since=2,
     ),
-    Column("editors", pa.list_(pa.string()), "Responsible editors (thepaper `responEditor`).", ["李四"], since=2),
+    Column(
+        "editors",
+        pa.list_(pa.string()),
+        "Responsible editors (thepaper `responEditor`, split on 、 , / and spaces).",
+        ["李四"],
+        since=2,
+    ),
     Column(
         "channel",
         pa.string(),
-        "Channel or column at the source (thepaper `nodeInfo.name`).",
+        "Channel or column at the source (thepaper `nodeInfo.name` of the page, else of the list entry).",
         "10%公司",
         since=2,
     ),
@@ -193,14 +206,15 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "image_urls",
         pa.list_(pa.string()),
-        "Images of the article, in page order.",
+        "Images of the article, in page order (thepaper: the body's `<img>`, lazy `data-src` "
+        "included, then `images[].src`; absolute, no duplicates; `[]` when there are none).",
         ["https://imgpai.thepaper.cn/newpai/image/1.png"],
         since=2,
     ),
     Column(
         "updated_at",
         UTC_TS,
-        "Last update at the source, when it says (UTC).",
+        "Last update at the source, when it says (UTC; thepaper `updateTime`).",
         "2025-07-08 13:11:14+00:00",
         since=2,
     ),
@@ -234,7 +248,7 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
         "stage",
         pa.string(),
         "Where it failed: `list` (a list feed or a record in it), "
-        "`text` (the body request), `validate`, `normalise`, `write`.",
+        "`text` (the body request: text endpoint or article page), `validate`, `normalise`, `write`.",
         "text",
         nullable=False,
     ),
@@ -303,6 +317,14 @@ QUARANTINE_REASONS: dict[str, str] = {
     "too_large": "The response exceeded DOWNLOAD_MAXSIZE and was refused.",
     "robots_forbidden": "robots.txt disallows the URL.",
     "offsite": "A URL outside the configured hosts; never requested.",
+    "invalid_id": "A list entry's id (thepaper `contId`) is not 1-12 digits; it never reaches a URL.",
+    "api_error": "A JSON API answered with an error code (thepaper: `code` not 200 or `resultCode` "
+    "not 1, e.g. `99998` when a request header is missing).",
+    "not_article": "A page that should hold an article holds none: no `contentDetail`, "
+    "`liveDetail` or `specialDetail` in its `__NEXT_DATA__` and no article markup (the homepage).",
+    "live_page": "A thepaper live page (`liveDetail`) without the title, time or body an article needs.",
+    "special_topic": "A thepaper special topic (`specialDetail`): a collection page, not an article; "
+    "the articles it lists are followed and archived on their own.",
     "fetch_error": "Any other download failure; `detail` names it.",
     "invalid": "The item failed validation after parsing; `detail` names the field.",
 }

@@ -46,9 +46,40 @@ FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={i
 FINEWS_REFETCH = False
 
 # --- The thepaper spider (thepaper.cn) --------------------------------------------------
+#: The three hosts the spider talks to (and the only ones: they make its allowed_domains).
 THEPAPER_API_BASE = "https://api.thepaper.cn"
 THEPAPER_CACHE_BASE = "https://cache.thepaper.cn"
 THEPAPER_WEB_BASE = "https://www.thepaper.cn"
+#: Channel list on THEPAPER_API_BASE: POST, JSON body {channelId, pageNum, pageSize, ...}.
+THEPAPER_CHANNEL_PATH = "/contentapi/nodeCont/getByChannelId"
+#: Hot list ("right sidebar") on THEPAPER_CACHE_BASE: GET.
+THEPAPER_HOT_PATH = "/contentapi/wwwIndex/rightSidebar"
+#: Article page on THEPAPER_WEB_BASE; ``{cont_id}`` is replaced by a validated contId.
+THEPAPER_ARTICLE_PATH = "/newsDetail_forward_{cont_id}"
+#: Channels paged through: 25950 时事, 25951 财经, 25952 思想, 25953 生活, 122908 国际, 119908 科技.
+THEPAPER_CHANNELS = ["25950", "25951", "25952", "25953", "122908", "119908"]
+#: Pages per channel and run at most, and entries asked for per page.
+THEPAPER_MAX_PAGES = 5
+THEPAPER_PAGE_SIZE = 20
+#: Publication bounds, Beijing time, ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM``; empty = none.
+#: Paging stops at entries older than THEPAPER_SINCE; entries newer than THEPAPER_UNTIL
+#: are skipped (both inclusive: UNTIL as a date means the end of that day).
+THEPAPER_SINCE = ""
+THEPAPER_UNTIL = ""
+#: Read the hot list too, and which of its lists (keys under ``data``).
+THEPAPER_HOT = True
+THEPAPER_HOT_LISTS = ["hotNews", "morningEveningNews", "editorHandpicked", "financialInformationNews"]
+#: Request headers the site's WAF insists on: without a Referer it answers 403, without a
+#: JSON Content-Type the list API answers ``code 99998``. Empty = header not sent.
+THEPAPER_REFERER = "https://www.thepaper.cn/"
+THEPAPER_CONTENT_TYPE = "application/json"
+#: Seconds between two requests to thepaper.cn (all three hosts share one slot): the
+#: reported tolerance is one request every 3 s. 0 = Scrapy's own DOWNLOAD_DELAY.
+THEPAPER_DOWNLOAD_DELAY = 3.0
+#: Follow the articles a special topic lists (the topic page itself is quarantined).
+THEPAPER_FOLLOW_TOPICS = True
+#: Fetch articles already in the archive again (normally off: runs are incremental).
+THEPAPER_REFETCH = False
 
 # --- Raw capture (WARC) --------------------------------------------------------------
 

@@ -8,11 +8,17 @@ from datetime import datetime
 
 from newsarchive.timeparse import beijing_date
 
+#: Letters that titles use as punctuation: 丨 (U+4E28, a CJK stroke) separates a column name
+#: from the headline exactly like ｜ does ("旁白丨…" next to "圆桌｜…" in thepaper's own hot
+#: list), and syndicators swap one for the other.
+SEPARATOR_LETTERS = frozenset("丨")
+
 
 def normalise_title(title: str) -> str:
-    """NFKC-fold (full-width → half-width), lower-case, and keep only letters and digits."""
+    """NFKC-fold (full-width → half-width), lower-case, and keep only letters and digits
+    (minus the few letters used as separators)."""
     folded = unicodedata.normalize("NFKC", title).casefold()
-    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN")
+    return "".join(ch for ch in folded if unicodedata.category(ch)[0] in "LN" and ch not in SEPARATOR_LETTERS)
 
 
 def story_id(title: str | None, published_at: datetime | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,9 @@ from scrapy.crawler import Crawler
 
 from newsarchive.infocode import valid_info_code
 from newsarchive.items import Article, quarantine
+
+#: Sources whose ids go into URLs, and the ids they accept.
+SOURCE_IDS = {"thepaper": re.compile(r"[0-9]{1,12}")}
 
 
 def problem(item: Any) -> tuple[str, str] | None:
@@ -21,6 +25,9 @@ def problem(item: Any) -> tuple[str, str] | None:
         return "invalid_info_code", f"info_code {code!r} is not NW/AN + 18 digits"
     if item.get("source") == "finews" and item.get("source_id") != code:
         return "invalid_info_code", "finews source_id must be its infoCode"
+    pattern = SOURCE_IDS.get(item["source"])
+    if pattern is not None and not pattern.fullmatch(item["source_id"]):
+        return "invalid_id", f"{item['source']} source_id {item['source_id']!r} is not {pattern.pattern}"
     published = item.get("published_at")
     if not isinstance(published, datetime) or published.tzinfo is None:
         return "missing_time", f"published_at is {published!r}, not an aware datetime"

@@ -15,6 +15,10 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsarchive.storage.s3 import S3Config
 
 BUCKET, PREFIX = "newsarchive", "archive"
 
@@ -71,14 +75,14 @@ def run(args: argparse.Namespace) -> int:
     return 0 if dag_run.state == "success" else 1
 
 
-def show_bucket(cfg: object) -> None:
+def show_bucket(cfg: S3Config) -> None:
     import duckdb
     import pyarrow.dataset as ds
 
     from newsarchive.cli.summary import pad
     from newsarchive.storage.store import S3Store
 
-    store = S3Store(f"s3://{BUCKET}/{PREFIX}", cfg)  # type: ignore[arg-type]
+    store = S3Store(f"s3://{BUCKET}/{PREFIX}", cfg)
     objects = list(store.objects(""))
     print(f"\nObjects in s3://{BUCKET}/{PREFIX}/ ({len(objects)}):")
     for obj in objects:
@@ -86,7 +90,7 @@ def show_bucket(cfg: object) -> None:
     dataset = ds.dataset(
         f"{BUCKET}/{PREFIX}/articles",
         filesystem=cfg.arrow(),
-        format="parquet",  # type: ignore[attr-defined]
+        format="parquet",
         partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
     )
     con = duckdb.connect()
@@ -99,7 +103,7 @@ def show_bucket(cfg: object) -> None:
     quarantine = ds.dataset(
         f"{BUCKET}/{PREFIX}/quarantine",
         filesystem=cfg.arrow(),
-        format="parquet",  # type: ignore[attr-defined]
+        format="parquet",
         partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
     )
     con.register("quarantine", quarantine)

@@ -1,0 +1,399 @@
+"""``thepaper``: 澎湃新闻 straight from thepaper.cn, with the fields only the source has.
+
+A run pages through the channel lists in ``THEPAPER_CHANNELS`` and reads the hot list,
+merges their entries by contId (one page request per contId however many lists carry it;
+the entry from the earliest list wins ``feed`` and ``list_url``), then fetches the page of
+each article not yet archived and reads it from its ``__NEXT_DATA__`` JSON (or, without
+it, from the article markup). Every request goes to one of the three configured hosts,
+through one download slot, at most one every ``THEPAPER_DOWNLOAD_DELAY`` seconds.
+Formats and decisions: ``docs/thepaper.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from newsarchive.failures import classify
+from newsarchive.items import Article, quarantine
+from newsarchive.run import Run
+from newsarchive.timeparse import utcnow
+from spiders.finews_feeds import FeedError
+from spiders.thepaper_pages import (
+    ArticlePage,
+    ListEntry,
+    PageError,
+    is_offsite,
+    parse_article,
+    parse_bound,
+    parse_channel_page,
+    parse_hot,
+    read_entry,
+    stop_paging,
+    valid_cont_id,
+)
+
+SOURCE = "thepaper"
+#: All requests share this download slot, so the delay holds across the three hosts.
+SLOT = "thepaper"
+
+
+def _base(settings: Any, name: str) -> str:
+    value = (settings.get(name) or "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NotConfigured(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _path(settings: Any, name: str) -> str:
+    value = (settings.get(name) or "").strip()
+    if not value.startswith("/"):
+        raise NotConfigured(f"{name} must start with '/', got {value!r}")
+    return value
+
+
+class ThepaperSpider(scrapy.Spider):
+    name = "thepaper"
+    source = SOURCE
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ThepaperSpider:
+        spider: ThepaperSpider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        api, cache, web = (_base(s, f"THEPAPER_{k}_BASE") for k in ("API", "CACHE", "WEB"))
+        article_path = _path(s, "THEPAPER_ARTICLE_PATH")
+        if "{cont_id}" not in article_path:
+            raise NotConfigured("THEPAPER_ARTICLE_PATH must contain {cont_id}")
+        channels = [c.strip() for c in s.getlist("THEPAPER_CHANNELS") if c.strip()]
+        bad = [c for c in channels if valid_cont_id(c) is None]
+        if bad:
+            raise NotConfigured(f"THEPAPER_CHANNELS must be numeric channel ids, got {bad}")
+        spider.channels = list(dict.fromkeys(channels))
+        spider.hot = s.getbool("THEPAPER_HOT")
+        spider.hot_lists = [k.strip() for k in s.getlist("THEPAPER_HOT_LISTS") if k.strip()]
+        if not spider.channels and not spider.hot:
+            raise NotConfigured("THEPAPER_CHANNELS is empty and THEPAPER_HOT is off: nothing to crawl")
+        spider.max_pages = s.getint("THEPAPER_MAX_PAGES")
+        spider.page_size = s.getint("THEPAPER_PAGE_SIZE")
+        if spider.max_pages < 1 or spider.page_size < 1:
+            raise NotConfigured("THEPAPER_MAX_PAGES and THEPAPER_PAGE_SIZE must be at least 1")
+        try:
+            spider.since = parse_bound(s.get("THEPAPER_SINCE") or "", end=False)
+            spider.until = parse_bound(s.get("THEPAPER_UNTIL") or "", end=True)
+        except ValueError as exc:
+            raise NotConfigured(f"THEPAPER_SINCE/THEPAPER_UNTIL: {exc}") from exc
+        if spider.since and spider.until and spider.since > spider.until:
+            raise NotConfigured("THEPAPER_SINCE is after THEPAPER_UNTIL")
+        spider.channel_url = api + _path(s, "THEPAPER_CHANNEL_PATH")
+        spider.hot_url = cache + _path(s, "THEPAPER_HOT_PATH")
+        spider.article_url = web + article_path
+        spider.referer = (s.get("THEPAPER_REFERER") or "").strip()
+        spider.content_type = (s.get("THEPAPER_CONTENT_TYPE") or "").strip()
+        spider.follow_topics = s.getbool("THEPAPER_FOLLOW_TOPICS")
+        spider.refetch = s.getbool("THEPAPER_REFETCH")
+        spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
+        # Politeness: settings are not frozen yet, so the delay becomes this crawl's
+        # DOWNLOAD_DELAY (AutoThrottle's floor too), without jitter; a DOWNLOAD_DELAY given
+        # on the command line still wins.
+        delay = s.getfloat("THEPAPER_DOWNLOAD_DELAY")
+        if delay > 0:
+            s.set("DOWNLOAD_DELAY", delay, priority="spider")
+            s.set("DOWNLOAD_DELAY_JITTER", 0.0, priority="spider")
+        # Offsite protection: only the configured hosts are ever requested.
+        spider.allowed_hosts = {h for h in (urlsplit(u).hostname for u in (api, cache, web)) if h}
+        spider.allowed_domains = sorted(spider.allowed_hosts)
+        spider.run = Run.of(crawler)
+        spider._pending = 0
+        spider._entries: dict[str, ListEntry] = {}
+        spider._requested: set[str] = set()
+        spider._articles_started = False
+        return spider
+
+    # --- requests ----------------------------------------------------------------------
+
+    def _headers(self, *, json_body: bool = False) -> dict[str, str]:
+        headers = {"Referer": self.referer} if self.referer else {}
+        if json_body and self.content_type:
+            headers["Content-Type"] = self.content_type
+        return headers
+
+    def _channel_request(self, channel: str, page: int, cursor: int | str | None) -> scrapy.Request:
+        body = {
+            "channelId": channel,
+            "pageNum": page,
+            "pageSize": self.page_size,
+            "startTime": "" if cursor is None else cursor,
+            "excludeContIds": [],
+            "listRecommendIds": [],
+        }
+        self._pending += 1
+        return scrapy.Request(
+            self.channel_url,
+            method="POST",
+            body=json.dumps(body, separators=(",", ":")),
+            headers=self._headers(json_body=True),
+            callback=self.parse_channel,
+            errback=self.list_failed,
+            dont_filter=True,
+            meta={"newsarchive_kind": "list", "download_slot": SLOT, "channel": channel, "page": page},
+        )
+
+    def _hot_request(self) -> scrapy.Request:
+        self._pending += 1
+        return scrapy.Request(
+            self.hot_url,
+            headers=self._headers(),
+            callback=self.parse_hot,
+            errback=self.list_failed,
+            dont_filter=True,
+            meta={"newsarchive_kind": "list", "download_slot": SLOT},
+        )
+
+    def _article_request(self, entry: ListEntry) -> scrapy.Request:
+        assert entry.cont_id is not None
+        self._requested.add(entry.cont_id)
+        return scrapy.Request(
+            self.article_url.format(cont_id=entry.cont_id),
+            headers=self._headers(),
+            callback=self.parse_article,
+            errback=self.article_failed,
+            dont_filter=True,
+            meta={"newsarchive_kind": "article", "download_slot": SLOT, "entry": entry},
+        )
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for channel in self.channels:
+            yield self._channel_request(channel, 1, None)
+        if self.hot:
+            yield self._hot_request()
+
+    # --- lists -------------------------------------------------------------------------
+
+    def parse_channel(self, response: Response) -> Iterator[Any]:
+        self._pending -= 1
+        channel, page_num = response.meta["channel"], response.meta["page"]
+        try:
+            page = parse_channel_page(response.body)
+        except FeedError as exc:
+            detail = f"channel {channel} page {page_num}: {exc.detail}"
+            yield from self._list_unusable(response.url, exc.reason, detail, response.status, _excerpt(response))
+        else:
+            self.crawler.stats.inc_value("newsarchive/lists/ok")
+            order = self.channels.index(channel)
+            entries: list[ListEntry | None] = []
+            yield from self._take(page.entries, f"channel-{channel}", response.url, (order, page_num), entries)
+            index = self.run.index(self.source)
+            archived = (lambda cid: False) if self.refetch else index.__contains__
+            why = stop_paging(page, entries, page_num, self.max_pages, self.since, archived)
+            if why is None:
+                yield self._channel_request(channel, page_num + 1, page.start_time)
+            else:
+                self.crawler.stats.inc_value(f"newsarchive/thepaper/stop/{why}")
+                self.logger.info("Channel %s: stop after page %d (%s)", channel, page_num, why)
+        yield from self._maybe_fetch_articles()
+
+    def parse_hot(self, response: Response) -> Iterator[Any]:
+        self._pending -= 1
+        try:
+            pairs = parse_hot(response.body, self.hot_lists)
+        except FeedError as exc:
+            yield from self._list_unusable(response.url, exc.reason, exc.detail, response.status, _excerpt(response))
+        else:
+            self.crawler.stats.inc_value("newsarchive/lists/ok")
+            raws = [raw for _, raw in pairs]
+            yield from self._take(raws, "hot", response.url, (len(self.channels), 1), [])
+        yield from self._maybe_fetch_articles()
+
+    def list_failed(self, failure: Failure) -> Iterator[Any]:
+        self._pending -= 1
+        reason, detail, status = classify(failure)
+        meta = failure.request.meta
+        if "channel" in meta:
+            detail = f"channel {meta['channel']} page {meta['page']}: {detail}"
+        yield from self._list_unusable(failure.request.url, reason, detail, status)
+        yield from self._maybe_fetch_articles()
+
+    def _list_unusable(self, url: str, reason: str, detail: str, status: int | None, raw: Any = None) -> Iterator[Any]:
+        self.crawler.stats.inc_value("newsarchive/lists/failed")
+        self.run.problems.append(f"list {url}: {reason} ({detail})")
+        self.logger.error("List %s unusable: %s (%s)", url, reason, detail)
+        yield quarantine(self.source, "list", reason, detail, url=url, raw=raw, http_status=status)
+
+    def _take(
+        self,
+        raws: list[Any],
+        feed: str,
+        list_url: str,
+        rank: tuple[int, int],
+        read: list[ListEntry | None],
+    ) -> Iterator[Any]:
+        """Read a list's entries (appended to ``read``), keep the ones to fetch, and yield
+        the quarantine records of the bad ones."""
+        stats = self.crawler.stats
+        for position, raw in enumerate(raws):
+            stats.inc_value("newsarchive/records/seen")
+            entry = read_entry(raw, feed, list_url, (*rank, position))
+            read.append(entry)
+            if entry is None:
+                detail = f"{feed} entry is a {type(raw).__name__}, not an object"
+                yield quarantine(self.source, "list", "bad_record", detail, url=list_url, raw=raw)
+                continue
+            problem = self._admit(entry)
+            if problem is not None:
+                yield problem
+
+    def _admit(self, entry: ListEntry) -> Any:
+        """Keep an entry for fetching if it should be; return a quarantine record if it is bad."""
+        stats = self.crawler.stats
+        if entry.cont_id_raw in (None, ""):
+            # Headers and separators (a morningEveningNews title row, say) carry no contId.
+            stats.inc_value("newsarchive/thepaper/entries_without_id")
+            return None
+        if entry.cont_id is None:
+            return quarantine(
+                self.source,
+                "list",
+                "invalid_id",
+                f"contId {entry.cont_id_raw!r} is not 1-12 digits",
+                info_code_raw=entry.cont_id_raw,
+                url=entry.list_url,
+                raw=entry.raw,
+            )
+        if is_offsite(entry.link, self.allowed_hosts):
+            stats.inc_value("newsarchive/thepaper/offsite_links")
+            return quarantine(
+                self.source,
+                "list",
+                "offsite",
+                f"{entry.feed} entry {entry.cont_id} links to {entry.link}, outside the configured hosts",
+                info_code_raw=entry.cont_id,
+                url=entry.link,
+                raw=entry.raw,
+            )
+        published = entry.published_at
+        if published is not None and (
+            (self.since is not None and published < self.since) or (self.until is not None and published > self.until)
+        ):
+            stats.inc_value("newsarchive/thepaper/out_of_range")
+            return None
+        if not self.refetch and entry.cont_id in self.run.index(self.source):
+            stats.inc_value("newsarchive/skipped_archived")
+            return None
+        known = self._entries.get(entry.cont_id)
+        if known is not None or entry.cont_id in self._requested:
+            stats.inc_value("newsarchive/thepaper/listed_again")
+        if known is None or entry.rank < known.rank:
+            self._entries[entry.cont_id] = entry
+        return None
+
+    # --- articles ----------------------------------------------------------------------
+
+    def _maybe_fetch_articles(self) -> Iterator[Any]:
+        """Once every list page has answered, request each new article's page once."""
+        if self._pending > 0 or self._articles_started:
+            return
+        self._articles_started = True
+        entries = [e for cid, e in self._entries.items() if cid not in self._requested]
+        self.crawler.stats.set_value("newsarchive/records/unique", len(self._entries))
+
+        def newest_first(e: ListEntry) -> tuple[bool, float, tuple[int, int, int]]:
+            stamp = e.published_at.timestamp() if e.published_at else 0.0
+            return (e.published_at is None, -stamp, e.rank)
+
+        entries.sort(key=newest_first)
+        if self.max_articles and len(entries) > self.max_articles:
+            deferred = len(entries) - self.max_articles
+            self.crawler.stats.set_value("newsarchive/deferred", deferred)
+            self.logger.warning("MAX_ARTICLES_PER_RUN=%d: %d older articles wait", self.max_articles, deferred)
+            entries = entries[: self.max_articles]
+        for entry in entries:
+            yield self._article_request(entry)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        entry: ListEntry = response.meta["entry"]
+        try:
+            page = parse_article(response.body, entry.cont_id, base=response.url)
+        except FeedError as exc:
+            yield quarantine(
+                self.source,
+                "text",
+                exc.reason,
+                exc.detail,
+                info_code_raw=entry.cont_id,
+                url=response.url,
+                raw=_excerpt(response),
+                http_status=response.status,
+            )
+            if isinstance(exc, PageError) and exc.follow and self.follow_topics:
+                yield from self._follow(exc.follow, entry, response.url)
+            return
+        if page.kind != "article":
+            self.crawler.stats.inc_value(f"newsarchive/thepaper/archived_from/{page.kind}")
+        yield self._article(entry, page, response)
+
+    def _follow(self, raws: list[dict[str, Any]], topic: ListEntry, url: str) -> Iterator[Any]:
+        """Request the articles a special topic lists (each once, if not archived)."""
+        before = set(self._entries)
+        read: list[ListEntry | None] = []
+        yield from self._take(raws, f"topic-{topic.cont_id}", url, (len(self.channels) + 1, 1), read)
+        budget = self.max_articles - len(self._requested) if self.max_articles else len(raws)
+        for entry in read:
+            cid = entry.cont_id if entry is not None else None
+            if cid and cid not in before and cid in self._entries and cid not in self._requested and budget > 0:
+                budget -= 1
+                self.crawler.stats.inc_value("newsarchive/thepaper/followed")
+                yield self._article_request(self._entries[cid])
+
+    def article_failed(self, failure: Failure) -> Iterator[Any]:
+        entry: ListEntry = failure.request.meta["entry"]
+        reason, detail, status = classify(failure)
+        yield quarantine(
+            self.source,
+            "text",
+            reason,
+            detail,
+            info_code_raw=entry.cont_id,
+            url=failure.request.url,
+            http_status=status,
+        )
+
+    def _article(self, entry: ListEntry, page: ArticlePage, response: Response) -> Any:
+        assert entry.cont_id is not None
+        published: datetime | None = page.published_at or entry.published_at
+        return Article(
+            source=self.source,
+            source_id=entry.cont_id,
+            info_code=None,
+            title=page.title or entry.title,
+            digest=page.digest,
+            media_name=page.media_name,
+            published_at=published,
+            content_html=page.content_html,
+            author=page.author,
+            editors=page.editors,
+            channel=page.channel or entry.channel,
+            tags=page.tags,
+            image_urls=page.image_urls,
+            updated_at=page.updated_at,
+            article_url=self.article_url.format(cont_id=entry.cont_id),
+            source_url=response.url,
+            list_url=entry.list_url,
+            feed=entry.feed,
+            fetched_at=utcnow(),
+            http_status=response.status,
+            spider=self.name,
+        )
+
+
+def _excerpt(response: Response, limit: int = 2000) -> str | None:
+    """The start of a bad response's body, kept in the quarantine as evidence."""
+    return response.body[:limit].decode("utf-8", "replace") if response.body else None
