@@ -210,3 +210,22 @@ def test_news_backfill_refuses_finews_clearly(airflow_env):
     assert run.state == "failed"
     (ti,) = run.get_task_instances()
     assert ti.try_number == 1  # a request that cannot work is not retried
+
+
+def test_news_backfill_pages_thepaper_back_in_time(airflow_env, feed_server, monkeypatch):
+    from tests.test_thepaper import small_site
+
+    site = small_site(feed_server, pages=5)  # one article a day, 2022-01-12 back to 2022-01-08
+    for name, value in {**site.settings(), "THEPAPER_HOT": "False"}.items():
+        monkeypatch.setenv(f"NEWSARCHIVE_{name}", str(value))
+    run = (
+        dagbag()
+        .get_dag("news_backfill")
+        .test(run_conf={"spider": "thepaper", "since": "2022-01-10", "until": "2022-01-11"})
+    )
+    assert run.state == "success"
+    store = airflow_env
+    days = sorted(o.key.split("/")[2] for o in store.objects("articles/source=thepaper/"))
+    assert days == ["date=2022-01-10", "date=2022-01-11"]
+    (manifest,) = [json.loads(store.get_bytes(o.key)) for o in store.objects("runs/")]
+    assert manifest["dag_run_id"] == run.run_id and manifest["spider"] == "thepaper"
