@@ -27,7 +27,6 @@ _CONNECTION = (
     DownloadConnectionRefusedError,
     CannotResolveHostError,
     DownloadFailedError,
-    ResponseDataLossError,
     twisted_error.ConnectError,
     twisted_error.ConnectionDone,
     twisted_error.ConnectionLost,
@@ -47,6 +46,8 @@ def classify(failure: Failure | BaseException) -> tuple[str, str, int | None]:
         return "timeout", f"{name}: {message}", None
     if isinstance(exc, DownloadCancelledError) and "max size" in message:
         return "too_large", message, None
+    if isinstance(exc, ResponseDataLossError):
+        return "truncated", "the connection closed before the whole body arrived (Content-Length not reached)", None
     if isinstance(exc, IgnoreRequest):
         if "robots.txt" in message:
             return "robots_forbidden", message, None

@@ -37,6 +37,20 @@ class Reply:
 Handler = Callable[[str, dict[str, str]], Reply]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer (as a crawler refusing a too large body does) is
+    normal here, not an error to print."""
+
+    #: The default listen backlog (5) drops connections when a crawler opens 16 at once.
+    request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
 @dataclass(frozen=True)
 class Received:
     """One request as the server saw it, for handlers that answer by header or body
@@ -90,7 +104,7 @@ class FeedServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd = _QuietServer((host, port), _Handler)
         self.httpd.daemon_threads = True
         host_, port_ = self.httpd.server_address[:2]
         self.host: str = host_ if isinstance(host_, str) else host_.decode()

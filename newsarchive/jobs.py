@@ -94,15 +94,10 @@ def crawl_and_upload(
     store = None
     if cfg.upload_uri:
         from newsarchive.archive.layout import Layout
-        from newsarchive.storage.store import S3Store
+        from newsarchive.storage.store import s3_store
         from newsarchive.storage.sync import pull_index
 
-        store = S3Store(
-            cfg.upload_uri,
-            s3_config(cfg.aws_conn_id),
-            multipart_threshold=int(setting("UPLOAD_MULTIPART_THRESHOLD")),
-            max_attempts=int(setting("UPLOAD_MAX_ATTEMPTS")),
-        )
+        store = s3_store(cfg.upload_uri, s3_config(cfg.aws_conn_id))
         pulled = pull_index(store, Layout.from_uri(str(staging)))
         logger.info("Pulled %d index parts from %s", pulled, cfg.upload_uri)
     args = ["crawl", spider, "-s", f"ARCHIVE_URI={staging}"]
@@ -138,7 +133,7 @@ def compact_archive(days: int, since: str | None = None, until: str | None = Non
     from datetime import date, timedelta
 
     from newsarchive.archive.compact import compact
-    from newsarchive.storage.store import S3Store, Store, open_store
+    from newsarchive.storage.store import S3Store, Store, open_store, s3_store
     from newsarchive.timeparse import beijing_date, utcnow
 
     cfg = JobConfig.load()
@@ -147,7 +142,7 @@ def compact_archive(days: int, since: str | None = None, until: str | None = Non
     end = date.fromisoformat(until) if until else today - timedelta(days=1)
     stores: list[Store]
     if cfg.upload_uri:
-        stores = [S3Store(cfg.upload_uri, s3_config(cfg.aws_conn_id))]
+        stores = [s3_store(cfg.upload_uri, s3_config(cfg.aws_conn_id))]
     else:
         dirs = sorted(p for p in cfg.staging_dir.iterdir() if p.is_dir()) if cfg.staging_dir.is_dir() else []
         stores = [open_store(str(p)) for p in dirs]
@@ -187,9 +182,9 @@ def backfill(
         code, summary = run_command(["import-jekyll", path, "--archive", str(staging)])
         result: dict[str, Any] = {"spider": spider, "exit_code": code, **summary}
         if cfg.upload_uri:
-            from newsarchive.storage.store import S3Store
+            from newsarchive.storage.store import s3_store
 
-            result["upload"] = upload_staging(staging, S3Store(cfg.upload_uri, s3_config(cfg.aws_conn_id)))
+            result["upload"] = upload_staging(staging, s3_store(cfg.upload_uri, s3_config(cfg.aws_conn_id)))
         if code != 0:
             raise JobFailedError(f"import-jekyll ended {summary.get('status', 'badly')} (exit {code})")
         return result

@@ -313,6 +313,7 @@ QUARANTINE_REASONS: dict[str, str] = {
     "empty_text": "The text endpoint answered without `text` or `content`.",
     "http_error": "The server answered with an HTTP error status (after retries for 5xx).",
     "timeout": "No answer within DOWNLOAD_TIMEOUT (after retries).",
+    "truncated": "The connection closed before the whole body arrived (fewer bytes than Content-Length).",
     "connection_error": "Connection refused, reset or closed early, DNS failure (after retries).",
     "too_large": "The response exceeded DOWNLOAD_MAXSIZE and was refused.",
     "robots_forbidden": "robots.txt disallows the URL.",

@@ -111,6 +111,7 @@ STAGING_DIR = "/tmp/newsarchive-staging"  # noqa: S108
 STAGING_PRUNE = True
 #: Parts larger than this are uploaded in several parts.
 UPLOAD_MULTIPART_THRESHOLD = 64 * 1024 * 1024
+UPLOAD_PART_SIZE = 16 * 1024 * 1024
 UPLOAD_MAX_ATTEMPTS = 5
 #: Airflow pool shared by every task that writes the archive (crawl, backfill, compaction);
 #: create it with AIRFLOW_POOL_SLOTS slots. Compaction takes every slot, so it runs alone.
@@ -146,6 +147,10 @@ COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORTERS = {"parquet": "newsarchive.exporters.ParquetItemExporter"}
 
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newsarchive.middlewares.offsite.StrictOffsiteMiddleware": 50,
+}
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.normalise.NormalisePipeline": 200,

@@ -71,7 +71,7 @@ class FinewsSpider(scrapy.Spider):
             feed, raws = parse_list(response.body, response.url)
         except FeedError as exc:
             yield from self._list_unusable(
-                response.url, exc.reason, exc.detail, response.status, raw=_excerpt(response)
+                response.url, exc.reason, _detail(exc, response), response.status, raw=_excerpt(response)
             )
         else:
             self.crawler.stats.inc_value("newsarchive/lists/ok")
@@ -186,7 +186,7 @@ class FinewsSpider(scrapy.Spider):
                 self.source,
                 "text",
                 exc.reason,
-                exc.detail,
+                _detail(exc, response),
                 info_code_raw=rec.info_code,
                 url=response.url,
                 raw=_excerpt(response),
@@ -228,6 +228,11 @@ class FinewsSpider(scrapy.Spider):
             http_status=response.status,
             spider=self.name,
         )
+
+
+def _detail(exc: FeedError, response: Response) -> str:
+    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or "none"
+    return f"{exc.detail} (Content-Type: {content_type})"
 
 
 def _excerpt(response: Response, limit: int = 2000) -> str | None:

@@ -29,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from newsarchive.archive.layout import Layout
-    from newsarchive.config import setting
-    from newsarchive.storage.store import S3Store, StoreError
+    from newsarchive.storage.store import StoreError, s3_store
     from newsarchive.storage.sync import upload_archive
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -38,12 +37,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--to must be an s3://BUCKET/PREFIX URI")
     from newsarchive.storage.s3 import S3Config
 
-    store = S3Store(
-        args.to,
-        S3Config(),
-        multipart_threshold=int(setting("UPLOAD_MULTIPART_THRESHOLD")),
-        max_attempts=int(setting("UPLOAD_MAX_ATTEMPTS")),
-    )
+    store = s3_store(args.to, S3Config())
     try:
         report = upload_archive(Layout.from_uri(args.archive), store, args.run, prune=args.prune)
     except StoreError as exc:

@@ -57,10 +57,23 @@ class Store(Protocol):
     def delete(self, keys: list[str]) -> None: ...
 
 
-def open_store(uri: str, config: S3Config | None = None, **options: Any) -> Store:
+def open_store(uri: str, config: S3Config | None = None) -> Store:
+    """A store for a local path or an ``s3://`` URI (tuned by the ``UPLOAD_*`` settings)."""
     if uri.startswith("s3://"):
-        return S3Store(uri, config or S3Config(), **options)
+        return s3_store(uri, config or S3Config())
     return LocalStore(uri)
+
+
+def s3_store(uri: str, config: S3Config) -> S3Store:
+    from newsarchive.config import setting
+
+    return S3Store(
+        uri,
+        config,
+        multipart_threshold=int(setting("UPLOAD_MULTIPART_THRESHOLD")),
+        part_size=int(setting("UPLOAD_PART_SIZE")),
+        max_attempts=int(setting("UPLOAD_MAX_ATTEMPTS")),
+    )
 
 
 def b64(digest: bytes) -> str:
@@ -310,6 +323,7 @@ class S3Store:
 
     def _multipart(self, path: Path, key: str, digest: str, size: int) -> str:
         full = self.key(key)
+        self._abort_uploads_of(full)  # an earlier attempt killed mid-way: its parts are dead
         upload_id = self.client.create_multipart_upload(
             Bucket=self.bucket, Key=full, ChecksumAlgorithm="SHA256", Metadata={"sha256": digest}
         )["UploadId"]
@@ -363,6 +377,13 @@ class S3Store:
                 ),
                 self.attempts,
             )
+
+    def _abort_uploads_of(self, full_key: str) -> None:
+        resp = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=full_key)
+        for up in resp.get("Uploads", []):
+            if up["Key"] == full_key:
+                logger.warning("Aborting an incomplete multipart upload of %s", full_key)
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=up["UploadId"])
 
     def abort_stale_uploads(self, older_than_s: float = 3600) -> list[str]:
         """Abort multipart uploads under the prefix started more than ``older_than_s`` ago

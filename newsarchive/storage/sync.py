@@ -19,6 +19,8 @@ from newsarchive.archive.manifest import manifest_files, read_manifest
 from newsarchive.storage.store import Store, StoreError
 
 logger = logging.getLogger(__name__)
+#: Multipart uploads started this long ago are dead (a live one finishes in minutes).
+STALE_MULTIPART_S = 6 * 3600
 
 
 @dataclass
@@ -46,10 +48,14 @@ def replaced_keys(store: Store) -> dict[str, str]:
 
 def upload_archive(layout: Layout, store: Store, run_id: str | None = None, *, prune: bool = False) -> UploadReport:
     """Upload every run not yet in ``store`` (or just ``run_id``), manifest last."""
-    from newsarchive.storage.store import LocalStore
+    from newsarchive.storage.store import LocalStore, S3Store
 
     report = UploadReport()
     local = LocalStore(str(layout.root))
+    if isinstance(store, S3Store):  # multipart uploads left by a killed upload hold storage
+        aborted = store.abort_stale_uploads(older_than_s=STALE_MULTIPART_S)
+        if aborted:
+            logger.warning("Aborted %d stale multipart uploads: %s", len(aborted), aborted)
     keys = [manifest_key(run_id)] if run_id else layout.manifests()
     if run_id and not layout.path(keys[0]).exists():
         raise StoreError(f"no manifest for run {run_id} in {layout.root}")
