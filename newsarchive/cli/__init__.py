@@ -17,6 +17,8 @@ COMMANDS: dict[str, str] = {
     "schema": "newsarchive.cli.schema",
     "serve-samples": "newsarchive.cli.serve",
     "demo": "newsarchive.cli.demo",
+    "export-jekyll": "newsarchive.cli.export_jekyll",
+    "import-jekyll": "newsarchive.cli.import_jekyll",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
