@@ -163,13 +163,12 @@ def render(row: dict[str, Any], opts: ExportOptions, *, mark_liquid: bool = Fals
         escaped.append("title")
 
     media = row.get("media_name") or ""
-    if media:
-        slug = row.get("media_slug") or media_slug(media) or fmt.ROLLING_CATEGORY
-        clean_media = safety.safe_title(media)
-        if clean_media != media:
-            sanitised.append("media name markup")
-            media = clean_media
-    else:  # no medium named: the rolling-news category of the original
+    slug = row.get("media_slug") or media_slug(media) or ""
+    clean_media, clean_slug = safety.safe_title(media), safety.safe_slug(slug)
+    if (clean_media, clean_slug) != (media, slug):
+        sanitised.append("media name markup")
+        media, slug = clean_media.strip(), clean_slug
+    if not media or not slug:  # no medium named: the rolling-news category of the original
         media, slug = fmt.ROLLING_MEDIA, fmt.ROLLING_CATEGORY
     tags = media + "新闻"
     categories_yaml, tags_yaml = yamltext.scalar(slug), yamltext.scalar(tags)

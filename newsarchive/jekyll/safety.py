@@ -53,6 +53,9 @@ _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 #: definitions (their target is checked), attribute lists and extensions ``{:``, math ``$$``.
 _MD_TARGET = re.compile(r"\]\s*[(:]\s*<?\s*([^\s)>\"']*)")
 _MD_SYNTAX = re.compile(r"\{:|\$\$")
+#: Tag names as they appear in the raw text: parsers drop some tags in a fragment (``<body
+#: onload=…>``, ``<html>``) that a browser applies to the page itself.
+_RAW_TAG = re.compile(r"<\s*/?\s*([A-Za-z][^\s/>]*)")
 
 #: What a sanitised body may keep (nh3 / ammonia allow-list).
 SANITISE_ATTRIBUTES: dict[str, set[str]] = {
@@ -190,6 +193,8 @@ def body_problems(html: str) -> list[str]:
             problems.append(f"<{el.tag}> element")
         for name, value in el.attrib.items():
             problems.extend(_attr_problems(el.tag, name, value or ""))
+    for name in {m.group(1).lower() for m in _RAW_TAG.finditer(html)} - SAFE_TAGS:
+        problems.append(f"<{name}> tag")
     problems.extend(_markdown_problems(html))
     if not problems:
         browser = _fragment(_browser_view(html))
@@ -221,14 +226,35 @@ def sanitise_body(html: str) -> str:
         strip_comments=True,
         link_rel="noopener noreferrer",
         filter_style_properties=set(SAFE_CSS),
+        attribute_filter=_drop_scriptable_css,
     )
     return _escape_markdown_text(clean)
 
 
+def _drop_scriptable_css(tag: str, name: str, value: str) -> str | None:
+    return None if name == "style" and _BAD_CSS.search(value) else value
+
+
+def as_text(html: str) -> str:
+    """The body's text only, every markup character escaped: the last resort."""
+    return _escape_markdown_text(nh3.clean(html, tags=set(), strip_comments=True))
+
+
 def safe_body(html: str) -> tuple[str, list[str]]:
-    """(body to publish, problems found); the body is ``html`` itself when there are none."""
+    """(body to publish, problems found); the body is ``html`` itself when there are none.
+
+    A sanitised body is checked again: html5 can build trees (misnested headings, say) that
+    re-parse differently once serialised, so sanitising repeats until the check passes,
+    and a body that never settles is published as escaped text."""
     problems = body_problems(html)
-    return (sanitise_body(html) if problems else html), problems
+    if not problems:
+        return html, problems
+    out = html
+    for _ in range(3):
+        out = sanitise_body(out)
+        if not body_problems(out):
+            return out, problems
+    return as_text(html), problems
 
 
 def safe_title(title: str) -> str:
@@ -283,6 +309,18 @@ def safe_url(url: str) -> str | None:
     if m is not None and m.group(1).lower() not in {"http", "https"}:
         return None
     return _URL_BREAKERS.sub(lambda c: "".join(f"%{b:02X}" for b in c.group(0).encode()), candidate)
+
+
+#: ASCII punctuation that means something in a URL, YAML or kramdown, and control characters.
+_SLUG_UNSAFE = re.compile(r"[\x00-\x1f\x7f:/?#\[\]@!$&'()*+,;=<>\"{}|\\^`%]+")
+
+
+def safe_slug(slug: str) -> str:
+    """A category Jekyll can put in a URL: itself for pinyin slugs; otherwise without the
+    punctuation above (a category like ``[x](javascript:…)`` stops ``jekyll build``)."""
+    if not _SLUG_UNSAFE.search(slug):
+        return slug
+    return " ".join(_SLUG_UNSAFE.sub("", slug).split())
 
 
 def safe_path_segment(text: str) -> str:

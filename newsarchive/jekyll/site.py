@@ -65,7 +65,8 @@ layout: default
 """
 #: A post the exporter wrote (and may rotate): ``<date>-<infoCode or rolling id>.md``.
 ARTICLE_POST = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})-(?:(?:NW|AN)\d{18}|\d{18})\.(?:md|markdown)")
-_TOP_DEFAULTS = re.compile(r"^defaults[ \t]*:[ \t]*(?:#.*)?$", re.M)
+_TOP_DEFAULTS = re.compile(r"^defaults[ \t]*:(?P<rest>.*)$", re.M)
+_EMPTY_REST = re.compile(r"[ \t]*(?:#.*)?")
 _ITEM = re.compile(r"(?P<indent>[ \t]*)-(?:[ \t]|$)")
 
 
@@ -99,6 +100,8 @@ def merged_config(text: str) -> str | None:
         sep = "" if not text or text.endswith("\n") else "\n"
         items = _DEFAULT_ITEMS.format(i="  ", old=OLD_POSTS)
         return f"{text}{sep}{MARK_BEGIN}\ndefaults:\n{items}{MARK_END}\n"
+    if not _EMPTY_REST.fullmatch(m["rest"]):  # ``defaults: []`` or another inline form
+        return None
     rest = text[m.end() + 1 :] if m.end() < len(text) else ""
     for line in rest.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
