@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from newsarchive.feedserver import FeedServer, install_finews, sample_dir
+from newsarchive.jekyll.format import parse_post
 from tests.conftest import DATA, FAST, ROOT, SEED_POST, clean_env, run_crawl
 
 PAYLOADS: list[str] = json.loads((DATA / "xss" / "payloads.json").read_text(encoding="utf-8"))
@@ -224,3 +225,11 @@ def test_hostile_media_names_give_plain_back_links(site):
         ]
         assert len(back) == 1 and back[0].text_content().endswith("新闻")
         assert back[0].get("href").startswith("//finews.withounder.com/category/"), post.read_text()
+
+
+def test_exported_posts_read_back_as_they_were_meant(site):
+    out, _, what, _ = site
+    for info_code, title in zip([c for c, w in what.items() if w == "title"], TITLES.values(), strict=True):
+        (post,) = (out / "_posts").glob(f"*-{info_code}.md")
+        parsed = parse_post(post.read_bytes(), post.name)
+        assert parsed.title == title and parsed.template == "jekyll-market" and parsed.info_code == info_code

@@ -231,8 +231,10 @@ def test_the_finews_row_wins_over_an_imported_post(sample_settings, tmp_path):
         (["--since", "2022-02-01", "--until", "2022-01-01"], "after"),
         (["--keep-days", "0"], "--keep-days"),
         (["--base-url", "//a b"], "--base-url"),
+        (["--archive", "/nonexistent/archive"], "no archive at"),
     ],
 )
 def test_bad_usage_exits_2(tmp_path, args, message):
     code, _, stderr = newsarchive("export-jekyll", "--archive", tmp_path, "--out", tmp_path / "site", *args)
     assert code == 2 and message in stderr
+    assert not (tmp_path / "site").exists()

@@ -67,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
     if args.keep_days is not None and args.keep_days < 1:
         raise UsageError("--keep-days must be at least 1")
     today = _day(args.today, "--today") or datetime.now(BEIJING).date()
+    if "://" not in args.archive or args.archive.startswith("file://"):
+        local = Path(args.archive.removeprefix("file://")).expanduser()
+        if not local.is_dir():
+            raise UsageError(f"no archive at {local}")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is not a directory")
     opts = ExportOptions(
