@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from newsarchive.jekyll.site import merged_config
 from newsarchive.schema import ARTICLE_SCHEMA
 from tests.conftest import REFERENCE, ROOT, SEED_POST, clean_env, run_crawl
 
@@ -152,6 +153,38 @@ def test_an_existing_config_is_merged_not_replaced(sample_archive, tmp_path):
     ]
     assert not (tmp_path / "_layouts").exists()  # an existing site keeps its own layouts
     assert summary["liquid_off_in_config"] is True and summary["warnings"] == []
+
+
+LIQUID_OFF = {"scope": {"path": "", "type": "posts"}, "values": {"render_with_liquid": False}}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "",
+        "title: x",
+        "title: x\ndefaults:\n- scope:\n    path: ''\n  values:\n    layout: page\n",
+        "defaults:   # mine\n\n    # comment\n    - scope: {path: ''}\n      values: {layout: page}\nx: 1\n",
+        "defaults:\nx: 1\n",
+        "title: x\r\ndefaults:\r\n  - scope: {path: ''}\r\n    values: {layout: page}\r\n",
+    ],
+)
+def test_config_merge_keeps_the_users_settings(config):
+    merged = merged_config(config)
+    assert merged is not None and merged_config(merged) == merged  # once only
+    before, after = yaml.safe_load(config) or {}, yaml.safe_load(merged)
+    assert LIQUID_OFF in after["defaults"]
+    assert [d for d in after["defaults"] if d["values"] != {"render_with_liquid": False}] == (
+        before.get("defaults") or []
+    )
+    assert {k: v for k, v in after.items() if k != "defaults"} == {
+        k: v for k, v in before.items() if k != "defaults"
+    }
+
+
+@pytest.mark.parametrize("config", ["defaults: []\n", "defaults:\n  scope: x\n", "defaults: [{a: 1}]\n"])
+def test_config_merge_refuses_what_it_cannot_edit_safely(config):
+    assert merged_config(config) is None
 
 
 def test_a_config_that_cannot_be_merged_is_left_alone_and_liquid_posts_are_marked(tmp_path):

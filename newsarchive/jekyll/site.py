@@ -66,7 +66,7 @@ layout: default
 #: A post the exporter wrote (and may rotate): ``<date>-<infoCode or rolling id>.md``.
 ARTICLE_POST = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})-(?:(?:NW|AN)\d{18}|\d{18})\.(?:md|markdown)")
 _TOP_DEFAULTS = re.compile(r"^defaults[ \t]*:(?P<rest>.*)$", re.M)
-_EMPTY_REST = re.compile(r"[ \t]*(?:#.*)?")
+_EMPTY_REST = re.compile(r"[ \t\r]*(?:#.*)?")
 _ITEM = re.compile(r"(?P<indent>[ \t]*)-(?:[ \t]|$)")
 
 
@@ -102,16 +102,21 @@ def merged_config(text: str) -> str | None:
         return f"{text}{sep}{MARK_BEGIN}\ndefaults:\n{items}{MARK_END}\n"
     if not _EMPTY_REST.fullmatch(m["rest"]):  # ``defaults: []`` or another inline form
         return None
-    rest = text[m.end() + 1 :] if m.end() < len(text) else ""
+    head, rest = text[: m.end() + 1], text[m.end() + 1 :]
+    if not head.endswith("\n"):
+        head += "\n"
+    indent = "  "  # ``defaults:`` with no value (null): our items become the list
     for line in rest.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         item = _ITEM.match(line)
-        if item is None:
+        if item is not None:
+            indent = item["indent"]
+        elif line[0] in " \t":  # a mapping or scalar under ``defaults:``
             return None
-        block = f"{MARK_BEGIN}\n{_DEFAULT_ITEMS.format(i=item['indent'], old=OLD_POSTS)}{MARK_END}\n"
-        return text[: m.end() + 1] + block + rest
-    return None
+        break
+    block = f"{MARK_BEGIN}\n{_DEFAULT_ITEMS.format(i=indent, old=OLD_POSTS)}{MARK_END}\n"
+    return head + block + rest
 
 
 def prepare_site(site: Path) -> SiteSetup:
