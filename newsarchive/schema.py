@@ -41,15 +41,17 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "source",
         SOURCE_TYPE,
-        "Where the article came from: `finews` (infoCode feeds), `thepaper` (thepaper.cn).",
+        "Where the article came from: `finews` (infoCode feeds), `thepaper` (thepaper.cn), "
+        "`jekyll` (posts of the original site imported by `import-jekyll`).",
         "finews",
         nullable=False,
     ),
     Column(
         "source_id",
         pa.string(),
-        "The article's id within its source; for `finews` the "
-        "infoCode, for `thepaper` the contId (digits). (`source`, `source_id`) identifies an article.",
+        "The article's id within its source: for `finews` and `jekyll` the infoCode (a "
+        "rolling-news post's numeric id becomes `NW` + id), for `thepaper` the contId (digits). "
+        "(`source`, `source_id`) identifies an article.",
         "NW202201122245299970",
         nullable=False,
     ),
@@ -69,7 +71,8 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "digest",
         pa.string(),
         "Summary from the feed (rolling news: `digest` without the "
-        "leading `【title】`; media feed: `simdigest`; thepaper: `summary`).",
+        "leading `【title】`; media feed: `simdigest`; thepaper: `summary`; `jekyll` rolling "
+        "posts: the `> ` line, or the whole body of early ones).",
         "1月12日，上海市政府新闻办举行…",
     ),
     Column(
@@ -83,7 +86,8 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "media_slug",
         pa.string(),
         "The original site's category slug: the media name in "
-        "pinyin, character by character, no separators (as `xpinyin` made it).",
+        "pinyin, character by character, no separators (as `xpinyin` made it); for `jekyll` "
+        "market posts the post's `categories` as published.",
         "pengpaixinwen",
     ),
     Column(
@@ -99,7 +103,8 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         pa.string(),
         "Article body HTML exactly as served (`text`, else `content` of the text endpoint; "
         "thepaper: `content`, or for a page without one (video, image set) a minimal body built "
-        "from its summary, images with captions and video, see docs/thepaper.md).",
+        "from its summary, images with captions and video, see docs/thepaper.md); for `jekyll` "
+        "the post's body exactly as written (without the digest line and links).",
         "<p>1月12日，上海市政府新闻办…</p>",
     ),
     Column(
@@ -120,36 +125,44 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "article_url",
         pa.string(),
         "The article's page at the publisher (`url_w` of the rolling feed; thepaper: "
-        "`THEPAPER_WEB_BASE` + the article path) when known.",
+        "`THEPAPER_WEB_BASE` + the article path; a `jekyll` rolling post's link) when known.",
         "http://finance.eastmoney.com/a/202201122245299970.html",
     ),
     Column(
         "share_url",
         pa.string(),
-        "Public share page of the article (`FINEWS_SHARE_URL`).",
+        "Public share page of the article (`FINEWS_SHARE_URL`; for `jekyll` the market post's link).",
         "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202201122245299970",
     ),
     Column(
         "source_url",
         pa.string(),
-        "URL actually fetched for the body (the text endpoint; thepaper: the article page).",
+        "URL actually fetched for the body (the text endpoint; thepaper: the article page); "
+        "for `jekyll` the post file's `file://` URI.",
         "http://finews.zning.xyz/NewsData/GetNewsText.do?id=NW202201122245299970",
     ),
     Column(
         "list_url",
         pa.string(),
         "List endpoint of the feed record that won the merge (thepaper: the channel or hot-list "
-        "endpoint; `feed` names the channel).",
+        "endpoint); for `jekyll` the `file://` URI of the folder (or file) given to `import-jekyll`.",
         "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1",
     ),
     Column(
         "feed",
         pa.string(),
         "Feed family of that record: `rolling`, `media`, `market-<marketType>`; thepaper: "
-        "`channel-<channelId>`, `hot`, `topic-<contId>` (listed by a special topic).",
+        "`channel-<channelId>`, `hot`, `topic-<contId>` (listed by a special topic); for "
+        "`jekyll` the post template recognised: `jekyll-market`, `jekyll-market-early`, "
+        "`jekyll-rolling`, `jekyll-rolling-early`, `jekyll-other` (docs/jekyll.md).",
         "market-37",
     ),
-    Column("fetched_at", UTC_TS, "When the body response was received (UTC).", "2026-11-27 18:30:02.123456+00:00"),
+    Column(
+        "fetched_at",
+        UTC_TS,
+        "When the body response was received, or the imported file read (UTC).",
+        "2026-11-27 18:30:02.123456+00:00",
+    ),
     Column("http_status", pa.int32(), "HTTP status of the body response.", 200),
     Column(
         "content_sha256",
@@ -248,7 +261,8 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
         "stage",
         pa.string(),
         "Where it failed: `list` (a list feed or a record in it), "
-        "`text` (the body request: text endpoint or article page), `validate`, `normalise`, `write`.",
+        "`text` (the body request: text endpoint or article page), `import` (a file read by an "
+        "import), `validate`, `normalise`, `write`.",
         "text",
         nullable=False,
     ),
@@ -328,6 +342,10 @@ QUARANTINE_REASONS: dict[str, str] = {
     "the articles it lists are followed and archived on their own.",
     "fetch_error": "Any other download failure; `detail` names it.",
     "invalid": "The item failed validation after parsing; `detail` names the field.",
+    "bad_post": "An imported file is not a post the importer can read: not UTF-8, no front "
+    "matter, or the file could not be read.",
+    "not_an_article": "An imported post is no news article: no infoCode in its links or file "
+    "name (e.g. the site's own `init` post).",
 }
 
 

@@ -84,6 +84,10 @@ THEPAPER_REFETCH = False
 # --- Raw capture (WARC) --------------------------------------------------------------
 
 # --- Jekyll export and import ----------------------------------------------------------
+#: Site base URL of the back-links in exported posts (``export-jekyll --base-url``).
+JEKYLL_BASE_URL = "//finews.withounder.com"
+#: File name endings ``import-jekyll`` reads as posts when it walks a folder.
+JEKYLL_POST_SUFFIXES = [".md", ".markdown"]
 
 # --- Limits ------------------------------------------------------------------------
 #: Text requests scheduled per run at most; the rest wait for the next run (0 = no limit).

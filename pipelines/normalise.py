@@ -23,7 +23,8 @@ def normalise(item: Any, run_id: str, dag_run_id: str | None) -> Any:
     item["media_credit"] = credit
     if not item.get("media_name") and credited_media:
         item["media_name"] = credited_media
-    item["media_slug"] = media_slug(item.get("media_name"))
+    # a slug the source states (an imported post's category) is kept as it was published
+    item["media_slug"] = item.get("media_slug") or media_slug(item.get("media_name"))
     item["content_text"] = html_to_text(html)
     item["content_sha256"] = hashlib.sha256(html.encode("utf-8")).hexdigest()
     item["story_id"] = story_id(item["title"], item["published_at"])

@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "verify": "newsarchive.cli.verify",
     "pull-index": "newsarchive.cli.pull_index",
     "compact": "newsarchive.cli.compact",
+    "export-jekyll": "newsarchive.cli.export_jekyll",
+    "import-jekyll": "newsarchive.cli.import_jekyll",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -1,0 +1,46 @@
+"""Import posts written by the original Jekyll site (folders or files) into the archive.
+
+Runs the ``jekyll`` spider, so the usual pipelines, quarantine, run manifest and exit codes
+apply: every post becomes a row of source ``jekyll`` (provenance: file URI, SHA-256,
+template recognised) or a quarantine record with its reason. Importing the same posts
+again adds nothing. The last line on stdout is a JSON summary.
+Exit codes: 0 complete, 1 failed or partial, 2 bad usage (e.g. a PATH that does not exist).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.cli.crawl import pairs
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folder of posts, or a post file")
+    parser.add_argument("--archive", default=None, help="archive directory (default: ARCHIVE_URI)")
+    parser.add_argument(
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a setting (repeatable)",
+    )
+    parser.add_argument("-L", "--loglevel", help="log level (default: LOG_LEVEL)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from newsarchive.cli.crawl import crawl
+
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    overrides: dict[str, str] = pairs(args.settings, "-s")
+    if args.archive:
+        overrides["ARCHIVE_URI"] = args.archive
+    summary = crawl("jekyll", overrides, {"paths": [str(p.resolve()) for p in args.paths]}, loglevel=args.loglevel)
+    print(json.dumps(summary, ensure_ascii=False))
+    return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED

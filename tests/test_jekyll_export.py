@@ -1,0 +1,262 @@
+"""``newsarchive export-jekyll``: the archive as the original site's posts, byte for byte
+for crawled articles; one post per infoCode; date ranges; rotation; the site's config."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from newsarchive.jekyll.site import merged_config
+from newsarchive.schema import ARTICLE_SCHEMA
+from tests.conftest import REFERENCE, ROOT, SEED_POST, clean_env, run_crawl
+
+POSTS = REFERENCE / "finews-posts"
+SEED_NAME = "2022-01-12-NW202201122245299970.md"
+
+
+def newsarchive(*args: object, timeout: float = 180) -> tuple[int, dict, str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsarchive", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=clean_env(),
+        cwd=ROOT,
+    )
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    return proc.returncode, (json.loads(lines[-1]) if lines else {}), proc.stderr
+
+
+def export(archive: Path, site: Path, *extra: object) -> dict:
+    code, summary, stderr = newsarchive("export-jekyll", "--archive", archive, "--out", site, *extra)
+    assert code == 0, stderr[-3000:]
+    return summary
+
+
+def market_files() -> list[str]:
+    with (POSTS / "INDEX.tsv").open(encoding="utf-8") as fh:
+        return [r["file"] for r in csv.DictReader(fh, delimiter="\t") if r["template"] == "market"]
+
+
+def front(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n", 2)[1])
+
+
+@pytest.fixture(scope="module")
+def exported(sample_archive, tmp_path_factory):
+    archive, _ = sample_archive
+    site = tmp_path_factory.mktemp("site")
+    return archive, site, export(archive, site)
+
+
+def test_crawled_articles_are_exported_byte_for_byte(exported):
+    _, site, summary = exported
+    assert summary["status"] == "complete" and summary["posts"] == summary["written"] == 44
+    assert summary["sanitised"] == summary["yaml_escaped"] == summary["skipped_no_info_code"] == 0
+    assert (site / "_posts" / SEED_NAME).read_bytes() == SEED_POST.read_bytes()
+    for name in market_files():  # every market post the original wrote for these feeds
+        assert (site / "_posts" / name).read_bytes() == (POSTS / name).read_bytes(), name
+    posts = sorted((site / "_posts").iterdir())
+    assert len(posts) == 44 and all(not p.read_bytes().endswith(b"\n") for p in posts)
+
+
+def test_articles_without_a_media_name_use_the_rolling_category(exported):
+    _, site, _ = exported
+    rolling = [p for p in (site / "_posts").iterdir() if front(p)["categories"] == "emnews"]
+    assert rolling
+    for path in rolling:
+        text = path.read_text(encoding="utf-8")
+        assert front(path)["tags"] == "东财滚动新闻"
+        assert text.endswith(
+            "[返回东财滚动新闻](//finews.withounder.com/category/emnews.html)｜[返回首页](//finews.withounder.com/)"
+        )
+        code = path.stem.split("-", 3)[3]
+        assert f"<http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}>" in text
+
+
+def test_a_new_site_gets_liquid_off_and_a_minimal_layout(exported):
+    _, site, summary = exported
+    config = yaml.safe_load((site / "_config.yml").read_text(encoding="utf-8"))
+    scopes = {(d["scope"].get("type"), d["scope"].get("path")): d["values"] for d in config["defaults"]}
+    assert scopes[("posts", "")] == {"render_with_liquid": False}
+    assert scopes[(None, "old_post")] == {"render_with_liquid": False}
+    assert (site / "_layouts" / "post.html").is_file() and (site / "_layouts" / "default.html").is_file()
+    assert summary["liquid_off_in_config"] is True
+
+
+def test_exporting_again_rewrites_nothing(exported):
+    archive, site, _ = exported
+    config = (site / "_config.yml").read_bytes()
+    summary = export(archive, site)
+    assert summary["written"] == 0 and summary["unchanged"] == 44 and summary["actions"] == []
+    assert (site / "_config.yml").read_bytes() == config
+
+
+def test_date_range_and_base_url(sample_archive, tmp_path):
+    archive, _ = sample_archive
+    summary = export(
+        archive, tmp_path, "--since", "2022-04-21", "--until", "2022-05-26", "--base-url", "//news.example"
+    )
+    names = sorted(p.name for p in (tmp_path / "_posts").iterdir())
+    assert names and summary["posts"] == len(names)
+    assert all("2022-04-21" <= n[:10] <= "2022-05-26" for n in names)
+    assert "2022-05-26-NW202205262391921712.md" in names  # 00:19 Beijing time: the 25th in UTC
+    text = (tmp_path / "_posts" / "2022-04-21-NW202204212352230938.md").read_text(encoding="utf-8")
+    assert text.endswith("[返回财联社新闻](//news.example/category/cailianshe.html)｜[返回首页](//news.example/)")
+
+
+def test_rotation_moves_old_article_posts_only(sample_archive, tmp_path):
+    archive, _ = sample_archive
+    (tmp_path / "_posts").mkdir()
+    init = tmp_path / "_posts" / "2021-12-01-init.md"
+    init.write_bytes((POSTS / "2021-12-01-init.md").read_bytes())
+    stale = tmp_path / "_posts" / "2021-11-30-202111302200000000.md"  # a post of an earlier run
+    stale.write_text("---\nlayout: post\n---\nold", encoding="utf-8")
+    (tmp_path / "_config.yml").write_text("title: mine\n", encoding="utf-8")
+    summary = export(archive, tmp_path, "--keep-days", "3", "--today", "2022-05-31")
+    kept = sorted(p.name for p in (tmp_path / "_posts").iterdir())
+    old = sorted(p.name for p in (tmp_path / "old_post").iterdir())
+    assert kept == [
+        "2021-12-01-init.md",
+        "2022-05-30-NW202205302396671291.md",
+        "2022-05-31-NW202205312398034850.md",
+    ]
+    assert len(old) == 43 and "2021-11-30-202111302200000000.md" in old
+    assert summary["rotated"] == 1  # the stale post; the others were written to old_post/ directly
+    assert init.read_bytes() == (POSTS / "2021-12-01-init.md").read_bytes()
+
+
+def test_an_existing_config_is_merged_not_replaced(sample_archive, tmp_path):
+    archive, _ = sample_archive
+    user = 'title: 我的新闻站\ndefaults:\n  - scope:\n      path: ""\n    values:\n      layout: page\nplugins: []\n'
+    (tmp_path / "_config.yml").write_text(user, encoding="utf-8")
+    summary = export(archive, tmp_path, "--until", "2021-12-31")
+    config = yaml.safe_load((tmp_path / "_config.yml").read_text(encoding="utf-8"))
+    assert config["title"] == "我的新闻站" and config["plugins"] == []
+    assert {"scope": {"path": ""}, "values": {"layout": "page"}} in config["defaults"]
+    assert {"scope": {"path": "", "type": "posts"}, "values": {"render_with_liquid": False}} in config["defaults"]
+    assert not (tmp_path / "_layouts").exists()  # an existing site keeps its own layouts
+    assert summary["liquid_off_in_config"] is True and summary["warnings"] == []
+
+
+LIQUID_OFF = {"scope": {"path": "", "type": "posts"}, "values": {"render_with_liquid": False}}
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "",
+        "title: x",
+        "title: x\ndefaults:\n- scope:\n    path: ''\n  values:\n    layout: page\n",
+        "defaults:   # mine\n\n    # comment\n    - scope: {path: ''}\n      values: {layout: page}\nx: 1\n",
+        "defaults:\nx: 1\n",
+        "title: x\r\ndefaults:\r\n  - scope: {path: ''}\r\n    values: {layout: page}\r\n",
+    ],
+)
+def test_config_merge_keeps_the_users_settings(config):
+    merged = merged_config(config)
+    assert merged is not None and merged_config(merged) == merged  # once only
+    before, after = yaml.safe_load(config) or {}, yaml.safe_load(merged)
+    assert LIQUID_OFF in after["defaults"]
+    assert [d for d in after["defaults"] if d["values"] != {"render_with_liquid": False}] == (
+        before.get("defaults") or []
+    )
+    assert {k: v for k, v in after.items() if k != "defaults"} == {k: v for k, v in before.items() if k != "defaults"}
+
+
+@pytest.mark.parametrize("config", ["defaults: []\n", "defaults:\n  scope: x\n", "defaults: [{a: 1}]\n"])
+def test_config_merge_refuses_what_it_cannot_edit_safely(config):
+    assert merged_config(config) is None
+
+
+def test_a_config_that_cannot_be_merged_is_left_alone_and_liquid_posts_are_marked(tmp_path):
+    archive = tmp_path / "archive"
+    run_id = "20260101T000000Z-00000000"
+    day = datetime(2022, 1, 12, 7, 51, 41, tzinfo=UTC)
+    rows = [
+        {
+            "source": "finews",
+            "source_id": f"NW20220112224529997{i}",
+            "info_code": f"NW20220112224529997{i}",
+            "title": f"标题{i}",
+            "media_name": "澎湃新闻",
+            "media_slug": "pengpaixinwen",
+            "published_at": day,
+            "content_html": body,
+            "share_url": None,
+            "fetched_at": day,
+            "pipeline_version": "0.1.0",
+        }
+        for i, body in enumerate(["<p>{{ site.time }}</p>", "<p>没有模板</p>"])
+    ] + [
+        {
+            "source": "thepaper",
+            "source_id": "1234567",
+            "info_code": None,
+            "title": "无 infoCode",
+            "published_at": day,
+            "content_html": "<p>x</p>",
+        }
+    ]
+    for source in ("finews", "thepaper"):
+        part = archive / f"articles/source={source}/date=2022-01-12/part-{run_id}-0.parquet"
+        part.parent.mkdir(parents=True)
+        table = pa.Table.from_pylist([r for r in rows if r["source"] == source], schema=ARTICLE_SCHEMA)
+        pq.write_table(table, part)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "_config.yml").write_text("defaults: []\n", encoding="utf-8")
+    code, summary, stderr = newsarchive("export-jekyll", "--archive", archive, "--out", site)
+    assert code == 0 and "render_with_liquid" in stderr
+    assert (site / "_config.yml").read_text(encoding="utf-8") == "defaults: []\n"
+    assert summary["liquid_off_in_config"] is False and summary["liquid_marked"] == 1
+    assert summary["skipped_no_info_code"] == 1 and summary["posts"] == 2
+    liquid = site / "_posts" / "2022-01-12-NW202201122245299970.md"
+    assert front(liquid)["render_with_liquid"] is False
+    assert "render_with_liquid" not in (site / "_posts" / "2022-01-12-NW202201122245299971.md").read_text()
+    # no share_url stored: the link comes from FINEWS_SHARE_URL
+    assert "<http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202201122245299971>" in (
+        site / "_posts" / "2022-01-12-NW202201122245299971.md"
+    ).read_text(encoding="utf-8")
+
+
+def test_the_finews_row_wins_over_an_imported_post(sample_settings, tmp_path):
+    archive = tmp_path / "archive"
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    seed = SEED_POST.read_text(encoding="utf-8")
+    (posts / SEED_NAME).write_text(seed.replace("上海推进城市数字化转型", "旧站的标题"), encoding="utf-8")
+    only_old = seed.replace("NW202201122245299970", "NW202201122245299979")
+    (posts / "2022-01-12-NW202201122245299979.md").write_text(only_old, encoding="utf-8")
+    code, _, stderr = newsarchive("import-jekyll", posts, "--archive", archive)
+    assert code == 0, stderr[-2000:]
+    assert run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive}).returncode == 0
+    summary = export(archive, tmp_path / "site")
+    assert summary["posts"] == 45 and summary["superseded"] == 1
+    assert (tmp_path / "site" / "_posts" / SEED_NAME).read_bytes() == SEED_POST.read_bytes()
+    assert (tmp_path / "site" / "_posts" / "2022-01-12-NW202201122245299979.md").read_text(encoding="utf-8") == only_old
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "2022-13-01"], "--since"),
+        (["--since", "2022-02-01", "--until", "2022-01-01"], "after"),
+        (["--keep-days", "0"], "--keep-days"),
+        (["--base-url", "//a b"], "--base-url"),
+        (["--archive", "/nonexistent/archive"], "no archive at"),
+    ],
+)
+def test_bad_usage_exits_2(tmp_path, args, message):
+    code, _, stderr = newsarchive("export-jekyll", "--archive", tmp_path, "--out", tmp_path / "site", *args)
+    assert code == 2 and message in stderr
+    assert not (tmp_path / "site").exists()
