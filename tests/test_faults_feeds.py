@@ -97,7 +97,7 @@ def test_every_fault_is_quarantined_with_the_reason_that_names_it(faulty):
 
 
 def test_hostile_info_codes_never_reach_a_url_or_a_file_name(faulty):
-    site, archive, _, _, requests_first, requests_all = faulty
+    site, archive, _, _, _requests_first, requests_all = faulty
     for _, path, _ in requests_all:
         assert not any(h in path for h in HOSTILE), path
     for p in archive.rglob("*"):
@@ -106,7 +106,7 @@ def test_hostile_info_codes_never_reach_a_url_or_a_file_name(faulty):
 
 
 def test_a_rerun_retries_failed_texts_but_adds_no_duplicate(faulty):
-    site, archive, first, second, requests_first, requests_all = faulty
+    site, archive, _first, second, requests_first, requests_all = faulty
     assert second.returncode == 1 and second.manifest["status"] == "partial"  # the feed is still down
     assert second.manifest["counts"]["articles_written"] == 0
     new = [p for _, p, _ in requests_all[len(requests_first) :] if p.startswith("/text?")]
