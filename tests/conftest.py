@@ -70,6 +70,20 @@ def run_crawl(
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO", "RETRY_TIMES": "2", "DOWNLOAD_TIMEOUT": "5"}
 
 
+def install_finews_faults(server: FeedServer) -> dict[str, str]:
+    """Make three texts of the sample site misbehave: ``retried`` answers 503 then 200,
+    ``missing`` answers 404, ``reset`` drops the connection every time. Returns their infoCodes."""
+    from newsarchive.feedserver import TEXT, Reply, sample_dir
+
+    texts = json.loads((sample_dir() / "texts.json").read_text(encoding="utf-8"))
+    retried, missing, reset = sorted(texts)[:3]
+    body = json.dumps(texts[retried], ensure_ascii=False).encode()
+    server.add(f"{TEXT}?id={retried}", [Reply(status=503, body=b"busy"), Reply(body=body)])
+    server.add(f"{TEXT}?id={missing}", Reply(status=404, body=b'{"error": "gone"}'))
+    server.add(f"{TEXT}?id={reset}", Reply(action="reset"))
+    return {"retried": retried, "missing": missing, "reset": reset}
+
+
 @pytest.fixture(scope="session")
 def sample_server() -> Iterator[FeedServer]:
     """The bundled sample feeds (built from the real posts), served on 127.0.0.1."""
