@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "schema": "newsarchive.cli.schema",
     "serve-samples": "newsarchive.cli.serve",
     "demo": "newsarchive.cli.demo",
+    "reparse": "newsarchive.cli.reparse",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
