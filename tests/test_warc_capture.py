@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import json
@@ -166,8 +167,11 @@ def test_every_article_points_to_its_response_record(captured):
         digest = "sha256:" + base64.b32encode(bytes.fromhex(row["raw_sha256"])).decode()
         assert rec.rec_headers.get_header("WARC-Payload-Digest") == digest
         assert parse_date(rec.rec_headers.get_header("WARC-Date")) == row["fetched_at"]
-        assert parse_text(payload) == row["content_html"]  # the evidence holds what was parsed
-    assert codes["retried"] in {r["source_id"] for r in rows}
+        encoding = rec.http_headers.get_header("Content-Encoding")
+        assert (encoding == "gzip") == (row["source_id"] == codes["gzipped"])  # as received
+        body = gzip.decompress(payload) if encoding else payload
+        assert parse_text(body) == row["content_html"]  # the evidence holds what was parsed
+    assert {codes["retried"], codes["gzipped"]} <= {r["source_id"] for r in rows}
 
 
 def test_quarantined_records_point_to_the_response_they_came_from(captured):
