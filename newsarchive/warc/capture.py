@@ -84,6 +84,11 @@ class WarcCapture:
             raise NotConfigured("WARC_ENABLED is off")
         if settings.getlist("WARC_REPLAY_PATHS"):
             raise NotConfigured("replaying WARC files: nothing new to capture")
+        if getattr(crawler, "_extensions", None) is not None:  # extensions come first: not one of them
+            logger.warning(
+                "WarcCapture is not in EXTENSIONS: its WARC files are published after the run "
+                "manifest is written, and the manifest does not list them"
+            )
         capture = cls(crawler)
         setattr(crawler, _INSTANCE, capture)
         crawler.signals.connect(capture.spider_closed, signal=signals.spider_closed)
