@@ -39,6 +39,9 @@ def classify(failure: Failure | BaseException) -> tuple[str, str, int | None]:
     exc: Any = failure.value if isinstance(failure, Failure) else failure
     name = type(exc).__name__
     message = str(exc) or name
+    own = getattr(exc, "quarantine_reason", None)  # an exception that names its reason (WARC replay)
+    if isinstance(own, str):
+        return own, message, None
     if isinstance(exc, HttpError):
         status = exc.response.status
         return "http_error", f"HTTP {status}", status

@@ -8,6 +8,7 @@ and never drop either silently.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import scrapy
@@ -25,6 +26,10 @@ def _item_class(name: str, columns: tuple[Column, ...], doc: str) -> type[scrapy
 Article = _item_class("Article", ARTICLE_COLUMNS, "One fetched article: a row of `articles/`.")
 Quarantined = _item_class("Quarantined", QUARANTINE_COLUMNS, "A record or response that could not be archived.")
 
+#: Columns that point to the raw evidence of a row (its WARC record), set by the WARC
+#: middlewares (:mod:`newsarchive.warc`); a record that turns into a quarantine keeps them.
+EVIDENCE_FIELDS = ("warc_filename", "warc_record_offset", "warc_record_length", "raw_sha256")
+
 #: Longest ``raw`` kept in a quarantine row; the rest is cut (and says so).
 RAW_LIMIT = 256 * 1024
 
@@ -39,8 +44,11 @@ def quarantine(
     url: str | None = None,
     raw: Any = None,
     http_status: int | None = None,
+    evidence: Mapping[str, Any] | None = None,
 ) -> scrapy.Item:
-    """A :class:`Quarantined` item; ``raw`` (any JSON value, or bytes) is stored as JSON text."""
+    """A :class:`Quarantined` item; ``raw`` (any JSON value, or bytes) is stored as JSON text.
+
+    ``evidence``: an item (or mapping) whose WARC pointer (:data:`EVIDENCE_FIELDS`) to keep."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     raw_text = None if raw is None else json.dumps(raw, ensure_ascii=False, default=str)
@@ -51,4 +59,8 @@ def quarantine(
         item["info_code_raw"] = info_code_raw if isinstance(info_code_raw, str) else json.dumps(info_code_raw)
     if http_status is not None:
         item["http_status"] = http_status
+    if evidence is not None:
+        for name in EVIDENCE_FIELDS:
+            if evidence.get(name) is not None:
+                item[name] = evidence[name]
     return item

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from newsarchive import __version__
 from newsarchive.archive.files import WrittenFile
 from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.layout import Layout
@@ -29,6 +30,10 @@ class Run:
     started_at: datetime
     layout: Layout
     dag_run_id: str | None = None
+    #: ``pipeline_version`` of the rows this run writes (setting ``PIPELINE_VERSION``).
+    pipeline_version: str = __version__
+    #: A reparse: responses come from WARC files (``WARC_REPLAY_PATHS``), not the network.
+    replay: bool = False
     files: list[WrittenFile] = field(default_factory=list)
     #: Problems that make the run ``partial`` (a list feed down, a write error...).
     problems: list[str] = field(default_factory=list)
@@ -47,6 +52,8 @@ class Run:
                 started_at=started,
                 layout=Layout.from_uri(settings.get("ARCHIVE_URI") or "./archive"),
                 dag_run_id=settings.get("DAG_RUN_ID") or None,
+                pipeline_version=str(settings.get("PIPELINE_VERSION") or __version__),
+                replay=bool(settings.getlist("WARC_REPLAY_PATHS")),
             )
             run.layout.root.mkdir(parents=True, exist_ok=True)
             run._lock = RunLock(run.layout, run.run_id).acquire()
@@ -56,9 +63,14 @@ class Run:
         return run
 
     def index(self, source: str) -> ArchiveIndex:
-        """The archive index of ``source``, loaded once per run."""
+        """The archive index of ``source``, loaded once per run.
+
+        A reparse sees only rows of its own pipeline version or newer: what an older version
+        parsed is not "archived" for it, so the spider asks for it again (from the WARC) and
+        the dedupe lets the newer rows through; rerunning the same reparse adds nothing."""
         if source not in self._indexes:
-            self._indexes[source] = ArchiveIndex.load(self.layout, source)
+            floor = self.pipeline_version if self.replay else None
+            self._indexes[source] = ArchiveIndex.load(self.layout, source, min_version=floor)
         return self._indexes[source]
 
     def add_files(self, files: list[WrittenFile]) -> None:

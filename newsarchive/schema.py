@@ -160,7 +160,8 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "fetched_at",
         UTC_TS,
-        "When the body response was received, or the imported file read (UTC).",
+        "When the body response was received (UTC): with WARC capture, the WARC-Date of its "
+        "response record, which a reparse keeps; for `jekyll` when the imported file was read.",
         "2026-11-27 18:30:02.123456+00:00",
     ),
     Column("http_status", pa.int32(), "HTTP status of the body response.", 200),
@@ -191,7 +192,13 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "Airflow DAG run id when the run was scheduled; null for hand runs.",
         "scheduled__2026-11-27T18:00:00+00:00",
     ),
-    Column("pipeline_version", pa.string(), "Version of newsarchive that wrote the row.", "0.1.0"),
+    Column(
+        "pipeline_version",
+        pa.string(),
+        "Version of newsarchive that wrote the row (`PIPELINE_VERSION`); a reparse writes its "
+        "own, and for the same fetch the newest version wins (compared numerically).",
+        "0.1.0",
+    ),
     Column("schema_version", pa.int32(), "Schema version of the file that holds the row.", 1),
     # --- v2: fields only some sources have, and the raw evidence of each row -------------
     Column(
@@ -234,22 +241,26 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "warc_filename",
         pa.string(),
-        "WARC file (key relative to the archive root) holding the response the row was parsed from.",
+        "WARC file (key relative to the archive root) holding the response the row was parsed "
+        "from; null when the run had `WARC_ENABLED` off. See docs/warc.md.",
         "warc/date=2026-11-27/20261127T183000Z-4f2a9c1e-0.warc.gz",
         since=2,
     ),
     Column(
         "warc_record_offset",
         pa.int64(),
-        "Byte offset of that response record (one gzip member) in the WARC file.",
+        "Byte offset of that response record in the WARC file: one gzip member that "
+        "decompresses alone (fetch bytes offset … offset+length-1).",
         48213,
         since=2,
     ),
-    Column("warc_record_length", pa.int64(), "Byte length of that gzip member.", 3120, since=2),
+    Column("warc_record_length", pa.int64(), "Byte length of that gzip member (compressed).", 3120, since=2),
     Column(
         "raw_sha256",
         pa.string(),
-        "SHA-256 (hex) of the raw payload the row was parsed from (the HTTP response body, or the imported file).",
+        "SHA-256 (hex) of the raw payload the row was parsed from: the HTTP response body as "
+        "received (before any Content-Encoding is undone; the record's WARC-Payload-Digest), "
+        "or the imported file.",
         "5d41…",
         since=2,
     ),
@@ -305,13 +316,20 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
     Column(
         "warc_filename",
         pa.string(),
-        "WARC file holding the response, when one was received.",
+        "WARC file holding the response the problem was seen in, when one was received "
+        "(a list, an HTTP error, a bad body); null for failures without a response.",
         "warc/date=2026-11-27/20261127T183000Z-4f2a9c1e-0.warc.gz",
         since=2,
     ),
-    Column("warc_record_offset", pa.int64(), "Byte offset of that response record.", 48213, since=2),
-    Column("warc_record_length", pa.int64(), "Byte length of that record.", 3120, since=2),
-    Column("raw_sha256", pa.string(), "SHA-256 (hex) of the raw payload.", "5d41…", since=2),
+    Column(
+        "warc_record_offset",
+        pa.int64(),
+        "Byte offset of that response record (one gzip member).",
+        48213,
+        since=2,
+    ),
+    Column("warc_record_length", pa.int64(), "Byte length of that gzip member.", 3120, since=2),
+    Column("raw_sha256", pa.string(), "SHA-256 (hex) of that response's body as received.", "5d41…", since=2),
 )
 
 #: Quarantine reason codes, each with what it means. Stable: analysts filter on them.
@@ -341,6 +359,8 @@ QUARANTINE_REASONS: dict[str, str] = {
     "special_topic": "A thepaper special topic (`specialDetail`): a collection page, not an article; "
     "the articles it lists are followed and archived on their own.",
     "fetch_error": "Any other download failure; `detail` names it.",
+    "not_in_warc": "A reparse needed a response that the WARC files being replayed do not hold "
+    "(the original run never fetched it); nothing is fetched instead.",
     "invalid": "The item failed validation after parsing; `detail` names the field.",
     "bad_post": "An imported file is not a post the importer can read: not UTF-8, no front "
     "matter, or the file could not be read.",
@@ -365,8 +385,12 @@ INDEX_SCHEMA = pa.schema(
         pa.field("source_id", pa.string(), nullable=False),
         pa.field("content_sha256", pa.string()),
         pa.field("published_at", UTC_TS),
+        # Since WARC capture: a reparse with newer parsers is a new version of a row. Index
+        # parts written before have no such column (readers treat it as unknown).
+        pa.field("pipeline_version", pa.string()),
     ]
 )
+INDEX_FIELDS = tuple(INDEX_SCHEMA.names)
 
 
 #: What the quarantine already holds: fingerprints of bad records, so a later run (even on a

@@ -82,6 +82,19 @@ THEPAPER_FOLLOW_TOPICS = True
 THEPAPER_REFETCH = False
 
 # --- Raw capture (WARC) --------------------------------------------------------------
+#: Keep every request and response of a run in ``warc/date=<day>/<run_id>-<n>.warc.gz``
+#: (docs/warc.md); every archived row points to the record it was parsed from.
+WARC_ENABLED = True
+#: A run's WARC file is closed and the next one started once it reaches this many bytes.
+WARC_MAX_SIZE = 1024 * 1024 * 1024
+#: gzip level of each record (1 fastest ... 9 smallest); records are small, 6 is cheap.
+WARC_GZIP_LEVEL = 6
+#: Set by ``newsarchive reparse``: answer every request from these WARC files, never from the
+#: network (a request they do not hold is quarantined as ``not_in_warc``).
+WARC_REPLAY_PATHS: list[str] = []
+#: ``pipeline_version`` written in every row (and the manifest): the package version, unless
+#: set, e.g. to tell rows of a reparse with patched parsers apart.
+PIPELINE_VERSION = __version__
 
 # --- Jekyll export and import ----------------------------------------------------------
 #: Site base URL of the back-links in exported posts (``export-jekyll --base-url``).
@@ -151,10 +164,6 @@ COOKIES_ENABLED = False
 LOG_LEVEL = "INFO"
 FEED_EXPORTERS = {"parquet": "newsarchive.exporters.ParquetItemExporter"}
 
-DOWNLOADER_MIDDLEWARES = {
-    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
-    "newsarchive.middlewares.offsite.StrictOffsiteMiddleware": 50,
-}
 ITEM_PIPELINES = {
     "pipelines.validate.ValidatePipeline": 100,
     "pipelines.normalise.NormalisePipeline": 200,
@@ -162,8 +171,20 @@ ITEM_PIPELINES = {
     "pipelines.articles.ArticleWriterPipeline": 800,
     "pipelines.quarantine.QuarantineWriterPipeline": 850,
 }
+DOWNLOADER_MIDDLEWARES = {
+    # Every request, redirects and retries included, goes only to the configured hosts.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "newsarchive.middlewares.offsite.StrictOffsiteMiddleware": 50,
+    # Next to the downloader: records each attempt as sent and received (raw capture) ...
+    "newsarchive.warc.capture.WarcCapture": 950,
+    # ... or, in a reparse, answers it from the recorded responses instead.
+    "newsarchive.warc.replay.WarcReplay": 960,
+}
+SPIDER_MIDDLEWARES = {"newsarchive.warc.evidence.WarcEvidence": 950}
 EXTENSIONS = {
     "newsarchive.extensions.requeststats.RequestKindStats": 500,
+    # The same object as the downloader middleware: publishes the WARC files before the manifest.
+    "newsarchive.warc.capture.WarcCapture": 850,
     "newsarchive.extensions.runmanifest.RunManifest": 900,
 }
 

@@ -16,7 +16,7 @@ from newsarchive.archive.layout import ARTICLES, partition_key
 from newsarchive.archive.sink import PartitionedSink
 from newsarchive.items import Article
 from newsarchive.run import Run
-from newsarchive.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA
+from newsarchive.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA, INDEX_FIELDS
 from newsarchive.timeparse import beijing_date
 
 
@@ -53,8 +53,8 @@ class ArticleWriterPipeline:
         row = {name: item.get(name) for name in ARTICLE_FIELDS}
         source = row["source"]
         self.sink.write(partition_key(ARTICLES, source, beijing_date(row["published_at"])), row)
-        self.index_rows[source].append({k: row[k] for k in ("source", "source_id", "content_sha256", "published_at")})
-        self.run.index(source).add(row["source_id"], row["content_sha256"])
+        self.index_rows[source].append({k: row[k] for k in INDEX_FIELDS})
+        self.run.index(source).add(row["source_id"], row["content_sha256"], row["pipeline_version"])
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("newsarchive/articles_written")
         self.crawler.stats.inc_value(f"newsarchive/articles_written/{source}")

@@ -1,5 +1,10 @@
 """Nothing is written twice: an article version already archived (or seen this run) is
-counted and skipped."""
+counted and skipped.
+
+A version is (source, source_id, content_sha256) as written by a pipeline version: the same
+content archived by an older ``pipeline_version`` is not a duplicate (a reparse with newer
+parsers writes it again, and the newest wins in the deduplicated view); by the same or a
+newer version it is."""
 
 from __future__ import annotations
 
@@ -26,7 +31,8 @@ class DedupePipeline:
         if not isinstance(item, Article):
             return item
         key = (item["source"], item["source_id"], item["content_sha256"])
-        if key in self.seen or self.run.index(key[0]).has_version(key[1], key[2]):
+        index = self.run.index(key[0])
+        if key in self.seen or index.has_version(key[1], key[2], self.run.pipeline_version):
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("newsarchive/duplicates")
             raise DropItem(f"{key[0]}/{key[1]} version {key[2][:12]} is already archived", log_level="INFO")

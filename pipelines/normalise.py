@@ -16,7 +16,7 @@ from newsarchive.slug import media_slug
 from newsarchive.story import story_id
 
 
-def normalise(item: Any, run_id: str, dag_run_id: str | None) -> Any:
+def normalise(item: Any, run_id: str, dag_run_id: str | None, pipeline_version: str = __version__) -> Any:
     """Fill the derived columns of a valid article in place and return it."""
     html: str = item["content_html"]
     credit, credited_media = split_credit(html)
@@ -30,7 +30,7 @@ def normalise(item: Any, run_id: str, dag_run_id: str | None) -> Any:
     item["story_id"] = story_id(item["title"], item["published_at"])
     item["run_id"] = run_id
     item["dag_run_id"] = dag_run_id
-    item["pipeline_version"] = __version__
+    item["pipeline_version"] = pipeline_version
     item["schema_version"] = SCHEMA_VERSION
     return item
 
@@ -48,7 +48,7 @@ class NormalisePipeline:
         if not isinstance(item, Article):
             return item
         try:
-            return normalise(item, self.run.run_id, self.run.dag_run_id)
+            return normalise(item, self.run.run_id, self.run.dag_run_id, self.run.pipeline_version)
         except Exception as exc:
             raw = {k: v for k, v in item.items() if k != "content_html"}
             return quarantine(
@@ -59,4 +59,5 @@ class NormalisePipeline:
                 info_code_raw=item.get("source_id"),
                 url=item.get("source_url"),
                 raw=raw,
+                evidence=item,
             )

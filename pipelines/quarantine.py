@@ -2,18 +2,20 @@
 
 A bad *record* (one with ``raw``) is written once: later runs that meet the same record
 count it (``newsarchive/quarantine_repeats``) instead of writing it again. Fetch failures
-are events and are written every time they happen.
+are events and are written every time they happen, except in a reparse: replaying the same
+WARC files gives the same outcome every time, so there every row is a fact about the recorded
+evidence and is written once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import defaultdict
 from typing import Any
 
 from scrapy.crawler import Crawler
 
-from newsarchive import __version__
 from newsarchive.archive.index import load_fingerprints, write_index_part
 from newsarchive.archive.layout import QUARANTINE, check_source, partition_key
 from newsarchive.archive.sink import PartitionedSink
@@ -62,7 +64,12 @@ class QuarantineWriterPipeline:
         assert stats is not None
         source = check_source(item.get("source") or "unknown")
         reason = item["reason"]
-        fp = fingerprint(source, reason, item.get("raw"))
+        raw = item.get("raw")
+        if raw is None and self.run.replay:
+            raw_id = {k: item.get(k) for k in ("stage", "url", "detail", "info_code_raw")}
+            fp = fingerprint(source, reason, json.dumps(raw_id, ensure_ascii=False, sort_keys=True))
+        else:
+            fp = fingerprint(source, reason, raw)
         if fp is not None:
             known = self.known(source)
             if fp in known:
@@ -77,7 +84,7 @@ class QuarantineWriterPipeline:
             run_id=self.run.run_id,
             dag_run_id=self.run.dag_run_id,
             spider=row.get("spider") or getattr(self.crawler.spider, "name", None),
-            pipeline_version=__version__,
+            pipeline_version=self.run.pipeline_version,
             schema_version=SCHEMA_VERSION,
         )
         self.sink.write(partition_key(QUARANTINE, source, self.day), row)

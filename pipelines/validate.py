@@ -67,4 +67,5 @@ class ValidatePipeline:
             url=item.get("source_url"),
             raw=raw,
             http_status=item.get("http_status"),
+            evidence=item,
         )

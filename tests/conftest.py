@@ -75,6 +75,28 @@ def run_crawl(
 FAST = {"AUTOTHROTTLE_ENABLED": "False", "LOG_LEVEL": "INFO", "RETRY_TIMES": "2", "DOWNLOAD_TIMEOUT": "5"}
 
 
+def install_finews_faults(server: FeedServer) -> dict[str, str]:
+    """Make four texts of the sample site misbehave: ``retried`` answers 503 then 200,
+    ``missing`` answers 404, ``reset`` drops the connection every time, ``gzipped`` comes
+    gzip-encoded (``Content-Encoding: gzip``). Returns their infoCodes."""
+    import gzip
+
+    from newsarchive.feedserver import TEXT, Reply, sample_dir
+
+    texts = json.loads((sample_dir() / "texts.json").read_text(encoding="utf-8"))
+    retried, missing, reset, gzipped = sorted(texts)[:4]
+
+    def body(code: str) -> bytes:
+        return json.dumps(texts[code], ensure_ascii=False).encode()
+
+    server.add(f"{TEXT}?id={retried}", [Reply(status=503, body=b"busy"), Reply(body=body(retried))])
+    server.add(f"{TEXT}?id={missing}", Reply(status=404, body=b'{"error": "gone"}'))
+    server.add(f"{TEXT}?id={reset}", Reply(action="reset"))
+    encoded = Reply(body=gzip.compress(body(gzipped)), headers={"Content-Encoding": "gzip"})
+    server.add(f"{TEXT}?id={gzipped}", encoded)
+    return {"retried": retried, "missing": missing, "reset": reset, "gzipped": gzipped}
+
+
 @pytest.fixture(scope="session")
 def sample_server() -> Iterator[FeedServer]:
     """The bundled sample feeds (built from the real posts), served on 127.0.0.1."""

@@ -161,7 +161,8 @@ def test_manifest_names_every_file_with_checksums(sample_archive):
     import hashlib
 
     listed = {f["key"] for f in manifest["files"]}
-    on_disk = {p.relative_to(archive).as_posix() for p in archive.rglob("*.parquet")}
+    published = [*archive.rglob("*.parquet"), *archive.rglob("*.warc.gz")]  # WARC: raw capture
+    on_disk = {p.relative_to(archive).as_posix() for p in published}
     assert listed == on_disk
     for f in manifest["files"]:
         data = (archive / f["key"]).read_bytes()
@@ -181,7 +182,7 @@ def test_rerun_fetches_nothing_and_adds_nothing(tmp_path, sample_settings, sampl
     assert m["counts"]["requests_by_kind"] == {"list": 5, "robots": 1}
     assert m["counts"]["articles_written"] == 0 and m["counts"]["quarantined"] == 0
     assert m["counts"]["skipped_archived"] == 44 and m["counts"]["quarantine_repeats"] == 2
-    assert m["files"] == []
+    assert [f["kind"] for f in m["files"]] == ["warc"]  # only the raw lists and robots.txt
     assert {p.relative_to(archive) for p in archive.rglob("*.parquet")} == before
 
 

@@ -45,6 +45,7 @@ from newsarchive.archive.layout import (
     run_id_of,
 )
 from newsarchive.archive.recovery import COMPACTION_PREFIX
+from newsarchive.archive.versions import current, superseded
 from newsarchive.schema import ARTICLE_SCHEMA, INDEX_SCHEMA, QUARANTINE_INDEX_SCHEMA, QUARANTINE_SCHEMA
 from newsarchive.storage.store import Store
 from newsarchive.timeparse import utcnow
@@ -73,6 +74,8 @@ class CompactionCheckError(RuntimeError):
 class CompactionReport:
     compaction_id: str
     partitions: int = 0
+    #: rows dropped because a reparse of the same fetch by a newer pipeline version exists
+    superseded: int = 0
     rows_before: int = 0
     rows_after: int = 0
     files_written: list[dict[str, Any]] = field(default_factory=list)
@@ -86,22 +89,8 @@ def new_compaction_id() -> str:
     return f"{COMPACTION_PREFIX}{utcnow().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(4)}"
 
 
-def version_key(version: str | None) -> tuple[int, ...]:
-    """``0.10.0`` > ``0.9.1``: compare versions numerically (unknown parts count as 0)."""
-    out: list[int] = []
-    for part in (version or "").replace("+", ".").replace("-", ".").split("."):
-        digits = "".join(ch for ch in part if ch.isdigit())
-        out.append(int(digits) if digits else 0)
-    return tuple(out)
-
-
-def newest_first(row: dict[str, Any]) -> tuple[Any, ...]:
-    """Sort key: newest pipeline version first, then the latest fetch (ties in one article)."""
-    fetched = row.get("fetched_at")
-    return (version_key(row.get("pipeline_version")), fetched.timestamp() if fetched else 0.0)
-
-
 def _read(paths: list[Path], schema: pa.Schema) -> pa.Table:
+    """Read parts written under any schema version as the current schema."""
     tables = []
     for path in paths:
         table = pq.read_table(path)
@@ -112,16 +101,38 @@ def _read(paths: list[Path], schema: pa.Schema) -> pa.Table:
     return pa.concat_tables(tables)
 
 
-def _dedupe_versions(table: pa.Table, id_columns: tuple[str, ...]) -> pa.Table:
-    """Keep one row per (id columns): the newest by pipeline version, then fetch time."""
-    best: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in table.to_pylist():
-        key = tuple(row.get(c) for c in id_columns)
-        held = best.get(key)
-        if held is None or newest_first(row) > newest_first(held):
-            best[key] = row
-    rows = sorted(best.values(), key=lambda r: (str(r.get("published_at")), str(r.get("source_id"))))
-    return pa.Table.from_pylist(rows, schema=table.schema)
+def _dedupe_versions(table: pa.Table, identity: tuple[str, ...], article_rows: bool) -> tuple[pa.Table, int]:
+    """One row per identity (the current one: latest fetch, newest pipeline version). For
+    article rows, rows superseded by a reparse of the same fetch are dropped first
+    (:func:`newsarchive.archive.versions.superseded`). Returns (rows, superseded dropped)."""
+    rows = table.to_pylist()
+    dropped = 0
+    if article_rows:
+        by_article: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+        for row in rows:
+            by_article[(row["source"], row["source_id"])].append(row)
+        old = {id(r) for group in by_article.values() for r in superseded(group)}
+        dropped = len(old)
+        rows = [r for r in rows if id(r) not in old]
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row.get(c) for c in identity)].append(row)
+    kept = sorted(
+        (current(g) for g in groups.values()), key=lambda r: (str(r.get("published_at")), str(r.get("source_id")))
+    )
+    return pa.Table.from_pylist(kept, schema=table.schema), dropped
+
+
+def _check(partition: str, before: pa.Table, after: pa.Table, identity: tuple[str, ...], superseded_n: int) -> None:
+    """Every identity before is in the output exactly once, unless only superseded rows held it."""
+    ids_before = {tuple(r.values()) for r in before.select(list(identity)).to_pylist()}
+    ids_after = [tuple(r.values()) for r in after.select(list(identity)).to_pylist()]
+    lost = ids_before - set(ids_after)
+    if len(ids_after) != len(set(ids_after)) or set(ids_after) - ids_before or len(lost) > superseded_n:
+        raise CompactionCheckError(
+            f"{partition}: {len(ids_before)} distinct versions before, {after.num_rows} rows after "
+            f"({len(lost)} missing, {superseded_n} superseded by a reparse)"
+        )
 
 
 def plan(store: Store, since: date | None, until: date | None, sources: list[str] | None) -> dict[str, list[str]]:
@@ -169,13 +180,12 @@ def compact(
                 store.download(key, path)
                 local.append(path)
             before = _read(local, schema)
-            after = before if identity is None else _dedupe_versions(before, identity)
-            if identity is not None:
-                distinct = {tuple(r.values()) for r in before.select(list(identity)).to_pylist()}
-                if len(distinct) != after.num_rows:
-                    raise CompactionCheckError(
-                        f"{partition}: {len(distinct)} distinct before, {after.num_rows} rows after"
-                    )
+            if identity is None:
+                after = before
+            else:
+                after, dropped = _dedupe_versions(before, identity, table_name == ARTICLES)
+                _check(partition, before, after, identity, dropped)
+                report.superseded += dropped
             out = tmpdir / f"out-{n}.parquet"
             pq.write_table(after, out, compression="zstd", row_group_size=10_000)
             key = f"{partition}/{part_name(report.compaction_id, 0)}"

@@ -2,9 +2,14 @@
 
 Each run writes one small index part per source and table:
 ``index/articles/source=<s>/part-<run>-0.parquet`` holds (source, source_id, content_sha256,
-published_at) of the rows it archived; ``index/quarantine/source=<s>/…`` the fingerprints
-of the bad records it quarantined. Loading the index reads these parts' id columns;
-compaction merges them. Workers that start empty download just these parts.
+published_at, pipeline_version) of the rows it archived; ``index/quarantine/source=<s>/…``
+the fingerprints of the bad records it quarantined. Loading the index reads these parts' id
+columns; compaction merges them. Workers that start empty download just these parts.
+
+A row version is (source_id, content_sha256) plus the ``pipeline_version`` that wrote it: a
+reparse with newer parsers writes the same content again under a newer version, and only an
+equal or newer version makes it a duplicate. Parts written before the column existed load
+with the version unknown, which counts as never older (those rows are never rewritten).
 """
 
 from __future__ import annotations
@@ -17,16 +22,21 @@ import pyarrow.parquet as pq
 
 from newsarchive.archive.files import WrittenFile, publish, sha256_file
 from newsarchive.archive.layout import ARTICLES, QUARANTINE, Layout, check_source, index_dir, index_key, temp_name
+from newsarchive.archive.versions import version_key
 from newsarchive.schema import INDEX_SCHEMA, QUARANTINE_INDEX_SCHEMA
+
+#: The version of an index entry written before index parts had a ``pipeline_version``.
+UNKNOWN = None
 
 
 class ArchiveIndex:
-    """Archived (source_id) and (source_id, content_sha256) pairs of one source."""
+    """Archived source_ids of one source, and the newest pipeline version of each
+    (source_id, content_sha256)."""
 
-    def __init__(self, source: str, ids: set[str], versions: set[tuple[str, str]]) -> None:
+    def __init__(self, source: str, ids: set[str], versions: dict[tuple[str, str], str | None] | None = None) -> None:
         self.source = source
         self.ids = ids
-        self.versions = versions
+        self.versions: dict[tuple[str, str], str | None] = versions if versions is not None else {}
 
     def __contains__(self, source_id: object) -> bool:
         return source_id in self.ids
@@ -34,29 +44,51 @@ class ArchiveIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def has_version(self, source_id: str, content_sha256: str) -> bool:
-        return (source_id, content_sha256) in self.versions
+    def has_version(self, source_id: str, content_sha256: str, pipeline_version: str | None = None) -> bool:
+        """Is this content archived (by ``pipeline_version`` or a newer one, when given)?"""
+        key = (source_id, content_sha256)
+        if key not in self.versions:
+            return False
+        known = self.versions[key]
+        if pipeline_version is None or known is UNKNOWN:
+            return True
+        return version_key(known) >= version_key(pipeline_version)
 
-    def add(self, source_id: str, content_sha256: str | None) -> None:
+    def add(self, source_id: str, content_sha256: str | None, pipeline_version: str | None = None) -> None:
         self.ids.add(source_id)
-        if content_sha256:
-            self.versions.add((source_id, content_sha256))
+        if not content_sha256:
+            return
+        key = (source_id, content_sha256)
+        if key not in self.versions:
+            self.versions[key] = pipeline_version
+            return
+        known = self.versions[key]
+        if known is not UNKNOWN and (pipeline_version is UNKNOWN or version_key(pipeline_version) > version_key(known)):
+            self.versions[key] = pipeline_version
 
     @classmethod
-    def load(cls, layout: Layout, source: str) -> ArchiveIndex:
-        return cls.from_files(source, _parts(layout.path(index_dir(ARTICLES, source))))
+    def load(cls, layout: Layout, source: str, min_version: str | None = None) -> ArchiveIndex:
+        """The index of ``source``; with ``min_version``, only rows written by that pipeline
+        version or a newer one (what a reparse at that version has already rebuilt)."""
+        return cls.from_files(source, _parts(layout.path(index_dir(ARTICLES, source))), min_version)
 
     @classmethod
-    def from_files(cls, source: str, paths: Iterable[Path]) -> ArchiveIndex:
-        ids: set[str] = set()
-        versions: set[tuple[str, str]] = set()
+    def from_files(cls, source: str, paths: Iterable[Path], min_version: str | None = None) -> ArchiveIndex:
+        index = cls(source, set(), {})
+        floor = version_key(min_version) if min_version else None
         for path in paths:
-            table = pq.read_table(path, columns=["source_id", "content_sha256"])
+            parquet = pq.ParquetFile(path)
+            has_version = "pipeline_version" in parquet.schema_arrow.names
+            columns = ["source_id", "content_sha256", *(["pipeline_version"] if has_version else [])]
+            table = parquet.read(columns=columns)
             sids = table.column("source_id").to_pylist()
             shas = table.column("content_sha256").to_pylist()
-            ids.update(sids)
-            versions.update((i, s) for i, s in zip(sids, shas, strict=True) if s)
-        return cls(source, ids, versions)
+            pvs = table.column("pipeline_version").to_pylist() if has_version else [UNKNOWN] * len(sids)
+            for sid, sha, pv in zip(sids, shas, pvs, strict=True):
+                if floor is not None and pv is not UNKNOWN and version_key(pv) < floor:
+                    continue
+                index.add(sid, sha, pv)
+        return index
 
     @classmethod
     def rebuild(cls, layout: Layout, source: str) -> ArchiveIndex:

@@ -5,6 +5,7 @@ articles/source=<source>/date=<YYYY-MM-DD>/part-<run_id>-<n>.parquet   Beijing p
 quarantine/source=<source>/date=<YYYY-MM-DD>/part-<run_id>-<n>.parquet Beijing date of the run
 index/articles/source=<source>/part-<run_id>-0.parquet                 ids archived by a run
 index/quarantine/source=<source>/part-<run_id>-0.parquet               fingerprints quarantined by a run
+warc/date=<YYYY-MM-DD>/<run_id>-<n>.warc.gz                           raw requests and responses of a run
 runs/<run_id>.json                                                     run manifest, written last
 compactions/<compaction_id>.json                                       compaction manifests
 ```
@@ -26,11 +27,13 @@ QUARANTINE = "quarantine"
 INDEX = "index"
 RUNS = "runs"
 COMPACTIONS = "compactions"
+WARC = "warc"
 TABLES = (ARTICLES, QUARANTINE)
 
 SOURCE_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 PART_RE = re.compile(r"part-(?P<run_id>[A-Za-z0-9_.-]+)-(?P<n>\d+)\.parquet")
 INDEX_RE = re.compile(r"index/(?P<table>articles|quarantine)/source=(?P<source>[a-z][a-z0-9_]*)/")
+WARC_NAME_RE = re.compile(r"(?P<run_id>[A-Za-z0-9_.-]+)-(?P<n>\d+)\.warc\.gz")
 PARTITION_RE = re.compile(r"(?P<table>[a-z]+)/source=(?P<source>[a-z][a-z0-9_]*)/date=(?P<date>\d{4}-\d{2}-\d{2})")
 TEMP_SUFFIX = ".tmp"
 
@@ -67,6 +70,14 @@ def index_key(source: str, run_id: str, table: str = ARTICLES) -> str:
     return f"{index_dir(table, source)}/{part_name(run_id, 0)}"
 
 
+def warc_key(day: date, run_id: str, n: int) -> str:
+    """``warc/date=<day>/<run_id>-<n>.warc.gz``: the ``n``-th WARC file of a run (``day``: the
+    Beijing date the run started, like the quarantine)."""
+    if not is_run_id(run_id):
+        raise ValueError(f"invalid run id {run_id!r}")
+    return f"{WARC}/date={day.isoformat()}/{run_id}-{n}.warc.gz"
+
+
 def temp_name(final_name: str) -> str:
     """Hidden sibling name a file is written under until it is complete."""
     return f".{final_name}{TEMP_SUFFIX}"
@@ -83,7 +94,7 @@ def run_id_of(key: str) -> str | None:
         name = name[1:]
     if name.endswith(TEMP_SUFFIX):
         name = name[: -len(TEMP_SUFFIX)]
-    m = PART_RE.fullmatch(name)
+    m = PART_RE.fullmatch(name) or WARC_NAME_RE.fullmatch(name)
     if m:
         return m["run_id"]
     if name.endswith(".json") and is_run_id(name[:-5]):
@@ -129,9 +140,16 @@ class Layout:
                 out.extend(self.key(p) for p in base.rglob("part-*.parquet") if not p.name.startswith("."))
         return sorted(out)
 
+    def warc_files(self) -> list[str]:
+        """Keys of every published WARC file."""
+        base = self.root / WARC
+        if not base.is_dir():
+            return []
+        return sorted(self.key(p) for p in base.rglob("*.warc.gz") if not p.name.startswith("."))
+
     def temp_files(self) -> list[Path]:
         out: list[Path] = []
-        for table in (*TABLES, INDEX, RUNS, COMPACTIONS, "warc"):
+        for table in (*TABLES, INDEX, RUNS, COMPACTIONS, WARC):
             base = self.root / table
             if base.is_dir():
                 out.extend(p for p in base.rglob(f".*{TEMP_SUFFIX}") if p.is_file())

@@ -4,7 +4,8 @@
 * Published files of a run that died before writing its manifest (killed between
   publishing its parts and its manifest) are adopted: their index part is rebuilt from the
   files' id columns and a manifest with status ``recovered`` is written, so the next run
-  neither refetches nor duplicates those articles, and upload picks them up.
+  neither refetches nor duplicates those articles, and upload picks them up. Its published
+  WARC files (``warc/``) are listed too: they are the evidence its rows point to.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from newsarchive.archive.layout import (
     INDEX,
     PARTITION_RE,
     QUARANTINE,
+    WARC,
     Layout,
     index_key,
     manifest_key,
@@ -31,7 +33,7 @@ from newsarchive.archive.layout import (
 )
 from newsarchive.archive.locks import is_live, stale_locks
 from newsarchive.archive.manifest import write_manifest
-from newsarchive.schema import SCHEMA_VERSION
+from newsarchive.schema import INDEX_FIELDS, SCHEMA_VERSION
 
 logger = logging.getLogger(__name__)
 COMPACTION_PREFIX = "compact-"
@@ -56,7 +58,7 @@ def recover(layout: Layout, current_run_id: str | None = None) -> Recovery:
     for lock in stale_locks(layout):
         lock.unlink(missing_ok=True)
     orphans: dict[str, list[str]] = defaultdict(list)
-    for key in layout.data_files():
+    for key in [*layout.data_files(), *layout.warc_files()]:
         run_id = run_id_of(key)
         if not run_id or run_id == current_run_id or run_id.startswith(COMPACTION_PREFIX):
             continue  # compaction outputs are named by their compaction manifest, never adopted
@@ -79,12 +81,14 @@ def _adopt(layout: Layout, run_id: str, keys: list[str]) -> None:
     for key in keys:
         path: Path = layout.path(key)
         kind = "index" if key.startswith(INDEX + "/") else key.split("/", 1)[0]
+        if kind == WARC:  # not Parquet: no rows to count or index
+            files.append(WrittenFile(key, kind, sha256_file(path), path.stat().st_size))
+            continue
         meta = pq.read_metadata(path)
         files.append(WrittenFile(key, kind, sha256_file(path), path.stat().st_size, meta.num_rows))
         m = PARTITION_RE.match(key)
         if kind == ARTICLES and m:
-            cols = ["source", "source_id", "content_sha256", "published_at"]
-            index_rows[(ARTICLES, m["source"])].extend(pq.read_table(path, columns=cols).to_pylist())
+            index_rows[(ARTICLES, m["source"])].extend(pq.read_table(path, columns=list(INDEX_FIELDS)).to_pylist())
         elif kind == QUARANTINE and m:
             rows = pq.read_table(path, columns=["source", "fingerprint", "seen_at"]).to_pylist()
             index_rows[(QUARANTINE, m["source"])].extend(r for r in rows if r["fingerprint"])

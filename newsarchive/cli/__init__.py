@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "compact": "newsarchive.cli.compact",
     "export-jekyll": "newsarchive.cli.export_jekyll",
     "import-jekyll": "newsarchive.cli.import_jekyll",
+    "reparse": "newsarchive.cli.reparse",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -14,7 +14,6 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.settings import SETTINGS_PRIORITIES
 
-from newsarchive import __version__
 from newsarchive import settings as project_settings
 from newsarchive.archive.manifest import write_manifest
 from newsarchive.config import redacted
@@ -106,7 +105,7 @@ class RunManifest:
             "counts": run_counts,
             "files": [f.to_json() for f in self.run.files],
             "schema_version": SCHEMA_VERSION,
-            "pipeline_version": __version__,
+            "pipeline_version": self.run.pipeline_version,
             "settings": shaping_settings(self.crawler),
         }
         path = write_manifest(self.run.layout, manifest)

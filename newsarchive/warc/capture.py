@@ -1,0 +1,182 @@
+"""Keep every request and response of a run in WARC files (``WARC_ENABLED``).
+
+One object per crawler, listed twice in the settings:
+
+* as a **downloader middleware** next to the downloader (``DOWNLOADER_MIDDLEWARES``, 950,
+  after every built-in one): it sees each attempt exactly as sent and as received, before
+  decompression, retries, redirects and robots.txt included (robots.txt is fetched through
+  the engine, so through the middlewares). A response becomes a ``request`` + ``response``
+  record pair; an attempt that got no response (timeout, refused connection, too large)
+  becomes a ``request`` + ``metadata`` record naming the failure.
+* as an **extension** (``EXTENSIONS``, 850): on ``spider_closed`` it publishes the files and
+  lists them in the run (kind ``warc``) before the run manifest extension (900, connected
+  later, so called later) writes the manifest.
+
+Writing happens on the reactor thread, synchronously: a SHA-256 and a gzip of each body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from newsarchive import __version__
+from newsarchive.failures import classify
+from newsarchive.run import Run
+from newsarchive.timeparse import beijing_date, utcnow
+from newsarchive.warc.evidence import POINTER_KEY, Evidence
+from newsarchive.warc.writer import WARC_VERSION, HttpRequest, HttpResponse, RotatingWarcWriter
+
+logger = logging.getLogger(__name__)
+_INSTANCE = "_newsarchive_warc_capture"
+#: ``request.meta`` flag: this attempt went past the capture middleware to the network.
+_SENT = "_newsarchive_warc_sent"
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, values in headers.items() for v in values]
+
+
+def http_request(request: Request, protocol: str | None = None) -> HttpRequest:
+    return HttpRequest(request.method, request.url, _headers(request.headers), request.body, protocol or "HTTP/1.1")
+
+
+def http_response(response: Response) -> HttpResponse:
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    return HttpResponse(
+        response.status,
+        _headers(response.headers),
+        response.body,
+        protocol=response.protocol or "HTTP/1.1",
+        reason=reason,
+        ip_address=str(response.ip_address) if response.ip_address else None,
+    )
+
+
+class WarcCapture:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.run = Run.of(crawler)
+        self.evidence = Evidence.of(crawler)
+        self.max_size = crawler.settings.getint("WARC_MAX_SIZE")
+        self.gzip_level = crawler.settings.getint("WARC_GZIP_LEVEL")
+        self.writer: RotatingWarcWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCapture:
+        existing: WarcCapture | None = getattr(crawler, _INSTANCE, None)
+        if existing is not None:
+            return existing
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED"):
+            raise NotConfigured("WARC_ENABLED is off")
+        if settings.getlist("WARC_REPLAY_PATHS"):
+            raise NotConfigured("replaying WARC files: nothing new to capture")
+        if getattr(crawler, "_extensions", None) is not None:  # extensions come first: not one of them
+            logger.warning(
+                "WarcCapture is not in EXTENSIONS: its WARC files are published after the run "
+                "manifest is written, and the manifest does not list them"
+            )
+        capture = cls(crawler)
+        setattr(crawler, _INSTANCE, capture)
+        crawler.signals.connect(capture.spider_closed, signal=signals.spider_closed)
+        return capture
+
+    def _writer(self) -> RotatingWarcWriter:
+        if self.writer is None:
+            self.writer = RotatingWarcWriter(
+                self.run.layout,
+                self.run.run_id,
+                beijing_date(self.run.started_at),
+                max_size=self.max_size,
+                gzip_level=self.gzip_level,
+                info=self._warcinfo(),
+            )
+        return self.writer
+
+    def _warcinfo(self) -> dict[str, Any]:
+        """What a reparse needs to know: which spider, run and settings made the file."""
+        from newsarchive.extensions.runmanifest import shaping_settings
+
+        spider = self.crawler.spider
+        name = getattr(spider, "name", None) or getattr(self.crawler.spidercls, "name", "")
+        return {
+            "software": f"newsarchive/{__version__}",
+            "format": f"WARC File Format {WARC_VERSION.split('/')[1]}",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "isPartOf": self.run.run_id,
+            "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": self.crawler.settings.get("USER_AGENT"),
+            "newsarchive-run-id": self.run.run_id,
+            "newsarchive-spider": name,
+            "newsarchive-source": getattr(spider, "source", name),
+            "newsarchive-started-at": self.run.started_at.isoformat(),
+            "newsarchive-pipeline-version": self.run.pipeline_version,
+            "newsarchive-settings": json.dumps(shaping_settings(self.crawler), ensure_ascii=False),
+        }
+
+    # --- downloader middleware --------------------------------------------------------
+
+    def process_request(self, request: Request) -> None:
+        request.meta.pop(POINTER_KEY, None)  # a retry's copy of the previous attempt's
+        request.meta[_SENT] = True
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.pop(_SENT, False):  # answered before reaching us (a cache)
+            return response
+        try:
+            pointer = self._writer().write_exchange(
+                http_request(request, response.protocol), http_response(response), utcnow()
+            )
+        except Exception as exc:
+            self._failed(exc)
+        else:
+            self.evidence.record(request, pointer)
+            self._count("responses")
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not request.meta.pop(_SENT, False):  # refused before the network (robots, offsite)
+            return
+        reason, detail, _ = classify(exception)
+        try:
+            self._writer().write_failure(http_request(request), utcnow(), reason, detail)
+        except Exception as exc:
+            self._failed(exc)
+        else:
+            self._count("failures")
+
+    def _count(self, what: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsarchive/warc/{what}")
+
+    def _failed(self, exc: Exception) -> None:
+        problem = f"WARC capture failed: {type(exc).__name__}: {exc}"
+        if problem not in self.run.problems:
+            self.run.problems.append(problem)
+            logger.error(problem, exc_info=exc)
+
+    # --- extension --------------------------------------------------------------------
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.writer is None:
+            return
+        try:
+            files = self.writer.publish()
+        except Exception as exc:
+            self.writer.abort()
+            self.run.problems.append(f"publishing WARC files failed: {type(exc).__name__}: {exc}")
+            logger.exception("Publishing WARC files failed")
+            return
+        self.run.add_files(files)
+        logger.info("WARC: %d files, %d bytes", len(files), sum(f.bytes for f in files))

@@ -1,0 +1,280 @@
+"""``newsarchive reparse``: rebuild the archive from WARC files, offline, as new runs; the
+newest pipeline version of a row wins."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsarchive.archive.index import ArchiveIndex
+from newsarchive.archive.layout import Layout, index_key
+from newsarchive.archive.reader import open_dataset
+from newsarchive.archive.versions import current, superseded, version_key
+from newsarchive.feedserver import FeedServer, install_finews
+from newsarchive.schema import SOURCE_TYPE, UTC_TS
+from tests.conftest import FAST, ROOT, clean_env, install_finews_faults, run_crawl
+
+PARQUET = ("articles", "quarantine", "index")
+
+
+def reparse(archive: Path, *warc: Path, settings: dict[str, str] | None = None, env: dict[str, str] | None = None):
+    args = [
+        sys.executable,
+        "-m",
+        "newsarchive",
+        "reparse",
+        "--warc",
+        *map(str, warc),
+        "--archive",
+        str(archive),
+    ]
+    for name, value in (settings or {}).items():
+        args += ["-s", f"{name}={value}"]
+    proc = subprocess.run(args, capture_output=True, text=True, env=env or clean_env(), cwd=ROOT, timeout=300)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    return proc.returncode, (json.loads(lines[-1]) if lines else {}), proc.stderr
+
+
+def rows(archive: Path, table: str = "articles") -> list[dict[str, Any]]:
+    return open_dataset(str(archive), table).to_table().to_pylist()
+
+
+def comparable(records: list[dict[str, Any]], drop: tuple[str, ...]) -> list[dict[str, Any]]:
+    out = [{k: v for k, v in r.items() if k not in drop} for r in records]
+    return sorted(out, key=lambda r: [str(r.get(k)) for k in ("source_id", "reason", "url", "info_code_raw")])
+
+
+def without_parquet(archive: Path, to: Path) -> Path:
+    """A copy of the archive keeping only its WARC files and manifests."""
+    shutil.copytree(archive, to)
+    for table in PARQUET:
+        shutil.rmtree(to / table, ignore_errors=True)
+    return to
+
+
+@pytest.fixture(scope="module")
+def original(tmp_path_factory) -> dict[str, Any]:
+    """A crawl of the sample feeds (with a retried, a missing and an unreachable text), WARC on."""
+    server = FeedServer().start()
+    settings = {**FAST, **install_finews(server)}
+    install_finews_faults(server)
+    archive = tmp_path_factory.mktemp("original") / "archive"
+    result = run_crawl("finews", {**settings, "ARCHIVE_URI": archive})
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = {"server": server, "settings": settings, "archive": archive, "result": result}
+    state["articles"] = rows(archive)
+    state["quarantine"] = rows(archive, "quarantine")
+    yield state
+    server.stop()
+
+
+def test_reparse_rebuilds_the_same_rows_without_any_request(original, tmp_path):
+    server: FeedServer = original["server"]
+    archive = without_parquet(original["archive"], tmp_path / "a")
+    served_before = len(server.requests)
+    code, summary, stderr = reparse(archive, archive / "warc")
+    assert code == 0, stderr[-3000:]
+    assert len(server.requests) == served_before  # not one request reached the server
+    assert summary["reparsed_run_id"] == original["result"].summary["run_id"]
+    assert summary["run_id"] != summary["reparsed_run_id"]
+    manifest = json.loads(Path(summary["manifest"]).read_text())
+    assert manifest["counts"]["requests_by_kind"] == {}  # nothing went to the downloader
+    # robots.txt, the lists, the texts (the retried one: its last answer), not the unreachable one
+    assert manifest["counts"]["replay_responses"] == 1 + 5 + 43
+    assert manifest["counts"]["replay_failures"] == 1
+    assert not [f for f in manifest["files"] if f["kind"] == "warc"]  # nothing new to capture
+    rebuilt = rows(archive)
+    assert len(rebuilt) == len(original["articles"]) == 42
+    # the same rows: same content_sha256, fetched_at, pointers... only the run differs
+    assert comparable(rebuilt, ("run_id",)) == comparable(original["articles"], ("run_id",))
+    assert {r["run_id"] for r in rebuilt} == {summary["run_id"]}
+    volatile = ("run_id", "seen_at", "date", "fingerprint")
+    quarantine = rows(archive, "quarantine")
+    assert {r["reason"] for r in quarantine} == {
+        "invalid_info_code",
+        "missing_time",
+        "http_error",
+        "connection_error",
+    }
+    assert comparable(quarantine, volatile) == comparable(original["quarantine"], volatile)
+
+
+def test_reparse_needs_no_server(original, tmp_path):
+    original["server"].stop()  # later tests in this module need no server either
+    archive = without_parquet(original["archive"], tmp_path / "a")
+    code, summary, stderr = reparse(archive, *sorted((archive / "warc").rglob("*.warc.gz")))
+    assert code == 0, stderr[-3000:]
+    assert summary["articles_written"] == 42
+    assert comparable(rows(archive), ("run_id",)) == comparable(original["articles"], ("run_id",))
+
+
+def test_same_version_adds_nothing_newer_version_wins(original, tmp_path):
+    archive = without_parquet(original["archive"], tmp_path / "a")
+    warc = archive / "warc"
+    first = reparse(archive, warc)
+    assert first[0] == 0 and first[1]["articles_written"] == 42
+    files = sorted(p.relative_to(archive) for p in archive.rglob("*.parquet"))
+
+    again = reparse(archive, warc)  # same pipeline version: nothing new, not even quarantine
+    assert again[0] == 0 and again[1]["articles_written"] == 0 and again[1]["quarantined"] == 0
+    assert sorted(p.relative_to(archive) for p in archive.rglob("*.parquet")) == files
+    replayed = json.loads(Path(again[1]["manifest"]).read_text())["counts"]["replay_responses"]
+    assert replayed == 1 + 5 + 1  # robots.txt, lists and the 404: the rest is archived at this version
+
+    newer = reparse(archive, warc, settings={"PIPELINE_VERSION": "0.9.0"})
+    assert newer[0] == 0 and newer[1]["articles_written"] == 42
+    newest = reparse(archive, warc, env=clean_env(NEWSARCHIVE_PIPELINE_VERSION="0.10.0"))
+    assert newest[0] == 0 and newest[1]["articles_written"] == 42
+    older = reparse(archive, warc, settings={"PIPELINE_VERSION": "0.9.0"})  # 0.9 < 0.10
+    assert older[0] == 0 and older[1]["articles_written"] == 0
+
+    everything = rows(archive)  # older rows stay readable until compaction
+    assert sorted({r["pipeline_version"] for r in everything}, key=version_key) == [
+        "0.1.0",
+        "0.9.0",
+        "0.10.0",
+    ]
+    assert len(everything) == 3 * 42
+    view = dedup_view(archive)
+    assert len(view) == 42 and {r["pipeline_version"] for r in view} == {"0.10.0"}
+    by_article: dict[str, list[dict[str, Any]]] = {}
+    for row in everything:
+        by_article.setdefault(row["source_id"], []).append(row)
+    for sid, versions in by_article.items():
+        assert current(versions)["pipeline_version"] == "0.10.0", sid
+        assert {r["pipeline_version"] for r in superseded(versions)} == {"0.1.0", "0.9.0"}
+    assert comparable(view, ("run_id", "pipeline_version", "date")) == comparable(
+        original["articles"], ("run_id", "pipeline_version", "date")
+    )
+
+
+def dedup_view(archive: Path) -> list[dict[str, Any]]:
+    """The deduplicated view exactly as docs/reading.md documents it."""
+    doc = (ROOT / "docs" / "reading.md").read_text(encoding="utf-8")
+    create = re.search(r"con\.sql\(\"\"\"\s*(CREATE VIEW articles AS.*?)\"\"\"\)", doc, re.S)[1]
+    query = re.search(r"```sql\n(SELECT \* FROM articles\nQUALIFY.*?)```", doc, re.S)[1]
+    con = duckdb.connect()
+    con.execute(create.replace("archive/", f"{archive}/"))
+    cursor = con.execute(query)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
+
+
+def test_texts_missing_from_the_warc_are_quarantined_once(tmp_path):
+    # a second, incremental crawl records only robots.txt and the lists
+    server = FeedServer().start()
+    try:
+        settings = {**FAST, **install_finews(server)}
+        archive = tmp_path / "archive"
+        assert run_crawl("finews", {**settings, "ARCHIVE_URI": archive}).returncode == 0
+        second = run_crawl("finews", {**settings, "ARCHIVE_URI": archive})
+        assert second.returncode == 0
+    finally:
+        server.stop()
+    run2 = [archive / f["key"] for f in second.manifest["files"] if f["kind"] == "warc"]
+
+    alone = without_parquet(archive, tmp_path / "alone")
+    code, summary, stderr = reparse(alone, *run2)
+    assert code == 0, stderr[-3000:]
+    assert summary["articles_written"] == 0
+    missing = [r for r in rows(alone, "quarantine") if r["reason"] == "not_in_warc"]
+    assert len(missing) == 44 and {r["stage"] for r in missing} == {"text"}
+    assert reparse(alone, *run2)[1]["quarantined"] == 0  # a fact about the files: written once
+
+    both = without_parquet(archive, tmp_path / "both")  # every run, oldest first
+    code, summary, stderr = reparse(both, both / "warc")
+    assert code == 0, stderr[-3000:]
+    assert [r["reparsed_run_id"] for r in summary["runs"]] == sorted(
+        json.loads(p.read_text())["run_id"] for p in (archive / "runs").glob("*.json")
+    )
+    assert [r["articles_written"] for r in summary["runs"]] == [44, 0]
+    assert not [r for r in rows(both, "quarantine") if r["reason"] == "not_in_warc"]
+
+
+def test_bad_usage_exits_2(tmp_path):
+    not_warc = tmp_path / "notes.warc.gz"
+    not_warc.write_bytes(b"hello")
+    for paths in ([tmp_path / "missing.warc.gz"], [not_warc], [tmp_path / "empty-dir"]):
+        (tmp_path / "empty-dir").mkdir(exist_ok=True)
+        code, _, stderr = reparse(tmp_path / "archive", *paths)
+        assert code == 2, (paths, stderr)
+        assert "newsarchive reparse:" in stderr
+
+
+# --- versions ---------------------------------------------------------------------------
+
+
+def test_versions_compare_numerically():
+    ordered = [
+        "0.1.0.dev1",
+        "0.1.0a1",
+        "0.1.0b2",
+        "0.1.0rc1",
+        "0.1.0",
+        "0.1.0.post1",
+        "0.2",
+        "0.9.0",
+        "0.10.0",
+        "1.0",
+    ]
+    assert sorted(reversed(ordered), key=version_key) == ordered
+    assert version_key("1.0") == version_key("1.0.0")
+    assert version_key(None) == version_key("garbage")  # unknown versions sort first
+    assert version_key("garbage") < version_key("0.0.1")
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=4), st.lists(st.integers(0, 30), min_size=1, max_size=4))
+def test_release_versions_order_like_their_numbers(a, b):
+    def strip(v):
+        v = list(v)
+        while len(v) > 1 and v[-1] == 0:
+            v.pop()
+        return v
+
+    key_a, key_b = version_key(".".join(map(str, a))), version_key(".".join(map(str, b)))
+    assert (key_a < key_b) == (strip(a) < strip(b))
+
+
+def test_current_and_superseded_rows():
+    t1, t2 = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    rows_ = [
+        {"fetched_at": t1, "pipeline_version": "0.10.0", "content_sha256": "a2"},
+        {"fetched_at": t1, "pipeline_version": "0.9.0", "content_sha256": "a1"},
+        {"fetched_at": t2, "pipeline_version": "0.9.0", "content_sha256": "b1"},  # a later fetch
+    ]
+    assert current(rows_) is rows_[2]  # the latest fetch, even parsed by an older version
+    assert superseded(rows_) == [rows_[1]]  # same fetch, older parser
+
+
+def test_index_parts_without_a_version_still_load(tmp_path):
+    layout = Layout(tmp_path)
+    old = pa.schema(
+        [
+            pa.field("source", SOURCE_TYPE, nullable=False),
+            pa.field("source_id", pa.string(), nullable=False),
+            pa.field("content_sha256", pa.string()),
+            pa.field("published_at", UTC_TS),
+        ]
+    )
+    path = layout.path(index_key("finews", "20260101T000000Z-00000000"))
+    path.parent.mkdir(parents=True)
+    row = {"source": "finews", "source_id": "NW1", "content_sha256": "a", "published_at": None}
+    pq.write_table(pa.Table.from_pylist([row], schema=old), path)
+    index = ArchiveIndex.load(layout, "finews")
+    assert "NW1" in index and index.has_version("NW1", "a") and index.has_version("NW1", "a", "9.9")
+    assert "NW1" in ArchiveIndex.load(layout, "finews", min_version="9.9")  # unknown: never older
+    index.add("NW2", "b", "0.10.0")
+    assert index.has_version("NW2", "b", "0.9.0") and not index.has_version("NW2", "b", "0.11")

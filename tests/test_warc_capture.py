@@ -1,0 +1,263 @@
+"""Raw capture: every request and response of a run in WARC files, every row pointing to its record."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import io
+import json
+import re
+import subprocess
+import sys
+import zlib
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive.archive.layout import Layout, run_id_of
+from newsarchive.archive.locks import RunLock
+from newsarchive.archive.reader import open_dataset
+from newsarchive.archive.recovery import recover
+from newsarchive.feedserver import FeedServer, install_finews
+from newsarchive.timeparse import beijing_date
+from newsarchive.warc.reader import parse_date, read_warcinfo
+from newsarchive.warc.writer import HttpRequest, HttpResponse, RotatingWarcWriter
+from spiders.finews_feeds import parse_text
+from tests.conftest import FAST, CrawlResult, install_finews_faults, run_crawl
+
+
+def records(path: Path) -> list[dict]:
+    """Every record of a WARC file, with its offset and length."""
+    out = []
+    with path.open("rb") as fh:
+        it = ArchiveIterator(fh)
+        for rec in it:
+            payload = rec.raw_stream.read()
+            out.append(
+                {
+                    "type": rec.rec_type,
+                    "uri": rec.rec_headers.get_header("WARC-Target-URI"),
+                    "id": rec.rec_headers.get_header("WARC-Record-ID"),
+                    "concurrent": rec.rec_headers.get_header("WARC-Concurrent-To"),
+                    "method": rec.http_headers.protocol if rec.rec_type == "request" else None,
+                    "status": rec.http_headers.get_statuscode() if rec.rec_type == "response" else None,
+                    "payload": payload,
+                    "offset": it.get_record_offset(),
+                    "length": it.get_record_length(),
+                }
+            )
+    return out
+
+
+def warc_files(archive: Path) -> list[Path]:
+    return sorted((archive / "warc").rglob("*.warc.gz"))
+
+
+def the_record_at(archive: Path, key: str, offset: int, length: int):
+    """What a ranged GET of (offset, length) returns: exactly one gzip member, one record."""
+    with (archive / key).open("rb") as fh:
+        fh.seek(offset)
+        data = fh.read(length)
+    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    inflate.decompress(data)
+    assert inflate.eof and inflate.unused_data == b"", "not exactly one gzip member"
+    found = list(ArchiveIterator(io.BytesIO(data)))
+    assert len(found) == 1
+    rec = next(ArchiveIterator(io.BytesIO(data)))
+    return rec, rec.raw_stream.read()
+
+
+@pytest.fixture(scope="module")
+def faulty() -> tuple[FeedServer, dict[str, str], dict[str, str]]:
+    with FeedServer() as server:
+        settings = install_finews(server)
+        codes = install_finews_faults(server)
+        yield server, settings, codes
+
+
+@pytest.fixture(scope="module")
+def captured(tmp_path_factory, faulty) -> tuple[Path, CrawlResult, FeedServer, dict[str, str]]:
+    server, settings, codes = faulty
+    archive = tmp_path_factory.mktemp("captured")
+    result = run_crawl("finews", {**FAST, **settings, "ARCHIVE_URI": archive})
+    assert result.summary.get("run_id"), result.stderr[-3000:]
+    return archive, result, server, codes
+
+
+def test_every_request_of_the_run_is_recorded(captured):
+    archive, _, server, codes = captured
+    recs = [r for f in warc_files(archive) for r in records(f)]
+    asked = Counter((r["method"], r["uri"]) for r in recs if r["type"] == "request")
+    served = Counter((method, server.url(path)) for method, path, _ in server.requests)
+    reset = ("GET", server.url(f"/NewsData/GetNewsText.do?id={codes['reset']}"))
+    # Twisted's connection pool silently repeats a request whose persistent connection drops
+    # before any answer: the server sees those repeats, Scrapy (and the WARC) one attempt each
+    assert asked.pop(reset) == 3 and served.pop(reset) >= 3  # RETRY_TIMES=2
+    assert asked == served  # robots.txt, the 5 lists, every text attempt, retries included
+    asked[reset] = 3
+    paths = Counter(re.sub(r"\?.*", "", uri).rsplit("/", 1)[1] for _, uri in asked.elements())
+    assert paths["robots.txt"] == 1 and paths["webapi"] == 5 and paths["GetNewsText.do"] == 44 + 1 + 2
+    by_id = {r["id"]: r for r in recs}
+    responses = [r for r in recs if r["type"] == "response"]
+    assert len(responses) == sum(asked.values()) - 3  # the three dropped connections got none
+    for resp in responses:  # each response is paired with the request it answers
+        req = by_id[resp["concurrent"]]
+        assert req["type"] == "request" and req["uri"] == resp["uri"] and req["concurrent"] == resp["id"]
+    retried = [r["status"] for r in responses if r["uri"].endswith(codes["retried"])]
+    assert retried == ["503", "200"]
+    failures = [r for r in recs if r["type"] == "metadata"]
+    assert len(failures) == 3 and {r["uri"] for r in failures} == {
+        server.url(f"/NewsData/GetNewsText.do?id={codes['reset']}")
+    }
+    for meta in failures:
+        assert by_id[meta["concurrent"]]["type"] == "request"
+        assert b"fetch-error: connection_error" in meta["payload"]
+
+
+def test_warcio_checker_validates_every_file(captured):
+    archive, *_ = captured
+    files = warc_files(archive)
+    proc = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    n_records = sum(len(records(f)) for f in files)
+    assert proc.stdout.count("digest pass") == n_records
+    assert "fail" not in proc.stdout.lower()
+
+
+def test_files_are_published_with_the_run(captured):
+    archive, result, *_ = captured
+    run_id = result.summary["run_id"]
+    manifest = result.manifest
+    listed = [f for f in manifest["files"] if f["kind"] == "warc"]
+    day = beijing_date(datetime.fromisoformat(manifest["started_at"]))
+    assert [f["key"] for f in listed] == [f"warc/date={day.isoformat()}/{run_id}-0.warc.gz"]
+    for f in listed:
+        data = (archive / f["key"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"]
+        assert f["rows"] == len(records(archive / f["key"]))
+    assert not [p for p in (archive / "warc").rglob(".*")]  # no temporary file left
+    info = read_warcinfo(archive / listed[0]["key"])
+    assert info is not None and info.run_id == run_id and info.spider == "finews"
+    assert info.key == listed[0]["key"]
+    assert info.settings["FINEWS_TEXT_URL"] == manifest["settings"]["FINEWS_TEXT_URL"]
+    assert records(archive / listed[0]["key"])[0]["type"] == "warcinfo"
+
+
+def test_every_article_points_to_its_response_record(captured):
+    archive, _, _, codes = captured
+    rows = open_dataset(str(archive)).to_table().to_pylist()
+    assert len(rows) == 42  # 44 texts, one 404, one dropped connection
+    for row in rows:
+        rec, payload = the_record_at(
+            archive, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"]
+        )
+        assert rec.rec_type == "response"
+        assert rec.rec_headers.get_header("WARC-Target-URI") == row["source_url"]
+        assert rec.http_headers.get_statuscode() == "200"  # the retried one: the 200, not the 503
+        assert hashlib.sha256(payload).hexdigest() == row["raw_sha256"]
+        digest = "sha256:" + base64.b32encode(bytes.fromhex(row["raw_sha256"])).decode()
+        assert rec.rec_headers.get_header("WARC-Payload-Digest") == digest
+        assert parse_date(rec.rec_headers.get_header("WARC-Date")) == row["fetched_at"]
+        encoding = rec.http_headers.get_header("Content-Encoding")
+        assert (encoding == "gzip") == (row["source_id"] == codes["gzipped"])  # as received
+        body = gzip.decompress(payload) if encoding else payload
+        assert parse_text(body) == row["content_html"]  # the evidence holds what was parsed
+    assert {codes["retried"], codes["gzipped"]} <= {r["source_id"] for r in rows}
+
+
+def test_quarantined_records_point_to_the_response_they_came_from(captured):
+    archive, _, _, codes = captured
+    rows = {r["reason"]: r for r in open_dataset(str(archive), "quarantine").to_table().to_pylist()}
+    assert set(rows) == {"invalid_info_code", "missing_time", "http_error", "connection_error"}
+    gone, _ = the_record_at(
+        archive,
+        rows["http_error"]["warc_filename"],
+        rows["http_error"]["warc_record_offset"],
+        rows["http_error"]["warc_record_length"],
+    )
+    assert gone.http_headers.get_statuscode() == "404"
+    assert gone.rec_headers.get_header("WARC-Target-URI") == rows["http_error"]["url"]
+    assert rows["http_error"]["info_code_raw"] == codes["missing"]
+    for reason in ("invalid_info_code", "missing_time"):  # bad records: the list that held them
+        row = rows[reason]
+        rec, payload = the_record_at(
+            archive, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"]
+        )
+        assert rec.rec_headers.get_header("WARC-Target-URI") == row["url"]
+        assert row["info_code_raw"].encode() in payload
+        assert hashlib.sha256(payload).hexdigest() == row["raw_sha256"]
+    reset = rows["connection_error"]  # no response, nothing to point to
+    assert reset["warc_filename"] is None and reset["raw_sha256"] is None
+
+
+def test_files_rotate_at_the_size_limit(tmp_path, sample_settings):
+    archive = tmp_path / "archive"
+    result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive, "WARC_MAX_SIZE": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    run_id = result.summary["run_id"]
+    listed = [f["key"] for f in result.manifest["files"] if f["kind"] == "warc"]
+    assert len(listed) == 1 + 5 + 44  # one exchange per file once a file holds anything
+    assert sorted(int(k.rsplit("-", 1)[1].split(".")[0]) for k in listed) == list(range(len(listed)))
+    assert sorted(listed) == sorted(k.relative_to(archive).as_posix() for k in warc_files(archive))
+    for key in listed:
+        kinds = [r["type"] for r in records(archive / key)]
+        assert kinds == ["warcinfo", "request", "response"]
+        assert run_id_of(key) == run_id
+    proc = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *(str(archive / k) for k in listed)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout
+    for row in open_dataset(str(archive)).to_table().to_pylist():
+        rec, _ = the_record_at(archive, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"])
+        assert rec.rec_headers.get_header("WARC-Target-URI") == row["source_url"]
+
+
+def test_capture_can_be_switched_off(tmp_path, sample_settings):
+    archive = tmp_path / "archive"
+    result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive, "WARC_ENABLED": "False"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (archive / "warc").exists()
+    assert {f["kind"] for f in result.manifest["files"]} == {"articles", "quarantine", "index"}
+    table = open_dataset(str(archive)).to_table()
+    for column in ("warc_filename", "warc_record_offset", "warc_record_length", "raw_sha256"):
+        assert table[column].null_count == table.num_rows
+
+
+def test_recovery_keeps_live_warc_files_and_adopts_orphans(tmp_path):
+    layout = Layout(tmp_path)
+    dead, live, orphan = "20261127T000000Z-deaddead", "20261127T000000Z-11111111", "20261127T000000Z-0rphan00"
+    day = date(2026, 11, 27)
+    lock = RunLock(layout, live).acquire()
+    ask = HttpRequest("GET", "http://127.0.0.1:1/a", [("User-Agent", "t")])
+    answer = HttpResponse(200, [("Content-Type", "application/json")], b"{}")
+    writers = {}
+    for run_id in (dead, live, orphan):  # each leaves a temporary WARC file
+        writers[run_id] = RotatingWarcWriter(layout, run_id, day)
+        writers[run_id].write_exchange(ask, answer, datetime(2026, 11, 27, tzinfo=UTC))
+    writers[orphan].publish()  # killed after publishing its WARC file, before its manifest
+    for w in (writers[dead], writers[live]):
+        w._current.fh.flush()
+    report = recover(layout, current_run_id="20261127T000000Z-22222222")
+    assert [run_id_of(k) for k in report.temp_removed] == [dead]
+    assert (tmp_path / f"warc/date=2026-11-27/.{live}-0.warc.gz.tmp").exists()  # live run untouched
+    assert report.runs_recovered == [orphan]
+    manifest = json.loads((tmp_path / f"runs/{orphan}.json").read_text())
+    assert manifest["status"] == "recovered"
+    [listed] = manifest["files"]
+    key = f"warc/date=2026-11-27/{orphan}-0.warc.gz"
+    assert listed["kind"] == "warc" and listed["key"] == key
+    assert listed["sha256"] == hashlib.sha256((tmp_path / key).read_bytes()).hexdigest()
+    assert recover(layout).runs_recovered == []
+    lock.release()
