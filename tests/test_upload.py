@@ -91,7 +91,8 @@ def test_verify_finds_missing_and_corrupt_objects(crawled, seaweed, bucket_uri):
     store = S3Store(bucket_uri, seaweed.config)
     upload_archive(Layout(archive), store)
     ok = run_cli("verify", "--archive", bucket_uri, env=s3_env(seaweed))
-    assert ok.returncode == 0 and last_json(ok.stdout)["files_checked"] == 12  # 9 articles, quarantine, 2 index
+    # 9 article parts, the quarantine part, 2 index parts, the WARC file
+    assert ok.returncode == 0 and last_json(ok.stdout)["files_checked"] == 13
     assert run_cli("verify", "--archive", str(archive)).returncode == 0
     part = next(k for k in keys(store) if k.startswith("articles/"))
     store.client.put_object(Bucket=store.bucket, Key=store.key(part), Body=b"tampered", Metadata={"sha256": "0" * 64})

@@ -379,7 +379,11 @@ class S3Store:
             )
 
     def _abort_uploads_of(self, full_key: str) -> None:
-        resp = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=full_key)
+        resp = _retry(
+            "list multipart uploads",
+            lambda: self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=full_key),
+            self.attempts,
+        )
         for up in resp.get("Uploads", []):
             if up["Key"] == full_key:
                 logger.warning("Aborting an incomplete multipart upload of %s", full_key)
@@ -392,7 +396,11 @@ class S3Store:
 
         now = dt.datetime.now(dt.UTC)
         aborted: list[str] = []
-        resp = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self.prefix)
+        resp = _retry(
+            "list multipart uploads",
+            lambda: self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self.prefix),
+            self.attempts,
+        )
         for up in resp.get("Uploads", []):
             if (now - up["Initiated"]).total_seconds() >= older_than_s:
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"], UploadId=up["UploadId"])
