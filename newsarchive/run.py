@@ -13,6 +13,8 @@ from newsarchive.archive.index import ArchiveIndex
 from newsarchive.archive.layout import Layout
 from newsarchive.archive.locks import RunLock
 from newsarchive.archive.recovery import recover
+from newsarchive.config import redact_value
+from newsarchive.logredact import redact, secrets_from_env, url_passwords
 from newsarchive.runid import new_run_id
 from newsarchive.timeparse import utcnow
 
@@ -37,6 +39,8 @@ class Run:
     files: list[WrittenFile] = field(default_factory=list)
     #: Problems that make the run ``partial`` (a list feed down, a write error...).
     problems: list[str] = field(default_factory=list)
+    #: Values that must never be written anywhere (secret env vars, passwords in URL settings).
+    secrets: set[str] = field(default_factory=set)
     _lock: RunLock | None = None
     _indexes: dict[str, ArchiveIndex] = field(default_factory=dict)
 
@@ -54,6 +58,7 @@ class Run:
                 dag_run_id=settings.get("DAG_RUN_ID") or None,
                 pipeline_version=str(settings.get("PIPELINE_VERSION") or __version__),
                 replay=bool(settings.getlist("WARC_REPLAY_PATHS")),
+                secrets=secrets_from_env() | url_passwords(settings.copy_to_dict().values()),
             )
             run.layout.root.mkdir(parents=True, exist_ok=True)
             run._lock = RunLock(run.layout, run.run_id).acquire()
@@ -61,6 +66,10 @@ class Run:
             crawler._newsarchive_run = run  # type: ignore[attr-defined]
             logger.info("Run %s writing to %s", run.run_id, run.layout.root)
         return run
+
+    def redact(self, text: str) -> str:
+        """``text`` with this run's secrets and any ``user:password@`` masked."""
+        return redact(redact_value(text), self.secrets)
 
     def index(self, source: str) -> ArchiveIndex:
         """The archive index of ``source``, loaded once per run.

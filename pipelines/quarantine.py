@@ -77,6 +77,9 @@ class QuarantineWriterPipeline:
                 return item
             known.add(fp)
         row = {name: item.get(name) for name in QUARANTINE_FIELDS}
+        for name in ("url", "detail"):  # no credential from a setting ends up in the archive
+            if row.get(name):
+                row[name] = self.run.redact(row[name])
         row.update(
             source=source,
             fingerprint=fp,

@@ -83,6 +83,8 @@ def test_bad_usage_exits_2(tmp_path):
     assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr
 
 
-def test_misconfigured_spider_fails(tmp_path):
+def test_misconfigured_spider_is_bad_usage(tmp_path):
     result = run_crawl("finews", {"FINEWS_TEXT_URL": "http://h/no-placeholder", "ARCHIVE_URI": tmp_path})
-    assert result.returncode == 1
+    assert result.returncode == 2
+    assert "FINEWS_TEXT_URL must contain {info_code}" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -30,6 +30,9 @@ def run(args: argparse.Namespace) -> int:
     from newsarchive.timeparse import beijing_date, utcnow
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from newsarchive import logredact
+
+    logredact.install()
     since, until = args.since, args.until
     if not args.all and since is None and until is None:
         today = beijing_date(utcnow())

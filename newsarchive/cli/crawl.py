@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ def crawl(
     it. Once per process: a Twisted reactor cannot restart."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsarchive.settings")
     from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.exceptions import NotConfigured
     from scrapy.spiderloader import get_spider_loader
     from scrapy.utils.project import get_project_settings
 
@@ -94,9 +96,23 @@ def crawl(
         known = ", ".join(sorted(loader.list()))
         raise UsageError(f"unknown spider {spider!r} (known: {known})")
     process = AsyncCrawlerProcess(settings)
+    from newsarchive import logredact
+
+    # after Scrapy configured logging: mask secrets in every line, passwords in URLs included
+    logredact.install(logredact.secrets_from_env() | logredact.url_passwords(settings.copy_to_dict().values()))
     crawler = process.create_crawler(spider)
-    process.crawl(crawler, **(spargs or {}))
+    failures: list[BaseException] = []
+
+    def bootstrap(task: Any) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())
+
+    process.crawl(crawler, **(spargs or {})).add_done_callback(bootstrap)
     process.start()
+    for exc in failures:
+        if isinstance(exc, NotConfigured):  # a setting or argument the spider cannot run with
+            raise UsageError(f"spider {spider!r} is not configured: {exc}")
+        traceback.print_exception(exc)
     return summarise(crawler)
 
 

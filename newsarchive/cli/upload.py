@@ -33,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from newsarchive.storage.sync import upload_archive
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from newsarchive import logredact
+
+    logredact.install()
     if not args.to.startswith("s3://"):
         raise UsageError("--to must be an s3://BUCKET/PREFIX URI")
     from newsarchive.storage.s3 import S3Config

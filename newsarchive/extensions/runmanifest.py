@@ -99,7 +99,7 @@ class RunManifest:
             "source": getattr(spider, "source", spider.name),
             "status": status,
             "finish_reason": reason,
-            "problems": self.run.problems,
+            "problems": [self.run.redact(p) for p in self.run.problems],
             "started_at": self.run.started_at.isoformat(),
             "finished_at": utcnow().isoformat(),
             "counts": run_counts,

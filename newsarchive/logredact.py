@@ -1,0 +1,86 @@
+"""Secrets never reach a log: a logging filter that masks them in every record.
+
+Masks the values of secret-looking environment variables (``*SECRET*``, ``*TOKEN*``,
+``*PASSWORD*``, ``AWS_SECRET_ACCESS_KEY``...) and ``user:password@`` in URLs, in the message
+and its arguments, on every handler of the root logger (Scrapy's included).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+from newsarchive.config import is_secret_name
+
+MASK = "***"
+_PASSWORD_IN_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s:]+:([^/@\s]+)@", re.I)
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+@", re.I)
+#: Secrets shorter than this are not masked (masking "1" or "true" would garble every line).
+MIN_SECRET = 6
+
+
+def secrets_from_env(environ: Mapping[str, str] | None = None) -> set[str]:
+    env = os.environ if environ is None else environ
+    names = {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+    return {v for k, v in env.items() if (k in names or is_secret_name(k)) and len(v) >= MIN_SECRET}
+
+
+def url_passwords(values: Iterable[object]) -> set[str]:
+    """Passwords embedded as ``user:password@`` in URL-like setting values."""
+    found: set[str] = set()
+    for value in values:
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if isinstance(item, str):
+                found.update(m for m in _PASSWORD_IN_URL.findall(item) if len(m) >= MIN_SECRET)
+    return found
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    text = _USERINFO.sub(rf"\g<scheme>{MASK}@", text)
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return text
+
+
+class RedactingFilter(logging.Filter):
+    """Mask secrets in a record (message, arguments, exception text)."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = set(secrets)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        cleaned = redact(message, self.secrets)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def install(secrets: Iterable[str] | None = None) -> RedactingFilter:
+    """Mask secrets in every log record this process creates, whichever handler (Scrapy's,
+    Airflow's, a test's) later writes it: the filter runs in the record factory."""
+    flt = RedactingFilter(secrets_from_env() if secrets is None else secrets)
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_newsarchive_redacting", None) is not None:
+        previous._newsarchive_redacting.secrets |= flt.secrets  # type: ignore[attr-defined]
+        return previous._newsarchive_redacting  # type: ignore[attr-defined, no-any-return]
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        flt.filter(record)
+        return record
+
+    factory._newsarchive_redacting = flt  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+    return flt
