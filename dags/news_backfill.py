@@ -8,26 +8,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-import pendulum
 from airflow.sdk import Param, dag, task
 
 from newsarchive.config import setting
+from newsarchive.jobs import dag_defaults
 
 
 @dag(
     dag_id="news_backfill",
     schedule=None,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={
-        "owner": str(setting("AIRFLOW_OWNER")),
-        "retries": int(setting("AIRFLOW_RETRIES")),
-        "retry_delay": timedelta(minutes=int(setting("AIRFLOW_RETRY_DELAY_MINUTES"))),
-    },
+    **dag_defaults(),
     params={
         "spider": Param("thepaper", type="string", description="thepaper, jekyll (finews cannot page back)"),
         "since": Param(None, type=["null", "string"], format="date", description="first day (YYYY-MM-DD)"),

@@ -9,14 +9,12 @@ pool, so no crawl or backfill writes while it runs.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
 from newsarchive.config import setting
-from newsarchive.jobs import archive_asset_uri
+from newsarchive.jobs import archive_asset_uri, dag_defaults
 
 _schedule = str(setting("COMPACT_SCHEDULE"))
 SCHEDULE: Any = [Asset(name="newsarchive_articles", uri=archive_asset_uri())] if _schedule == "asset" else _schedule
@@ -25,14 +23,7 @@ SCHEDULE: Any = [Asset(name="newsarchive_articles", uri=archive_asset_uri())] if
 @dag(
     dag_id="news_compact",
     schedule=SCHEDULE,
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={
-        "owner": str(setting("AIRFLOW_OWNER")),
-        "retries": int(setting("AIRFLOW_RETRIES")),
-        "retry_delay": timedelta(minutes=int(setting("AIRFLOW_RETRY_DELAY_MINUTES"))),
-    },
+    **dag_defaults(),
     params={"since": None, "until": None},
     tags=["newsarchive", "maintenance"],
     doc_md=__doc__,

@@ -10,14 +10,12 @@ uploads what it archived, then fails, and Airflow retries it.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-import pendulum
 from airflow.sdk import Asset, dag, task
 
 from newsarchive.config import setting
-from newsarchive.jobs import archive_asset_uri
+from newsarchive.jobs import archive_asset_uri, dag_defaults
 
 ARCHIVE = Asset(name="newsarchive_articles", uri=archive_asset_uri())
 
@@ -25,14 +23,7 @@ ARCHIVE = Asset(name="newsarchive_articles", uri=archive_asset_uri())
 @dag(
     dag_id="news_crawl",
     schedule=str(setting("SCHEDULE")),
-    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,
-    default_args={
-        "owner": str(setting("AIRFLOW_OWNER")),
-        "retries": int(setting("AIRFLOW_RETRIES")),
-        "retry_delay": timedelta(minutes=int(setting("AIRFLOW_RETRY_DELAY_MINUTES"))),
-    },
+    **dag_defaults(),
     tags=["newsarchive", "crawl"],
     doc_md=__doc__,
 )

@@ -46,6 +46,25 @@ class JobConfig:
         return self.staging_dir / spider
 
 
+def dag_defaults() -> dict[str, Any]:
+    """What every newsarchive DAG shares: start date, no catchup, one active run, owner,
+    retries (read when Airflow parses the DAG files; light imports only)."""
+    from datetime import timedelta
+
+    import pendulum
+
+    return {
+        "start_date": pendulum.datetime(2026, 1, 1, tz="UTC"),
+        "catchup": False,
+        "max_active_runs": 1,
+        "default_args": {
+            "owner": str(setting("AIRFLOW_OWNER")),
+            "retries": int(setting("AIRFLOW_RETRIES")),
+            "retry_delay": timedelta(minutes=int(setting("AIRFLOW_RETRY_DELAY_MINUTES"))),
+        },
+    }
+
+
 def archive_asset_uri() -> str:
     """The URI of the archive's Airflow Asset (documented for downstream DAGs)."""
     upload = str(setting("UPLOAD_URI") or "").rstrip("/")

@@ -21,12 +21,13 @@ from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
+from spiders.base import ArchiveSpider, content_type, excerpt
 from spiders.finews_feeds import FeedError, FeedRecord, merge, parse_list, parse_text, read_record
 
 SOURCE = "finews"
 
 
-class FinewsSpider(scrapy.Spider):
+class FinewsSpider(ArchiveSpider):
     name = "finews"
     source = SOURCE
 
@@ -70,8 +71,8 @@ class FinewsSpider(scrapy.Spider):
         try:
             feed, raws = parse_list(response.body, response.url)
         except FeedError as exc:
-            yield from self._list_unusable(
-                response.url, exc.reason, _detail(exc, response), response.status, raw=_excerpt(response)
+            yield from self.list_unusable(
+                response.url, exc.reason, _detail(exc, response), response.status, raw=excerpt(response)
             )
         else:
             self.crawler.stats.inc_value("newsarchive/lists/ok")
@@ -81,14 +82,8 @@ class FinewsSpider(scrapy.Spider):
     def list_failed(self, failure: Failure) -> Iterator[Any]:
         self._pending_lists -= 1
         reason, detail, status = classify(failure)
-        yield from self._list_unusable(failure.request.url, reason, detail, status)
+        yield from self.list_unusable(failure.request.url, reason, detail, status)
         yield from self._maybe_fetch_texts()
-
-    def _list_unusable(self, url: str, reason: str, detail: str, status: int | None, raw: Any = None) -> Iterator[Any]:
-        self.crawler.stats.inc_value("newsarchive/lists/failed")
-        self.run.problems.append(f"list {url}: {reason} ({detail})")
-        self.logger.error("List feed %s unusable: %s (%s)", url, reason, detail)
-        yield quarantine(self.source, "list", reason, detail, url=url, raw=raw, http_status=status)
 
     def _read_records(self, feed: str, list_url: str, raws: list[Any]) -> Iterator[Any]:
         stats = self.crawler.stats
@@ -189,7 +184,7 @@ class FinewsSpider(scrapy.Spider):
                 _detail(exc, response),
                 info_code_raw=rec.info_code,
                 url=response.url,
-                raw=_excerpt(response),
+                raw=excerpt(response),
                 http_status=response.status,
             )
             return
@@ -197,16 +192,7 @@ class FinewsSpider(scrapy.Spider):
 
     def text_failed(self, failure: Failure) -> Iterator[Any]:
         rec: FeedRecord = failure.request.meta["record"]
-        reason, detail, status = classify(failure)
-        yield quarantine(
-            self.source,
-            "text",
-            reason,
-            detail,
-            info_code_raw=rec.info_code,
-            url=failure.request.url,
-            http_status=status,
-        )
+        yield self.fetch_failed(failure, rec.info_code)
 
     def article(self, rec: FeedRecord, html: str, response: Response) -> Any:
         code = rec.info_code
@@ -231,10 +217,4 @@ class FinewsSpider(scrapy.Spider):
 
 
 def _detail(exc: FeedError, response: Response) -> str:
-    content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or "none"
-    return f"{exc.detail} (Content-Type: {content_type})"
-
-
-def _excerpt(response: Response, limit: int = 2000) -> str | None:
-    """The start of a bad response's body, kept in the quarantine as evidence."""
-    return response.body[:limit].decode("utf-8", "replace") if response.body else None
+    return f"{exc.detail} (Content-Type: {content_type(response)})"

@@ -26,6 +26,7 @@ from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
+from spiders.base import ArchiveSpider, excerpt
 from spiders.finews_feeds import FeedError
 from spiders.thepaper_pages import (
     ArticlePage,
@@ -61,7 +62,7 @@ def _path(settings: Any, name: str) -> str:
     return value
 
 
-class ThepaperSpider(scrapy.Spider):
+class ThepaperSpider(ArchiveSpider):
     name = "thepaper"
     source = SOURCE
 
@@ -185,7 +186,7 @@ class ThepaperSpider(scrapy.Spider):
             page = parse_channel_page(response.body)
         except FeedError as exc:
             detail = f"channel {channel} page {page_num}: {exc.detail}"
-            yield from self._list_unusable(response.url, exc.reason, detail, response.status, _excerpt(response))
+            yield from self.list_unusable(response.url, exc.reason, detail, response.status, excerpt(response))
         else:
             self.crawler.stats.inc_value("newsarchive/lists/ok")
             order = self.channels.index(channel)
@@ -206,7 +207,7 @@ class ThepaperSpider(scrapy.Spider):
         try:
             pairs = parse_hot(response.body, self.hot_lists)
         except FeedError as exc:
-            yield from self._list_unusable(response.url, exc.reason, exc.detail, response.status, _excerpt(response))
+            yield from self.list_unusable(response.url, exc.reason, exc.detail, response.status, excerpt(response))
         else:
             self.crawler.stats.inc_value("newsarchive/lists/ok")
             raws = [raw for _, raw in pairs]
@@ -219,14 +220,8 @@ class ThepaperSpider(scrapy.Spider):
         meta = failure.request.meta
         if "channel" in meta:
             detail = f"channel {meta['channel']} page {meta['page']}: {detail}"
-        yield from self._list_unusable(failure.request.url, reason, detail, status)
+        yield from self.list_unusable(failure.request.url, reason, detail, status)
         yield from self._maybe_fetch_articles()
-
-    def _list_unusable(self, url: str, reason: str, detail: str, status: int | None, raw: Any = None) -> Iterator[Any]:
-        self.crawler.stats.inc_value("newsarchive/lists/failed")
-        self.run.problems.append(f"list {url}: {reason} ({detail})")
-        self.logger.error("List %s unusable: %s (%s)", url, reason, detail)
-        yield quarantine(self.source, "list", reason, detail, url=url, raw=raw, http_status=status)
 
     def _take(
         self,
@@ -330,7 +325,7 @@ class ThepaperSpider(scrapy.Spider):
                 exc.detail,
                 info_code_raw=entry.cont_id,
                 url=response.url,
-                raw=_excerpt(response),
+                raw=excerpt(response),
                 http_status=response.status,
             )
             if isinstance(exc, PageError) and exc.follow and self.follow_topics:
@@ -355,16 +350,7 @@ class ThepaperSpider(scrapy.Spider):
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         entry: ListEntry = failure.request.meta["entry"]
-        reason, detail, status = classify(failure)
-        yield quarantine(
-            self.source,
-            "text",
-            reason,
-            detail,
-            info_code_raw=entry.cont_id,
-            url=failure.request.url,
-            http_status=status,
-        )
+        yield self.fetch_failed(failure, entry.cont_id)
 
     def _article(self, entry: ListEntry, page: ArticlePage, response: Response) -> Any:
         assert entry.cont_id is not None
@@ -392,8 +378,3 @@ class ThepaperSpider(scrapy.Spider):
             http_status=response.status,
             spider=self.name,
         )
-
-
-def _excerpt(response: Response, limit: int = 2000) -> str | None:
-    """The start of a bad response's body, kept in the quarantine as evidence."""
-    return response.body[:limit].decode("utf-8", "replace") if response.body else None

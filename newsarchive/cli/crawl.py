@@ -17,17 +17,17 @@ from typing import Any
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
 
 
+def add_crawl_options(parser: argparse.ArgumentParser, settings_help: str = "override a setting (repeatable)") -> None:
+    """``-s NAME=VALUE`` and ``-L LEVEL``, shared by every command that runs a spider."""
+    parser.add_argument(
+        "-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE", help=settings_help
+    )
+    parser.add_argument("-L", "--loglevel", help="log level (default: LOG_LEVEL)")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("spider", help="spider name (finews, ...)")
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a setting (repeatable)",
-    )
+    add_crawl_options(parser)
     parser.add_argument(
         "-a",
         dest="spargs",
@@ -42,7 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="also export the articles to FILE (format from its extension)",
     )
-    parser.add_argument("-L", "--loglevel", help="log level (default: LOG_LEVEL)")
 
 
 def pairs(values: list[str], what: str) -> dict[str, str]:

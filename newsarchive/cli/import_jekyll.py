@@ -14,22 +14,13 @@ import json
 from pathlib import Path
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
-from newsarchive.cli.crawl import pairs
+from newsarchive.cli.crawl import add_crawl_options, pairs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="folder of posts, or a post file")
     parser.add_argument("--archive", default=None, help="archive directory (default: ARCHIVE_URI)")
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a setting (repeatable)",
-    )
-    parser.add_argument("-L", "--loglevel", help="log level (default: LOG_LEVEL)")
+    add_crawl_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
-from newsarchive.cli.crawl import crawl, pairs
+from newsarchive.cli.crawl import add_crawl_options, crawl, pairs
 
 #: Settings restored from the original run besides the spider's own ``<SPIDER>_*`` ones:
 #: they decide what the spider requests, hence what must match the recorded requests.
@@ -63,16 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="WARC files, or directories searched for *.warc.gz (e.g. ARCHIVE/warc)",
     )
     parser.add_argument("--archive", required=True, metavar="URI", help="archive to write to (ARCHIVE_URI)")
-    parser.add_argument(
-        "-s",
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="override a setting (repeatable), e.g. PIPELINE_VERSION=0.2.0",
-    )
-    parser.add_argument("-L", "--loglevel", help="log level (default: LOG_LEVEL)")
+    add_crawl_options(parser, "override a setting (repeatable), e.g. PIPELINE_VERSION=0.2.0")
 
 
 def find_warc_files(paths: list[str]) -> list[Path]:

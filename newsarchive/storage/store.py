@@ -292,33 +292,25 @@ class S3Store:
         if self._existing(key, digest):
             return False
 
-        def call() -> str:
-            checksum = b64(hashlib.sha256(data).digest())
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=self.key(key),
-                Body=data,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=checksum,
-                Metadata={"sha256": digest},
-            )
-            return checksum
-
-        expected = _retry(f"PUT {key}", call, self.attempts)
+        expected = _retry(f"PUT {key}", lambda: self._put_body(key, data, digest), self.attempts)
         self._verify(key, digest, len(data), expected)
         return True
 
     def _put(self, path: Path, key: str, digest: str) -> str:
-        checksum = b64(bytes.fromhex(digest))
         with path.open("rb") as body:
-            self.client.put_object(
-                Bucket=self.bucket,
-                Key=self.key(key),
-                Body=body,
-                ChecksumAlgorithm="SHA256",
-                ChecksumSHA256=checksum,
-                Metadata={"sha256": digest},
-            )
+            return self._put_body(key, body, digest)
+
+    def _put_body(self, key: str, body: Any, digest: str) -> str:
+        """One PUT with the SHA-256 the server must check; returns the checksum sent."""
+        checksum = b64(bytes.fromhex(digest))
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key(key),
+            Body=body,
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+            Metadata={"sha256": digest},
+        )
         return checksum
 
     def _multipart(self, path: Path, key: str, digest: str, size: int) -> str:
