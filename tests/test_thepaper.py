@@ -1,7 +1,7 @@
 """The thepaper spider end to end: a thepaper.cn look-alike on 127.0.0.1 → Parquet archive.
 
 The hot list and the homepage are real saved answers; channel lists and article pages are
-built to the documented structure (tests/thepaper_site.py). Crawls run as subprocesses and
+built to the documented structure (newsarchive/thepaper_site.py). Crawls run as subprocesses and
 the archive is read back with DuckDB and pyarrow.
 """
 
@@ -24,6 +24,16 @@ from scrapy.exceptions import NotConfigured
 from newsarchive.archive.reader import open_dataset
 from newsarchive.feedserver import FeedServer, Received
 from newsarchive.story import normalise_title, story_id
+from newsarchive.thepaper_site import (
+    CHANNEL_PATH,
+    HOT_PATH,
+    SIDEBAR,
+    ThepaperSite,
+    entry,
+    ms,
+    page_html,
+    text_detail,
+)
 from newsarchive.timeparse import parse_beijing
 from spiders.finews_feeds import FeedError
 from spiders.thepaper import ThepaperSpider
@@ -42,18 +52,8 @@ from spiders.thepaper_pages import (
     valid_cont_id,
 )
 from tests.conftest import FAST, CrawlResult, run_crawl
-from tests.thepaper_site import (
-    CHANNEL_PATH,
-    HOMEPAGE,
-    HOT_PATH,
-    SIDEBAR,
-    ThepaperSite,
-    entry,
-    ms,
-    page_html,
-    text_detail,
-)
 
+HOMEPAGE = Path(__file__).resolve().parent / "data" / "reference" / "thepaper" / "homepage-next-data.html"
 CH_A, CH_B = "25950", "25951"
 IMG_A = "https://imgpai.thepaper.cn/newpai/image/a.jpg"
 IMG_B = "https://imgpai.thepaper.cn/newpai/image/b.jpg"

@@ -147,3 +147,16 @@ def test_pull_index_lets_an_empty_worker_crawl_incrementally(
     rerun = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": fresh})
     assert rerun.returncode == 0 and rerun.manifest["counts"]["articles_written"] == 0
     assert sample_server.count("/NewsData/GetNewsText.do") == texts
+
+
+def test_pulled_index_parts_are_not_mistaken_for_a_dead_run(crawled, tmp_path, seaweed, bucket_uri, sample_settings):
+    """A worker pulls other runs' index parts (no manifests locally): its next crawl must not
+    'recover' them as a run that died here."""
+    archive, result = crawled
+    upload_archive(Layout(archive), S3Store(bucket_uri, seaweed.config))
+    fresh = tmp_path / "worker"
+    assert run_cli("pull-index", "--from", bucket_uri, "--archive", str(fresh), env=s3_env(seaweed)).returncode == 0
+    rerun = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": fresh})
+    assert rerun.returncode == 0
+    assert "Adopted files" not in rerun.stderr
+    assert sorted(p.stem for p in (fresh / "runs").glob("*.json")) == [rerun.summary["run_id"]]

@@ -1,7 +1,7 @@
 """Start-of-run housekeeping: what a killed run left behind is cleaned up or adopted.
 
 * Temporary files (``.*.tmp``) of runs that are not live are deleted.
-* Published files of a run that died before writing its manifest (killed between
+* Published data files of a run that died before writing its manifest (killed between
   publishing its parts and its manifest) are adopted: their index part is rebuilt from the
   files' id columns and a manifest with status ``recovered`` is written, so the next run
   neither refetches nor duplicates those articles, and upload picks them up. Its published
@@ -66,6 +66,8 @@ def recover(layout: Layout, current_run_id: str | None = None) -> Recovery:
             continue
         orphans[run_id].append(key)
     for run_id, keys in sorted(orphans.items()):
+        if all(key.startswith(INDEX + "/") for key in keys):
+            continue  # index parts alone were pulled from the bucket (pull-index): not a dead run here
         _adopt(layout, run_id, keys)
         report.runs_recovered.append(run_id)
     if report.temp_removed:

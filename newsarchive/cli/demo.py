@@ -1,10 +1,12 @@
 """Run the main job on embedded defaults: the news_crawl DAG, once, through real Airflow.
 
-Starts the bundled sample feed server and an embedded SeaweedFS (S3) on 127.0.0.1, points
-the DAG at them (NEWSARCHIVE_* variables and an Airflow connection, as a deployment would),
-runs it with ``dag.test()`` on a SQLite metadata database, then shows what landed in the
-bucket: the objects, rows per media and day, and a DuckDB query over the uploaded Parquet.
-The local staging archive stays in --archive for a look around. Nothing leaves this machine.
+Starts the bundled sample feeds (the infoCode feeds, built from real posts of the original
+site, and a thepaper.cn look-alike around its real hot list) and an embedded SeaweedFS (S3)
+on 127.0.0.1; points the DAG (one mapped crawl task per spider) at them with NEWSARCHIVE_*
+variables and an Airflow connection, as a deployment would; runs it with ``dag.test()`` on a
+SQLite metadata database; then shows what landed in the bucket: the objects, rows per source,
+media and day, the quarantine, and a DuckDB query over the uploaded Parquet. The local
+staging archives stay in --archive for a look around. Nothing leaves this machine.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     from newsarchive.feedserver import FeedServer, install_finews
     from newsarchive.seaweed import SeaweedFS
+    from newsarchive.thepaper_site import install_thepaper
 
     # Airflow's API server imports starlette's test client, which warns about httpx: noise here.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
@@ -56,11 +59,11 @@ def run(args: argparse.Namespace) -> int:
             NEWSARCHIVE_UPLOAD_URI=f"s3://{BUCKET}/{PREFIX}",
             NEWSARCHIVE_STAGING_DIR=str(staging),
             NEWSARCHIVE_STAGING_PRUNE="false",
-            NEWSARCHIVE_SPIDERS="finews",
+            NEWSARCHIVE_SPIDERS="finews,thepaper",
             NEWSARCHIVE_AUTOTHROTTLE_ENABLED="false",
             NEWSARCHIVE_LOG_LEVEL="WARNING",
         )
-        for name, value in install_finews(feeds).items():
+        for name, value in {**install_finews(feeds), **install_thepaper(feeds)}.items():
             os.environ[f"NEWSARCHIVE_{name}"] = str(value)
         from airflow.dag_processing.dagbag import DagBag
         from airflow.utils import db
@@ -97,6 +100,8 @@ def show_bucket(cfg: S3Config) -> None:
     con.register("articles", dataset)
     rows = con.execute("""SELECT CAST(date AS VARCHAR), coalesce(media_name, '(unknown)'), count(*)
                           FROM articles GROUP BY ALL ORDER BY 1, 2""").fetchall()
+    by_source = con.execute("SELECT CAST(source AS VARCHAR), count(*) FROM articles GROUP BY 1 ORDER BY 1").fetchall()
+    print("\nRows per source: " + ", ".join(f"{s} {n}" for s, n in by_source))
     print(f"\nRows per media and day in the bucket ({sum(r[2] for r in rows)}):")
     for day, media, n in rows:
         print(f"  {day}  {pad(media, 24)} {n:>4}")

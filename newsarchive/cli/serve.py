@@ -1,6 +1,7 @@
-"""Serve the bundled sample feeds on 127.0.0.1 (for the demo and for trying the spider).
+"""Serve the bundled sample feeds on 127.0.0.1 (for the demo and for trying the spiders).
 
-Prints the -s settings that point the finews spider at it, then serves until interrupted.
+Serves the infoCode feeds and a thepaper.cn look-alike, prints a `newsarchive crawl` command
+line per spider that points it there, then serves until interrupted.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from newsarchive.feedserver import FeedServer, install_finews
+    from newsarchive.thepaper_site import install_thepaper
 
     server = FeedServer(port=args.port).start()
-    settings = install_finews(server)
+    sites = {"finews": install_finews(server), "thepaper": install_thepaper(server)}
     if args.settings_json:
-        print(json.dumps(settings), flush=True)
+        print(json.dumps(sites), flush=True)
     else:
-        print(" ".join(f"-s {k}={v}" for k, v in settings.items()), flush=True)
+        for spider, settings in sites.items():
+            flags = " ".join(f"-s '{k}={v}'" for k, v in settings.items())
+            print(f"newsarchive crawl {spider} {flags}", flush=True)
     try:
         while True:
             time.sleep(3600)

@@ -1,8 +1,7 @@
-"""A thepaper.cn look-alike for the tests, served by ``FeedServer`` on 127.0.0.1.
+"""A thepaper.cn look-alike served by ``FeedServer`` on 127.0.0.1, for the demo and the tests.
 
-Real saved answers where we have them (the hot list ``rightSidebar.json`` and the homepage
-in ``tests/data/reference/thepaper/``); channel lists and article pages built here to the
-documented structure (``docs/thepaper.md``). Like the real site, the server answers 403
+The real saved hot list (``samples/thepaper/rightSidebar.json``); channel lists and
+article pages built here to the documented structure (``docs/thepaper.md``). Like the real site, the server answers 403
 (an HTML block page) to a request without a Referer, and ``code 99998`` to a channel
 request whose Content-Type is not JSON; it answers ``code 10000`` to a page request that
 does not send back the previous page's ``startTime``.
@@ -18,9 +17,7 @@ from typing import Any
 from newsarchive.feedserver import FeedServer, Received, Reply
 from newsarchive.timeparse import BEIJING, parse_beijing
 
-REFERENCE = Path(__file__).resolve().parent / "data" / "reference" / "thepaper"
-SIDEBAR = REFERENCE / "rightSidebar.json"
-HOMEPAGE = REFERENCE / "homepage-next-data.html"
+SIDEBAR = Path(__file__).resolve().parent / "samples" / "thepaper" / "rightSidebar.json"
 CHANNEL_PATH = "/contentapi/nodeCont/getByChannelId"
 HOT_PATH = "/contentapi/wwwIndex/rightSidebar"
 HTML = "text/html; charset=utf-8"
@@ -215,3 +212,22 @@ class ThepaperSite:
 
     def requests_to(self, path: str) -> list[Received]:
         return [r for r in self.server.received if r.path == path]
+
+
+def install_thepaper(server: FeedServer) -> dict[str, Any]:
+    """The demo site: the real hot list, a text page for each of its articles, and one
+    channel (财经, 25951) listing them over two pages; returns the settings that point the
+    thepaper spider at it (no politeness delay on 127.0.0.1)."""
+    site = ThepaperSite(server)
+    ids = site.add_hot_pages()
+    data = json.loads(site.hot_body)["data"]
+    rows = {str(r["contId"]): r for key in ("hotNews", "editorHandpicked") for r in data[key] if "contId" in r}
+    entries = [
+        entry(cid, rows[cid]["name"], nodeInfo=rows[cid].get("nodeInfo"), pubTimeLong=rows[cid]["pubTimeLong"])
+        for cid in ids
+        if cid in rows
+    ]
+    entries.sort(key=lambda e: -int(e["pubTimeLong"]))
+    half = len(entries) // 2
+    site.add_channel("25951", entries[:half], entries[half:])
+    return site.settings()
