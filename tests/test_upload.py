@@ -152,7 +152,7 @@ def test_pull_index_lets_an_empty_worker_crawl_incrementally(
 def test_pulled_index_parts_are_not_mistaken_for_a_dead_run(crawled, tmp_path, seaweed, bucket_uri, sample_settings):
     """A worker pulls other runs' index parts (no manifests locally): its next crawl must not
     'recover' them as a run that died here."""
-    archive, result = crawled
+    archive, _ = crawled
     upload_archive(Layout(archive), S3Store(bucket_uri, seaweed.config))
     fresh = tmp_path / "worker"
     assert run_cli("pull-index", "--from", bucket_uri, "--archive", str(fresh), env=s3_env(seaweed)).returncode == 0
