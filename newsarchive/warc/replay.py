@@ -110,7 +110,7 @@ class WarcReplay:
     def from_crawler(cls, crawler: Crawler) -> WarcReplay:
         paths = crawler.settings.getlist("WARC_REPLAY_PATHS")
         if not paths:
-            raise NotConfigured("WARC_REPLAY_PATHS is empty")
+            raise NotConfigured  # off unless reparse sets WARC_REPLAY_PATHS: the normal case, not worth a warning
         index = ReplayIndex.load(paths, Run.of(crawler).layout.root)
         logger.info("Replaying %d recorded requests from %d WARC files", len(index), len(paths))
         return cls(crawler, index)
