@@ -1,0 +1,266 @@
+"""An archive under ``s3://bucket/prefix``: SHA-256 sent with every PUT (the server refuses a
+mismatch) and checked by HEAD afterwards, multipart above a threshold, retries with backoff,
+and a final object never replaced."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from newsarchive.archive.files import FinalExistsError, sha256_file
+from newsarchive.archive.layout import temp_name
+from newsarchive.storage.base import ChecksumMismatchError, MiB, ObjectInfo, StoreError, b64
+from newsarchive.storage.s3 import S3Config, join_key, parse_s3_uri
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _retry(what: str, fn: Callable[[], T], attempts: int) -> T:
+    """Retry ``fn`` with exponential backoff and jitter, on top of botocore's own retries
+    (which cover throttling and 5xx per request): a checksum mismatch or a connection that
+    stays down is retried here, then reported with a clear error."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    delay = 0.5
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except FinalExistsError:
+            raise
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "NoSuchBucket"}:
+                raise StoreError(f"{what}: {code} (check the credentials, endpoint and bucket)") from exc
+            if attempt == attempts:
+                raise StoreError(f"{what}: failed after {attempts} attempts: {code or exc}") from exc
+        except (BotoCoreError, ChecksumMismatchError, OSError) as exc:
+            if attempt == attempts:
+                raise StoreError(f"{what}: failed after {attempts} attempts: {exc}") from exc
+        logger.warning("%s: attempt %d/%d failed, retrying in %.1fs", what, attempt, attempts, delay)
+        time.sleep(delay * (0.5 + random.random()))
+        delay = min(delay * 2, 30)
+    raise AssertionError("unreachable")
+
+
+class S3Store:
+    """An archive under ``s3://bucket/prefix``."""
+
+    def __init__(
+        self,
+        uri: str,
+        config: S3Config,
+        *,
+        multipart_threshold: int = 64 * MiB,
+        part_size: int = 16 * MiB,
+        max_workers: int = 4,
+        max_attempts: int = 5,
+    ) -> None:
+        self.uri = uri.rstrip("/")
+        self.bucket, self.prefix = parse_s3_uri(uri)
+        self.config = config
+        self.client = config.client(max_attempts=max_attempts)
+        self.multipart_threshold = multipart_threshold
+        self.part_size = max(5 * MiB, part_size)
+        self.max_workers = max_workers
+        self.attempts = max_attempts
+
+    def key(self, key: str) -> str:
+        return join_key(self.prefix, key)
+
+    def objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        full = self.key(prefix) if prefix else (self.prefix + "/" if self.prefix else "")
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
+                for obj in page.get("Contents", []):
+                    yield ObjectInfo(obj["Key"][strip:], int(obj["Size"]))
+        except Exception as exc:
+            raise StoreError(f"listing {self.uri}/{prefix}: {exc}") from exc
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        def call() -> dict[str, Any] | None:
+            try:
+                head: dict[str, Any] = self.client.head_object(
+                    Bucket=self.bucket, Key=self.key(key), ChecksumMode="ENABLED"
+                )
+                return head
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                    return None
+                raise
+
+        return _retry(f"HEAD {key}", call, self.attempts)
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def get_bytes(self, key: str) -> bytes:
+        def call() -> bytes:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read()
+            return body
+
+        return _retry(f"GET {key}", call, self.attempts)
+
+    def download(self, key: str, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(temp_name(path.name))
+        _retry(
+            f"GET {key}",
+            lambda: self.client.download_file(self.bucket, self.key(key), str(tmp)),
+            self.attempts,
+        )
+        os.replace(tmp, path)
+
+    def recorded_sha256(self, key: str) -> str | None:
+        head = self.head(key)
+        if head is None:
+            return None
+        sha: str | None = head.get("Metadata", {}).get("sha256")
+        return sha
+
+    def _existing(self, key: str, sha256: str) -> bool:
+        """True if the object is already there with this content; error if with another."""
+        head = self.head(key)
+        if head is None:
+            return False
+        if head.get("Metadata", {}).get("sha256") == sha256:
+            return True
+        raise FinalExistsError(f"s3://{self.bucket}/{self.key(key)} exists with other content")
+
+    def put_file(self, path: Path, key: str, sha256: str | None = None) -> bool:
+        """Upload ``path`` under ``key`` unless it is already there; SHA-256 sent, then
+        verified by HEAD. Returns True if uploaded."""
+        digest = sha256 or sha256_file(path)
+        if self._existing(key, digest):
+            return False
+        size = path.stat().st_size
+        if size > self.multipart_threshold:
+            expected = _retry(f"PUT {key}", lambda: self._multipart(path, key, digest, size), self.attempts)
+        else:
+            expected = _retry(f"PUT {key}", lambda: self._put(path, key, digest), self.attempts)
+        self._verify(key, digest, size, expected)
+        return True
+
+    def put_bytes(self, key: str, data: bytes) -> bool:
+        digest = hashlib.sha256(data).hexdigest()
+        if self._existing(key, digest):
+            return False
+
+        expected = _retry(f"PUT {key}", lambda: self._put_body(key, data, digest), self.attempts)
+        self._verify(key, digest, len(data), expected)
+        return True
+
+    def _put(self, path: Path, key: str, digest: str) -> str:
+        with path.open("rb") as body:
+            return self._put_body(key, body, digest)
+
+    def _put_body(self, key: str, body: Any, digest: str) -> str:
+        """One PUT with the SHA-256 the server must check; returns the checksum sent."""
+        checksum = b64(bytes.fromhex(digest))
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=self.key(key),
+            Body=body,
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=checksum,
+            Metadata={"sha256": digest},
+        )
+        return checksum
+
+    def _multipart(self, path: Path, key: str, digest: str, size: int) -> str:
+        full = self.key(key)
+        self._abort_uploads_of(full)  # an earlier attempt killed mid-way: its parts are dead
+        upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=full, ChecksumAlgorithm="SHA256", Metadata={"sha256": digest}
+        )["UploadId"]
+        offsets = list(range(0, size, self.part_size))
+
+        def part(number: int, offset: int) -> dict[str, Any]:
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                data = fh.read(self.part_size)
+            checksum = b64(hashlib.sha256(data).digest())
+            resp = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=full,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=data,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=checksum,
+            )
+            return {"PartNumber": number, "ETag": resp["ETag"], "ChecksumSHA256": checksum}
+
+        try:
+            with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+                parts = list(pool.map(part, range(1, len(offsets) + 1), offsets))
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=full, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+            raise
+        composite = hashlib.sha256(b"".join(base64.b64decode(p["ChecksumSHA256"]) for p in parts))
+        return f"{b64(composite.digest())}-{len(parts)}"
+
+    def _verify(self, key: str, digest: str, size: int, expected_checksum: str) -> None:
+        head = self.head(key)
+        if head is None:
+            raise StoreError(f"{key}: not found right after upload")
+        got = head.get("ChecksumSHA256")
+        if int(head.get("ContentLength", -1)) != size or head.get("Metadata", {}).get("sha256") != digest:
+            raise ChecksumMismatchError(f"{key}: size or recorded SHA-256 differ after upload")
+        if got is not None and got != expected_checksum:
+            raise ChecksumMismatchError(f"{key}: server checksum {got} != {expected_checksum}")
+
+    def delete(self, keys: list[str]) -> None:
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": self.key(k)} for k in keys[start : start + 1000]]
+            _retry(
+                "DELETE",
+                lambda b=batch: self.client.delete_objects(  # type: ignore[misc]
+                    Bucket=self.bucket, Delete={"Objects": b, "Quiet": True}
+                ),
+                self.attempts,
+            )
+
+    def _abort_uploads_of(self, full_key: str) -> None:
+        resp = _retry(
+            "list multipart uploads",
+            lambda: self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=full_key),
+            self.attempts,
+        )
+        for up in resp.get("Uploads", []):
+            if up["Key"] == full_key:
+                logger.warning("Aborting an incomplete multipart upload of %s", full_key)
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=up["UploadId"])
+
+    def abort_stale_uploads(self, older_than_s: float = 3600) -> list[str]:
+        """Abort multipart uploads under the prefix started more than ``older_than_s`` ago
+        (left by a killed upload); they are invisible to readers but hold storage."""
+        import datetime as dt
+
+        now = dt.datetime.now(dt.UTC)
+        aborted: list[str] = []
+        resp = _retry(
+            "list multipart uploads",
+            lambda: self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self.prefix),
+            self.attempts,
+        )
+        for up in resp.get("Uploads", []):
+            if (now - up["Initiated"]).total_seconds() >= older_than_s:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"], UploadId=up["UploadId"])
+                aborted.append(up["Key"])
+        return aborted
