@@ -100,7 +100,7 @@ class CrawlBench:
         cpu_bare = median(b.cpu_s for b in bare)
         note = (
             f"Scrapy alone: {per_bare:.2f} ms per article; passing it through five pipelines that do "
-            f"nothing: +{per_noop - per_bare:.2f} ms; the pipelines' own work: +{per_full - per_noop:.2f} ms "
+            f"nothing: {per_noop - per_bare:+.2f} ms; the pipelines' own work: {per_full - per_noop:+.2f} ms "
             "(text and credit from the HTML, zstd Parquet encoding, validation, dedupe)."
         )
         return Result(
