@@ -9,13 +9,16 @@ benchmark affects every variant alike; ratios are taken within a round, then the
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from bench.crawl import Crawl, run_crawl
+from bench.crawl import ROOT, Crawl, clean_env, run_crawl
 from bench.plan import Plan
 from bench.server import FeedProcess, totals
 from bench.stats import Result, median, rounded
@@ -99,9 +102,8 @@ class CrawlBench:
         cpu_full = median(f.cpu_s for f in full)
         cpu_bare = median(b.cpu_s for b in bare)
         note = (
-            f"Scrapy alone: {per_bare:.2f} ms per article; passing it through five pipelines that do "
-            f"nothing: {per_noop - per_bare:+.2f} ms; the pipelines' own work: {per_full - per_noop:+.2f} ms "
-            "(text and credit from the HTML, zstd Parquet encoding, validation, dedupe)."
+            f"Scrapy alone: {per_bare:.2f} ms per article; through five pipelines that do nothing: "
+            f"{per_noop - per_bare:+.2f} ms; through ours: {per_full - per_bare:+.2f} ms."
         )
         return Result(
             name=name,
@@ -205,6 +207,34 @@ class CrawlBench:
         )
 
 
+def stages(articles: int) -> dict[str, Any]:
+    """The pipelines' own cost per article, measured outside a crawl (:mod:`bench.stages`)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.stages", "--articles", str(articles)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=clean_env(),
+        timeout=600,
+        check=True,
+    )
+    data: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return data
+
+
+def _explain(result: Result, own: dict[str, Any]) -> None:
+    per = own["us_per_article"]
+    total = own["total_us_per_article"] / 1000
+    added = result.details["full_ms_per_article"] - result.details["bare_ms_per_article"]
+    result.details["stages_in_process"] = own
+    result.note += (
+        f" Measured alone, the stages take {total:.2f} ms (normalise {per['NormalisePipeline'] / 1000:.2f}, "
+        f"Parquet writer {per['ArticleWriterPipeline'] / 1000:.2f}, publishing "
+        f"{own['close_us_per_article'] / 1000:.2f}); the other {added - total:.2f} ms is what that work "
+        "costs inside the crawler's process."
+    )
+
+
 def run(plan: Plan, work: Path, log: Log) -> list[Result]:
     log(f"crawl benchmarks: feed server with {plan.universe} articles")
     with FeedProcess(plan.universe, log=work / "logs" / "server.log") as feeds:
@@ -217,6 +247,11 @@ def run(plan: Plan, work: Path, log: Log) -> list[Result]:
         log("rss_growth")
         rss = bench.rss()
         server_cpu = feeds.cpu_seconds() - server_cpu
+    log("pipeline stages measured alone")
+    own = stages(plan.ratio_articles)
+    log(f"  {own['us_per_article']}, closing {own['close_us_per_article']} us per article")
+    for result in ratios:
+        _explain(result, own)
     for result in (*ratios, rerun, rss):
         result.details.setdefault("server_cpu_s_all_crawls", rounded(server_cpu, 2))
     return [*ratios, rerun, rss]

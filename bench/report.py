@@ -100,12 +100,17 @@ def chart(report: dict[str, Any], path: Path) -> None:
     ratio = results.get("pipeline_vs_bare_ratio", {}).get("details", {})
     warc = results.get("pipeline_vs_bare_ratio_warc", {}).get("details", {})
     if ratio.get("runs"):
-        groups = {"bare": ratio["runs"]["bare"], "full": ratio["runs"]["full"]}
+        groups = {"bare": ratio["runs"]["bare"]}
+        if ratio["runs"].get("noop"):
+            groups["5 no-op\npipelines"] = ratio["runs"]["noop"]
+        groups["full"] = ratio["runs"]["full"]
         if warc.get("runs"):
-            groups["full + WARC"] = warc["runs"]["full"]
-        for i, runs in enumerate(groups.values()):
+            groups["full +\nWARC_ENABLED"] = warc["runs"]["full"]
+        colors = {"bare": "#888888", "full": "#1f77b4"}
+        for i, (label, runs) in enumerate(groups.items()):
             rates = [r["articles_per_s"] for r in runs]
-            ax.bar(i, sorted(rates)[len(rates) // 2], color=["#888888", "#1f77b4", "#2ca02c"][i], alpha=0.8)
+            color = colors.get(label, "#bbbbbb" if "no-op" in label else "#2ca02c")
+            ax.bar(i, sorted(rates)[len(rates) // 2], color=color, alpha=0.8)
             ax.scatter([i] * len(rates), rates, color="black", s=12, zorder=3)
         ax.set_xticks(range(len(groups)), list(groups))
         ax.set_ylabel("articles / s (median, dots: runs)")
@@ -116,10 +121,14 @@ def chart(report: dict[str, Any], path: Path) -> None:
     if rss.get("peak_rss_mb"):
         sizes = [rss["small"], rss["large"]]
         for variant, color in (("bare", "#888888"), ("full", "#1f77b4")):
-            mb = [sorted(rss["peak_rss_mb"][f"{variant}_{n}"])[0] for n in sizes]
+            mb = [
+                sorted(rss["peak_rss_mb"][f"{variant}_{n}"])[len(rss["peak_rss_mb"][f"{variant}_{n}"]) // 2]
+                for n in sizes
+            ]
             ax.plot(sizes, mb, marker="o", color=color, label=variant)
         ax.set_xlabel("articles in the run")
-        ax.set_ylabel("peak RSS (MB)")
+        ax.set_ylabel("peak RSS (MB, median)")
+        ax.set_ylim(bottom=0)
         ax.set_title("crawler memory")
         ax.legend()
 
@@ -135,7 +144,8 @@ def chart(report: dict[str, Any], path: Path) -> None:
         ax.set_xticks(range(len(names)), ["per media per day", "title LIKE"])
         ax.set_ylabel("seconds (log)")
         ax.set_title(f"DuckDB over {query.get('rows')} rows")
-        ax.legend(["Parquet archive", "gzip JSONL"])
+        ax.set_ylim(top=max(v for m in query["median_s"].values() for v in m.values()) * 8)
+        ax.legend(["Parquet archive", "gzip JSONL"], loc="upper center", ncols=2)
 
     ax = axes[1][1]
     size = results.get("size_ratio", {}).get("details", {})
