@@ -1,5 +1,6 @@
-"""``python -m bench.profile``: profile a full crawl with pyinstrument (sampling, so the
-figures are close to an unprofiled run) and write the call tree as text.
+"""``python -m bench.profile``: profile a full crawl with pyinstrument and write the call
+tree as text. pyinstrument samples, but its hook still slows this call-heavy crawl about
+twice (the program line says how fast it ran): read the proportions, not the seconds.
 
     python -m bench.profile --articles 20000 --out bench/results/profile-full.txt
 
