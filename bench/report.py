@@ -1,4 +1,8 @@
-"""The results as JSON, as the table in docs/benchmarks.md, and as a chart."""
+"""The results as JSON, as the table in docs/benchmarks.md, and as a chart.
+
+``python -m bench.report [RESULTS.json]`` redraws the table and the chart from saved results
+(when only their presentation changed).
+"""
 
 from __future__ import annotations
 
@@ -71,6 +75,8 @@ def table(report: dict[str, Any]) -> str:
     for name in [n for n in ORDER if n in results] + [n for n in results if n not in ORDER]:
         r = results[name]
         note = r.get("error") or r.get("note", "")
+        if r.get("met") is False:
+            note = note.rstrip(". ") + ". Why, and what would meet it: [below](#reading-the-results)."
         lines.append(f"| `{name}` | {_value(r)} | {_cell(r.get('goal', ''))} | {_met(r)} | {_cell(note)} |")
     lines.append("")
     return "\n".join(lines)
@@ -172,3 +178,22 @@ def chart(report: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=90, metadata={"Software": None})
     plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    root = Path(__file__).resolve().parent.parent
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__)
+    parser.add_argument("results", type=Path, nargs="?", default=root / "bench" / "results" / "latest.json")
+    parser.add_argument("--docs", type=Path, default=root / "docs" / "benchmarks.md")
+    parser.add_argument("--chart", type=Path, default=root / "docs" / "benchmarks.png")
+    args = parser.parse_args(argv)
+    data = json.loads(args.results.read_text(encoding="utf-8"))
+    update_docs(data, args.docs)
+    chart(data, args.chart)
+    print(f"updated {args.docs} and {args.chart} from {args.results}")
+
+
+if __name__ == "__main__":
+    main()
