@@ -4,6 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: help setup test lint format demo docs bench clean
 
@@ -12,7 +13,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff + mypy"
 	@echo "make docs   regenerate docs/schema.md tables"
-	@echo "make bench  benchmarks (QUICK=1 for a short run)"
+	@echo "make bench  benchmarks, 10-15 min (QUICK=1: under 2 min); see docs/benchmarks.md"
 
 setup: .venv/.synced
 
@@ -38,6 +39,10 @@ demo: setup
 
 docs: setup
 	$(RUN) newsarchive schema --update docs/schema.md
+
+# Writes bench/results/latest.json, the table in docs/benchmarks.md and docs/benchmarks.png.
+bench: setup
+	$(RUN) python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf archive .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,10 @@
-"""Article HTML to plain text, and the ``em_media`` credit that names the medium."""
+"""Article HTML to plain text, and the ``em_media`` credit that names the medium.
+
+One parse serves both (:func:`text_and_credit`, what the normalise pipeline calls), with
+lxml's plain HTML parser: ``lxml.html``'s parser calls back into Python for every element
+it creates (to pick an ``HtmlElement`` class) and made the two separate parses cost
+three times as much (see docs/benchmarks.md, "Profile").
+"""
 
 from __future__ import annotations
 
@@ -15,63 +21,124 @@ _BLOCK = frozenset(
 _SKIP = frozenset(("script", "style", "noscript", "template"))
 _WS_NEWLINE = re.compile(r"[\r\n\t\f\v]+")
 _CREDIT_NAME = re.compile(r"(?:文章)?来源[：:]\s*(?P<name>[^（）()]+?)\s*[）)]?\s*$")
+#: Same options as ``lxml.html``'s parser, without its per-element Python class lookup.
+_PARSER = lxml.etree.HTMLParser()
+#: ``text_content()`` of ``lxml.html`` elements, for plain elements.
+_STRING = lxml.etree.XPath("string()")
+_FULL_DOCUMENT = re.compile(r"^\s*<(?:html|!doctype)", re.I)
 
 
-def _fragment(html: str) -> lxml.html.HtmlElement | None:
+def _fragment(html: str) -> lxml.etree._Element | None:
+    """The parsed fragment: an element whose children (and text) are the fragment's,
+    exactly as ``lxml.html.fragment_fromstring(html, create_parent="div")`` builds it."""
     if not html or not html.strip():
         return None
+    if _FULL_DOCUMENT.match(html):  # rare: keep lxml.html's own handling, quirks included
+        try:
+            return lxml.html.fragment_fromstring(html, create_parent="div")
+        except (lxml.etree.ParserError, ValueError):
+            return None
     try:
-        return lxml.html.fragment_fromstring(html, create_parent="div")
+        doc = lxml.etree.fromstring(f"<html><body>{html}</body></html>", _PARSER)
     except (lxml.etree.ParserError, ValueError):
         return None
+    if doc is None:
+        return None
+    bodies = [e for e in doc if e.tag == "body"]
+    if len(bodies) != 1:  # as fragment_fromstring would (it asserts)
+        raise AssertionError(f"too many bodies: {bodies!r}")
+    body = bodies[0]
+    if body.text is not None and not body.text.strip():
+        body.text = None  # fragment_fromstring keeps leading text only when not blank
+    return body
 
 
-def _is_credit(el: lxml.html.HtmlElement) -> bool:
+def _is_credit(el: lxml.etree._Element) -> bool:
     return el.tag == "p" and "em_media" in (el.get("class") or "").split()
+
+
+def _credit_of(el: lxml.etree._Element | None) -> tuple[str | None, str | None]:
+    if el is None:
+        return None, None
+    text = str(_STRING(el)).strip()
+    m = _CREDIT_NAME.search(text)
+    return (text or None), (m["name"].strip() if m else None)
+
+
+def _credit(root: lxml.etree._Element) -> tuple[str | None, str | None]:
+    """The first credit in document order."""
+    return _credit_of(next((el for el in root.iter("p") if _is_credit(el)), None))
+
+
+def _walk(root: lxml.etree._Element) -> tuple[str, lxml.etree._Element | None, bool]:
+    """(plain text, the first credit element met, whether a skipped subtree came before it).
+
+    The walk skips script-like elements without looking inside; a credit inside one that
+    comes first is found only by :func:`_credit`, so the third value says when to ask it.
+    """
+    parts: list[str] = []
+    append = parts.append
+    sub = _WS_NEWLINE.sub
+    block, skip = _BLOCK, _SKIP
+    skipping: lxml.etree._Element | None = None
+    credit: lxml.etree._Element | None = None
+    unseen = False
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        if skipping is not None:
+            if el is not skipping:
+                continue
+            skipping = None  # the end of the skipped element: its tail is text again
+            if el.tag in block:
+                append("\n")
+            if el.tail and el is not root:
+                append(sub(" ", el.tail))
+            continue
+        tag = el.tag
+        if event == "start":
+            if tag.__class__ is not str:
+                continue  # comments and processing instructions carry no text
+            if tag in skip:
+                skipping = el
+                unseen = unseen or credit is None
+                continue
+            if tag == "p" and _is_credit(el):
+                skipping = el
+                credit = credit if credit is not None else el
+                continue
+            if tag in block:
+                append("\n")
+            if el.text:
+                append(sub(" ", el.text))
+        else:
+            if tag.__class__ is str and tag in block:
+                append("\n")
+            if el.tail and el is not root:
+                append(sub(" ", el.tail))
+    lines = (line.strip() for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line), credit, unseen
+
+
+def _text(root: lxml.etree._Element) -> str:
+    return _walk(root)[0]
+
+
+def text_and_credit(html: str | None) -> tuple[str, str | None, str | None]:
+    """(plain text, credit text, credited media name) of a body, from one parse and one walk."""
+    root = _fragment(html or "")
+    if root is None:
+        return "", None, None
+    text, credit, unseen = _walk(root)
+    return (text, *(_credit(root) if unseen else _credit_of(credit)))
 
 
 def split_credit(html: str | None) -> tuple[str | None, str | None]:
     """Return (credit text, media name) of the body's ``<p class="em_media">`` credit."""
     root = _fragment(html or "")
-    if root is None:
-        return None, None
-    for el in root.iter("p"):
-        if _is_credit(el):
-            text = el.text_content().strip()
-            m = _CREDIT_NAME.search(text)
-            return (text or None), (m["name"].strip() if m else None)
-    return None, None
+    return (None, None) if root is None else _credit(root)
 
 
 def html_to_text(html: str | None) -> str:
     """Plain text: entities decoded, tags, comments and full-width indents gone,
     the ``em_media`` credit removed, one paragraph per line."""
     root = _fragment(html or "")
-    if root is None:
-        return ""
-    parts: list[str] = []
-    skipping: lxml.html.HtmlElement | None = None
-    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
-        tag = el.tag if isinstance(el.tag, str) else None
-        if event == "start":
-            if skipping is not None:
-                continue
-            if tag is None:
-                continue  # comments and processing instructions carry no text
-            if tag in _SKIP or _is_credit(el):
-                skipping = el
-                continue
-            if tag in _BLOCK:
-                parts.append("\n")
-            if el.text:
-                parts.append(_WS_NEWLINE.sub(" ", el.text))
-        else:
-            if skipping is not None and el is not skipping:
-                continue
-            skipping = None
-            if tag in _BLOCK:
-                parts.append("\n")
-            if el.tail and el is not root:
-                parts.append(_WS_NEWLINE.sub(" ", el.tail))
-    lines = (line.strip() for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
+    return "" if root is None else _text(root)

@@ -41,7 +41,9 @@ class ArticleWriterPipeline:
             kind=ARTICLES,
             **sink_options(crawler.settings),
         )
-        self.index_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        #: What the index part lists, per source, as columns (a dict per article would cost
+        #: about 0.3 KiB more each).
+        self.index_rows: dict[str, dict[str, list[Any]]] = defaultdict(lambda: {k: [] for k in INDEX_FIELDS})
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleWriterPipeline:
@@ -50,10 +52,12 @@ class ArticleWriterPipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item
-        row = {name: item.get(name) for name in ARTICLE_FIELDS}
+        filled = dict(item)  # one pass over the set fields: get() on an Item raises for each unset one
+        row = {name: filled.get(name) for name in ARTICLE_FIELDS}
         source = row["source"]
         self.sink.write(partition_key(ARTICLES, source, beijing_date(row["published_at"])), row)
-        self.index_rows[source].append({k: row[k] for k in INDEX_FIELDS})
+        for name, values in self.index_rows[source].items():
+            values.append(row[name])
         self.run.index(source).add(row["source_id"], row["content_sha256"], row["pipeline_version"])
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("newsarchive/articles_written")

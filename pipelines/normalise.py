@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from newsarchive import __version__
-from newsarchive.htmltext import html_to_text, split_credit
+from newsarchive.htmltext import text_and_credit
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.schema import SCHEMA_VERSION
@@ -19,13 +19,13 @@ from newsarchive.story import story_id
 def normalise(item: Any, run_id: str, dag_run_id: str | None, pipeline_version: str = __version__) -> Any:
     """Fill the derived columns of a valid article in place and return it."""
     html: str = item["content_html"]
-    credit, credited_media = split_credit(html)
+    text, credit, credited_media = text_and_credit(html)
     item["media_credit"] = credit
     if not item.get("media_name") and credited_media:
         item["media_name"] = credited_media
     # a slug the source states (an imported post's category) is kept as it was published
     item["media_slug"] = item.get("media_slug") or media_slug(item.get("media_name"))
-    item["content_text"] = html_to_text(html)
+    item["content_text"] = text
     item["content_sha256"] = hashlib.sha256(html.encode("utf-8")).hexdigest()
     item["story_id"] = story_id(item["title"], item["published_at"])
     item["run_id"] = run_id

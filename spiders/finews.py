@@ -123,8 +123,9 @@ class FinewsSpider(ArchiveSpider):
         stats = self.crawler.stats
         index = self.run.index(self.source)
         wanted: list[FeedRecord] = []
-        for info_code, recs in records.items():
-            rec = merge(recs)
+        unique = len(records)
+        for info_code in list(records):
+            rec = merge(records.pop(info_code))  # each group is freed as soon as it is merged
             if not self.refetch and info_code in index:
                 stats.inc_value("newsarchive/skipped_archived")
                 continue
@@ -150,8 +151,11 @@ class FinewsSpider(ArchiveSpider):
                     raw=[r.raw for r in [rec, *rec.others]],
                 )
                 continue
+            # The text request needs only the resolved fields: drop the raw records (up to a
+            # KiB an article, held by every queued request until its text arrives).
+            rec.raw, rec.others = {}, []
             wanted.append(rec)
-        stats.set_value("newsarchive/records/unique", len(records))
+        stats.set_value("newsarchive/records/unique", unique)
         wanted.sort(key=lambda r: r.published_at, reverse=True)  # type: ignore[arg-type,return-value]
         if self.max_articles and len(wanted) > self.max_articles:
             deferred = len(wanted) - self.max_articles

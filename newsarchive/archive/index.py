@@ -112,15 +112,23 @@ def load_fingerprints(layout: Layout, source: str) -> set[str]:
 
 
 def write_index_part(
-    layout: Layout, source: str, run_id: str, rows: list[dict[str, object]], table: str = ARTICLES
+    layout: Layout,
+    source: str,
+    run_id: str,
+    rows: list[dict[str, object]] | dict[str, list[object]],
+    table: str = ARTICLES,
 ) -> WrittenFile:
-    """Publish the index part of one run, source and table."""
+    """Publish the index part of one run, source and table; ``rows`` as a list of rows or
+    as columns (name → values: a run's worth of articles costs less memory that way)."""
     key = index_key(source, run_id, table)
     final = layout.path(key)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(temp_name(final.name))
     schema = INDEX_SCHEMA if table == ARTICLES else QUARANTINE_INDEX_SCHEMA
-    table_ = pa.Table.from_pylist(rows, schema=schema)
+    if isinstance(rows, dict):
+        table_ = pa.Table.from_pydict(rows, schema=schema)
+    else:
+        table_ = pa.Table.from_pylist(rows, schema=schema)
     pq.write_table(table_, tmp, compression="zstd")
     digest = sha256_file(tmp)
     size = tmp.stat().st_size

@@ -1,10 +1,13 @@
 """Streaming, partitioned Parquet writing with bounded memory.
 
 Rows are buffered per partition up to one row group, then written with
-``pyarrow.parquet.ParquetWriter`` to a hidden temporary file. At most
-``max_open`` partitions keep a writer open; the least recently used one is closed when
-another is needed (its next rows start a new part). Files become visible under their final
-names only in :meth:`PartitionedSink.publish`, at the end of the run.
+``pyarrow.parquet.ParquetWriter`` to a hidden temporary file. A partition that has
+received no row while a row group's worth went elsewhere has its buffer written too (a
+crawl moves from one day to the next; without this every day's last rows would wait in
+memory for the end of the run). At most ``max_open`` partitions keep a writer open; the
+least recently used one is closed when another is needed (its next rows start a new part).
+Files become visible under their final names only in :meth:`PartitionedSink.publish`, at
+the end of the run.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class _Partition:
     buffer: list[dict[str, Any]] = field(default_factory=list)
     part: _Part | None = None
     next_n: int = 0
+    last_row: int = 0  # the sink's row count at this partition's latest row
 
 
 class PartitionedSink:
@@ -64,6 +68,7 @@ class PartitionedSink:
         self.compression_level = compression_level
         self._partitions: dict[str, _Partition] = {}
         self._open: OrderedDict[str, None] = OrderedDict()  # LRU of partitions with a writer
+        self._buffered: OrderedDict[str, None] = OrderedDict()  # partitions holding rows, oldest first
         self._finished: list[_Part] = []
         self.rows = 0
 
@@ -73,10 +78,20 @@ class PartitionedSink:
             part = self._partitions[partition_key] = _Partition(partition_key)
         part.buffer.append(row)
         self.rows += 1
+        part.last_row = self.rows
+        self._buffered[partition_key] = None
+        self._buffered.move_to_end(partition_key)
         if len(part.buffer) >= self.row_group_size:
             self._flush(part)
+        idle_before = self.rows - self.row_group_size
+        while self._buffered:
+            oldest = self._partitions[next(iter(self._buffered))]
+            if oldest.last_row > idle_before:
+                break
+            self._flush(oldest)
 
     def _flush(self, partition: _Partition) -> None:
+        self._buffered.pop(partition.key, None)
         if not partition.buffer:
             return
         table = pa.Table.from_pylist(partition.buffer, schema=self.schema)
@@ -140,6 +155,7 @@ class PartitionedSink:
 
     def abort(self) -> None:
         """Close writers and delete temporary files (a failed run leaves nothing behind)."""
+        self._buffered.clear()
         for partition in self._partitions.values():
             partition.buffer = []
             if partition.part is not None:

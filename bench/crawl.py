@@ -1,0 +1,137 @@
+"""One measured crawl: ``python -m newsarchive crawl finews -s ...`` as a subprocess.
+
+Measured from outside the crawler, at no cost to it: the wall time of the process; its CPU
+time and peak RSS from ``os.wait4`` (the kernel's accounting of exactly that child, not of
+the feed server or the driver); and from the run manifest, the run's own interval
+(``started_at`` → ``finished_at``: from the moment the run opens the archive to the moment
+its files are published, interpreter start-up excluded) and its request counts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The settings every benchmark crawl shares: no throttling on 127.0.0.1, enough
+#: concurrency that the crawler, not the network, is the limit, and no article cap.
+BASE_SETTINGS: dict[str, str] = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS": "32",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+    "LOG_LEVEL": "WARNING",
+    "MAX_ARTICLES_PER_RUN": "0",
+    "DOWNLOAD_TIMEOUT": "60",
+}
+
+#: Five pipelines that do nothing, as many stages as the project has.
+NOOP_PIPELINES = json.dumps({f"bench.noop.NoopPipeline{'' if i == 1 else i}": 100 * i for i in range(1, 6)})
+
+#: The variants compared: the same spider and settings, only the item pipelines differ.
+VARIANTS: dict[str, dict[str, str]] = {
+    "bare": {"ITEM_PIPELINES": "{}"},
+    "noop": {"ITEM_PIPELINES": NOOP_PIPELINES},
+    "full": {},
+    # Raw capture (WARC) lands on another branch; until then the setting is ignored and
+    # this variant measures the same thing as ``full``.
+    "full_warc": {"WARC_ENABLED": "True"},
+}
+
+
+@dataclass
+class Crawl:
+    variant: str
+    articles: int  # text responses (what both variants fetch and parse)
+    written: int  # rows archived (0 for the bare spider)
+    run_s: float  # manifest finished_at - started_at
+    wall_s: float  # process start to exit
+    cpu_s: float  # user + system CPU of the crawl process
+    peak_rss_mb: float
+    returncode: int
+    status: str
+    requests_by_kind: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def per_s(self) -> float:
+        return self.articles / self.run_s if self.run_s > 0 else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["articles_per_s"] = round(self.per_s, 1)
+        for key in ("run_s", "wall_s", "cpu_s", "peak_rss_mb"):
+            out[key] = round(out[key], 3)
+        return out
+
+
+def clean_env() -> dict[str, str]:
+    """The driver's environment without NEWSARCHIVE_* (the bench sets what it means) and
+    without PYTHONDONTWRITEBYTECODE: crawls import from compiled bytecode, as deployments do."""
+    drop = ("NEWSARCHIVE_", "PYTHONDONTWRITEBYTECODE", "PYTHONPROFILE")
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+
+
+def _ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def run_crawl(
+    variant: str,
+    settings: dict[str, str],
+    archive: Path,
+    log: Path,
+    *,
+    timeout: float = 1800,
+    python_args: tuple[str, ...] = (),
+) -> Crawl:
+    """Crawl ``finews`` with ``settings`` (feed URLs) into ``archive``; output goes to ``log``.
+    ``python_args`` go before ``-m newsarchive`` (a profiler, say)."""
+    merged = {**BASE_SETTINGS, **settings, **VARIANTS[variant], "ARCHIVE_URI": str(archive)}
+    args = [sys.executable, *python_args, "-m", "newsarchive", "crawl", "finews"]
+    for name, value in merged.items():
+        args += ["-s", f"{name}={value}"]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=clean_env())
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = log.read_text(encoding="utf-8", errors="replace")
+    lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+    summary: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+    manifest: dict[str, Any] = {}
+    if summary.get("manifest"):
+        manifest = json.loads(Path(summary["manifest"]).read_text(encoding="utf-8"))
+    if not manifest:
+        raise RuntimeError(f"crawl {variant} wrote no manifest (exit {proc.returncode}); see {log}")
+    counts = manifest.get("counts", {})
+    kinds = counts.get("requests_by_kind", {})
+    return Crawl(
+        variant=variant,
+        articles=int(kinds.get("text", 0)),
+        written=int(counts.get("articles_written", 0)),
+        run_s=(_ts(manifest["finished_at"]) - _ts(manifest["started_at"])).total_seconds(),
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
+        returncode=proc.returncode,
+        status=str(manifest.get("status")),
+        requests_by_kind={k: int(v) for k, v in kinds.items()},
+    )
