@@ -46,6 +46,7 @@ from newsarchive.archive.layout import (
 )
 from newsarchive.archive.recovery import COMPACTION_PREFIX
 from newsarchive.archive.versions import current, superseded
+from newsarchive.config import setting
 from newsarchive.schema import ARTICLE_SCHEMA, INDEX_SCHEMA, QUARANTINE_INDEX_SCHEMA, QUARANTINE_SCHEMA
 from newsarchive.storage.store import Store
 from newsarchive.timeparse import utcnow
@@ -187,7 +188,13 @@ def compact(
                 _check(partition, before, after, identity, dropped)
                 report.superseded += dropped
             out = tmpdir / f"out-{n}.parquet"
-            pq.write_table(after, out, compression="zstd", row_group_size=10_000)
+            pq.write_table(
+                after,
+                out,
+                compression=str(setting("PARQUET_COMPRESSION")),
+                compression_level=int(setting("PARQUET_COMPRESSION_LEVEL")) or None,
+                row_group_size=10_000,
+            )
             key = f"{partition}/{part_name(report.compaction_id, 0)}"
             digest = sha256_file(out)
             store.put_file(out, key, digest)
