@@ -67,20 +67,30 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class _RedactingRecord(logging.LogRecord):
+    """A record that masks secrets when it is formatted, not when it is made: most records
+    (Scrapy's DEBUG lines under a WARNING handler) are never formatted, and must cost nothing."""
+
+    redactor: RedactingFilter | None = None
+
+    def getMessage(self) -> str:  # noqa: N802 - logging's name
+        message = super().getMessage()
+        flt = self.redactor
+        if flt is None:
+            return message
+        if self.exc_info and not self.exc_text:
+            self.exc_text = redact(logging.Formatter().formatException(self.exc_info), flt.secrets)
+        return redact(message, flt.secrets)
+
+
 def install(secrets: Iterable[str] | None = None) -> RedactingFilter:
     """Mask secrets in every log record this process creates, whichever handler (Scrapy's,
-    Airflow's, a test's) later writes it: the filter runs in the record factory."""
+    Airflow's, a test's) later writes it: records are made masking (lazily, on format)."""
     flt = RedactingFilter(secrets_from_env() if secrets is None else secrets)
-    previous = logging.getLogRecordFactory()
-    if getattr(previous, "_newsarchive_redacting", None) is not None:
-        previous._newsarchive_redacting.secrets |= flt.secrets  # type: ignore[attr-defined]
-        return previous._newsarchive_redacting  # type: ignore[attr-defined, no-any-return]
-
-    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        flt.filter(record)
-        return record
-
-    factory._newsarchive_redacting = flt  # type: ignore[attr-defined]
-    logging.setLogRecordFactory(factory)
+    current = _RedactingRecord.redactor
+    if current is not None:
+        current.secrets |= flt.secrets
+        return current
+    _RedactingRecord.redactor = flt
+    logging.setLogRecordFactory(_RedactingRecord)
     return flt

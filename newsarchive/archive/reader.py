@@ -9,23 +9,28 @@ schemas of files written under older schema versions unified.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from newsarchive.archive.layout import ARTICLES
 
+if TYPE_CHECKING:
+    from newsarchive.storage.s3 import S3Config
 
-def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
+
+def filesystem(uri: str, s3: S3Config | None = None) -> tuple[pafs.FileSystem, str]:
     """(pyarrow filesystem, base path) of a local path, ``file://`` or ``s3://`` URI.
 
     For S3 the endpoint and credentials come from the standard AWS environment
     (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``)."""
     if uri.startswith("s3://"):
-        from newsarchive.storage.s3 import arrow_s3
+        from newsarchive.storage.s3 import S3Config
 
         bucket_prefix = uri[len("s3://") :].strip("/")
-        return arrow_s3(), bucket_prefix
+        return (s3 or S3Config()).arrow(), bucket_prefix
     if uri.startswith("file://"):
         uri = uri[len("file://") :]
     return pafs.LocalFileSystem(), str(pafs.LocalFileSystem().normalize_path(_abs(uri)))
@@ -37,8 +42,9 @@ def _abs(path: str) -> str:
     return str(Path(path).expanduser().resolve())
 
 
-def open_dataset(uri: str, table: str = ARTICLES) -> ds.Dataset:
-    fs, base = filesystem(uri)
+def open_dataset(uri: str, table: str = ARTICLES, s3: S3Config | None = None) -> ds.Dataset:
+    """``s3``: endpoint and credentials for an ``s3://`` URI (default: the AWS environment)."""
+    fs, base = filesystem(uri, s3)
     root = f"{base.rstrip('/')}/{table}"
     selector = pafs.FileSelector(root, recursive=True, allow_not_found=True)
     paths = sorted(

@@ -80,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
 
 def show_bucket(cfg: S3Config) -> None:
     import duckdb
-    import pyarrow.dataset as ds
 
+    from newsarchive.archive.reader import open_dataset
     from newsarchive.cli.summary import pad
     from newsarchive.storage.store import S3Store
 
@@ -90,12 +90,8 @@ def show_bucket(cfg: S3Config) -> None:
     print(f"\nObjects in s3://{BUCKET}/{PREFIX}/ ({len(objects)}):")
     for obj in objects:
         print(f"  {obj.key}  ({obj.size} bytes)")
-    dataset = ds.dataset(
-        f"{BUCKET}/{PREFIX}/articles",
-        filesystem=cfg.arrow(),
-        format="parquet",
-        partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
-    )
+    uri = f"s3://{BUCKET}/{PREFIX}"
+    dataset = open_dataset(uri, "articles", cfg)
     con = duckdb.connect()
     con.register("articles", dataset)
     rows = con.execute("""SELECT CAST(date AS VARCHAR), coalesce(media_name, '(unknown)'), count(*)
@@ -105,12 +101,7 @@ def show_bucket(cfg: S3Config) -> None:
     print(f"\nRows per media and day in the bucket ({sum(r[2] for r in rows)}):")
     for day, media, n in rows:
         print(f"  {day}  {pad(media, 24)} {n:>4}")
-    quarantine = ds.dataset(
-        f"{BUCKET}/{PREFIX}/quarantine",
-        filesystem=cfg.arrow(),
-        format="parquet",
-        partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
-    )
+    quarantine = open_dataset(uri, "quarantine", cfg)
     con.register("quarantine", quarantine)
     rows = con.execute("SELECT reason, info_code_raw, detail FROM quarantine ORDER BY reason").fetchall()
     print(f"\nQuarantined records ({len(rows)}):")
