@@ -4,9 +4,6 @@ for crawled articles; one post per infoCode; date ranges; rotation; the site's c
 from __future__ import annotations
 
 import csv
-import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,23 +14,15 @@ import yaml
 
 from newsarchive.jekyll.site import merged_config
 from newsarchive.schema import ARTICLE_SCHEMA
-from tests.conftest import REFERENCE, ROOT, SEED_POST, clean_env, run_crawl
+from tests.conftest import REFERENCE, SEED_POST, last_json, run_cli, run_crawl
 
 POSTS = REFERENCE / "finews-posts"
 SEED_NAME = "2022-01-12-NW202201122245299970.md"
 
 
 def newsarchive(*args: object, timeout: float = 180) -> tuple[int, dict, str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "newsarchive", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=clean_env(),
-        cwd=ROOT,
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    return proc.returncode, (json.loads(lines[-1]) if lines else {}), proc.stderr
+    proc = run_cli(*map(str, args), timeout=timeout)
+    return proc.returncode, last_json(proc.stdout), proc.stderr
 
 
 def export(archive: Path, site: Path, *extra: object) -> dict:

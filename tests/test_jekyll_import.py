@@ -9,8 +9,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -18,22 +16,14 @@ import pytest
 
 from newsarchive.archive.reader import open_dataset
 from newsarchive.jekyll.format import TEMPLATES
-from tests.conftest import REFERENCE, ROOT, SEED_POST, clean_env
+from tests.conftest import REFERENCE, SEED_POST, last_json, run_cli
 
 POSTS = REFERENCE / "finews-posts"
 
 
 def newsarchive(*args: object, timeout: float = 180) -> tuple[int, dict, str]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "newsarchive", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=clean_env(),
-        cwd=ROOT,
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    return proc.returncode, (json.loads(lines[-1]) if lines else {}), proc.stderr
+    proc = run_cli(*map(str, args), timeout=timeout)
+    return proc.returncode, last_json(proc.stdout), proc.stderr
 
 
 def rows(archive: Path, table: str = "articles") -> list[dict]:
