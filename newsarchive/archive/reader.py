@@ -60,7 +60,12 @@ def open_dataset(uri: str, table: str = ARTICLES, s3: S3Config | None = None) ->
 
         schema = ARTICLE_SCHEMA if table == ARTICLES else QUARANTINE_SCHEMA
         return ds.dataset(pa.Table.from_pylist([], schema=schema))
-    dataset = ds.dataset(paths, filesystem=fs, format="parquet", partitioning=partitioning, partition_base_dir=root)
+    try:
+        dataset = ds.dataset(paths, filesystem=fs, format="parquet", partitioning=partitioning, partition_base_dir=root)
+    except pa.ArrowTypeError:
+        # Files from before ``source`` was dictionary-encoded (a plain string column) clash
+        # with the dictionary partition key: read every file with ``source`` as a string.
+        return _as_strings(paths, fs, root)
     schemas = {f.physical_schema for f in dataset.get_fragments()} if len(paths) > 1 else set()
     if len(schemas) > 1:  # files of several schema versions: read them all by name
         unified = pa.unify_schemas([dataset.schema, *schemas], promote_options="permissive")
@@ -73,3 +78,30 @@ def open_dataset(uri: str, table: str = ARTICLES, s3: S3Config | None = None) ->
             schema=unified,
         )
     return dataset
+
+
+def _as_strings(paths: list[str], fs: pafs.FileSystem, root: str) -> ds.Dataset:
+    import pyarrow.parquet as pq
+
+    physical = [pq.read_schema(p, filesystem=fs) for p in paths]
+    physical = [_string_source(s) for s in physical]
+    unified = pa.unify_schemas(physical, promote_options="permissive")
+    partitioning = ds.HivePartitioning.discover()
+    return ds.dataset(
+        paths,
+        filesystem=fs,
+        format="parquet",
+        partitioning=partitioning,
+        partition_base_dir=root,
+        schema=_with_keys(unified),
+    )
+
+
+def _string_source(schema: pa.Schema) -> pa.Schema:
+    i = schema.get_field_index("source")
+    return schema.set(i, pa.field("source", pa.string())) if i >= 0 else schema
+
+
+def _with_keys(schema: pa.Schema) -> pa.Schema:
+    """Add the partition keys (``date``) the files do not hold as columns."""
+    return schema if "date" in schema.names else schema.append(pa.field("date", pa.string()))
