@@ -175,3 +175,44 @@ def airflow_db() -> None:
     from airflow.utils import db
 
     db.initdb()
+
+
+@pytest.fixture(scope="session")
+def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: FeedServer) -> Path:
+    """A staging directory with one archive per spider, as the DAG leaves it, holding what
+    the analytics views and the report must cope with: two sources, quarantined records, a
+    partial run (a list that answers 503), and a second version of every finews row (a
+    reparse at a newer pipeline version)."""
+    from newsarchive.feedserver import Reply, finews_settings
+    from newsarchive.thepaper_site import install_thepaper
+
+    stage = tmp_path_factory.mktemp("stage")
+    finews, thepaper = stage / "finews", stage / "thepaper"
+    settings = {**FAST, **finews_settings(sample_server), "ARCHIVE_URI": finews}
+    assert run_crawl("finews", settings).returncode == 0
+    reparse = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "newsarchive",
+            "reparse",
+            "--warc",
+            str(finews / "warc"),
+            "--archive",
+            str(finews),
+            "-s",
+            "PIPELINE_VERSION=99.0.0",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert reparse.returncode == 0, reparse.stderr[-3000:]
+    sample_server.add("/analytics/down", Reply(status=503, body=b"down"))
+    down = {**settings, "FINEWS_LIST_URLS": f"{settings['FINEWS_LIST_URLS']},{sample_server.url('/analytics/down')}"}
+    assert run_crawl("finews", down).returncode == 1  # partial
+    paper = {**FAST, **install_thepaper(sample_server), "ARCHIVE_URI": thepaper}
+    assert run_crawl("thepaper", paper).returncode == 0
+    return stage

@@ -1,0 +1,45 @@
+"""Which archives an ``--archive`` argument names.
+
+A local archive directory, ``file://`` URI or ``s3://bucket/prefix`` is one archive. A
+local directory that is not an archive itself but holds archives one level down (the
+Airflow staging directory and ``make demo``'s ``./archive`` keep one per spider) names all of
+them, so one command reads what every spider wrote.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsarchive.archive.layout import ARTICLES, QUARANTINE, RUNS
+
+_MARKERS = (ARTICLES, QUARANTINE, RUNS)
+
+
+class ArchiveNotFoundError(ValueError):
+    """The argument names no archive: a usage error, reported with what was looked for."""
+
+
+def is_archive(path: Path) -> bool:
+    return any((path / name).is_dir() for name in _MARKERS)
+
+
+def archive_roots(uri: str) -> list[str]:
+    """Absolute local paths or ``s3://bucket/prefix`` URIs, one per archive."""
+    if uri.startswith("s3://"):
+        bucket_prefix = uri[len("s3://") :].strip("/")
+        if not bucket_prefix:
+            raise ArchiveNotFoundError(f"{uri!r}: name a bucket (s3://BUCKET[/PREFIX])")
+        return [f"s3://{bucket_prefix}"]
+    if "://" in uri and not uri.startswith("file://"):
+        raise ArchiveNotFoundError(f"{uri!r}: an archive is a local directory, file:// or s3:// URI")
+    path = Path(uri.removeprefix("file://")).expanduser().resolve()
+    if not path.is_dir():
+        raise ArchiveNotFoundError(f"{uri}: no such directory")
+    if is_archive(path):
+        return [str(path)]
+    found = sorted(str(p) for p in path.iterdir() if p.is_dir() and is_archive(p))
+    if not found:
+        raise ArchiveNotFoundError(
+            f"{uri}: not an archive (no {', '.join(d + '/' for d in _MARKERS)} in it or in its sub-directories)"
+        )
+    return found
