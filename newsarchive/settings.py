@@ -97,6 +97,14 @@ WARC_REPLAY_PATHS: list[str] = []
 #: set, e.g. to tell rows of a reparse with patched parsers apart.
 PIPELINE_VERSION = __version__
 
+# --- The health report (``newsarchive report``, docs/analytics.md) ----------------------
+#: Days each chart of the report spans, ending at the newest data (0: the whole archive).
+REPORT_DAYS = 30
+#: Write the report after every news_crawl run and upload it beside the data.
+REPORT_ENABLED = True
+#: Its key under UPLOAD_URI (or the staging directory when nothing is uploaded).
+REPORT_KEY = "report.html"
+
 # --- Jekyll export and import ----------------------------------------------------------
 #: Site base URL of the back-links in exported posts (``export-jekyll --base-url``).
 JEKYLL_BASE_URL = "//finews.withounder.com"

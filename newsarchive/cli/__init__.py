@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "export-jekyll": "newsarchive.cli.export_jekyll",
     "import-jekyll": "newsarchive.cli.import_jekyll",
     "reparse": "newsarchive.cli.reparse",
+    "sql": "newsarchive.cli.sql",
+    "report": "newsarchive.cli.report",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -1,0 +1,214 @@
+"""What the report shows, queried from the archive's views (:mod:`newsarchive.analytics.views`).
+
+Only the columns a chart needs are read (DuckDB pushes the projection down to the Parquet
+files), so the report costs a small fraction of the archive, even from a bucket.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from newsarchive.analytics.report.windows import Window
+
+if TYPE_CHECKING:
+    import duckdb
+
+#: Media drawn in their own colour; the rest share one bar segment.
+TOP_MEDIA = 8
+NEWEST_ARTICLES = 25
+UNKNOWN_MEDIA = "(unknown)"
+OTHER_MEDIA = "(other media)"
+
+
+@dataclass
+class Totals:
+    articles: int = 0
+    versions: int = 0
+    sources: list[str] = field(default_factory=list)
+    media: int = 0
+    quarantined: int = 0
+    runs: int = 0
+    runs_by_status: dict[str, int] = field(default_factory=dict)
+    newest_by_source: dict[str, datetime] = field(default_factory=dict)
+    last_run_by_source: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+
+
+@dataclass
+class FeedActivity:
+    """One feed's hours with articles in the window, merged into spans."""
+
+    name: str
+    spans: list[tuple[datetime, datetime, int]]
+    silent_hours: int
+    total_hours: int
+    longest_gap: tuple[datetime, int] | None  # (start, hours)
+
+
+@dataclass
+class ReportData:
+    totals: Totals
+    published: Window | None
+    operations: Window | None
+    media_names: list[str] = field(default_factory=list)
+    per_media: dict[str, dict[date, int]] = field(default_factory=dict)
+    feeds: list[FeedActivity] = field(default_factory=list)
+    quiet_feeds: list[tuple[str, datetime]] = field(default_factory=list)
+    reasons: dict[str, dict[date, int]] = field(default_factory=dict)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    newest: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> tuple[Any, ...]:
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else ()
+
+
+def collect(con: duckdb.DuckDBPyConnection, days: int) -> ReportData:
+    totals = _totals(con)
+    newest, oldest = _one(con, "SELECT max(published_at), min(published_at) FROM articles")
+    published = Window.ending(newest, oldest, days)
+    op_newest, op_oldest = _one(
+        con,
+        """SELECT max(t), min(t) FROM (SELECT started_at AS t FROM runs
+           UNION ALL SELECT seen_at FROM quarantine)""",
+    )
+    operations = Window.ending(op_newest, op_oldest, days)
+    data = ReportData(totals, published, operations)
+    if published:
+        _per_media(con, data, published)
+        _feeds(con, data, published)
+    if operations:
+        _reasons(con, data, operations)
+        data.runs = _runs(con, operations)
+    data.newest = [
+        dict(zip(cols, row, strict=True))
+        for cols, row in _rows(
+            con,
+            """SELECT published_at, source, media_name, title, article_url, source_url, list_url, feed,
+                      run_id, warc_filename, warc_record_offset, content_sha256, fetched_at
+               FROM articles ORDER BY published_at DESC NULLS LAST, source, source_id LIMIT ?""",
+            [NEWEST_ARTICLES],
+        )
+    ]
+    return data
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[tuple[list[str], Any]]:
+    cur = con.execute(sql, params or [])
+    cols = [d[0] for d in cur.description or []]
+    return [(cols, row) for row in cur.fetchall()]
+
+
+def _totals(con: duckdb.DuckDBPyConnection) -> Totals:
+    t = Totals()
+    t.articles, t.media = _one(con, "SELECT count(*), count(DISTINCT media_name) FROM articles")
+    (t.versions,) = _one(con, "SELECT count(*) FROM articles_all")
+    (t.quarantined,) = _one(con, "SELECT count(*) FROM quarantine")
+    for source, newest in con.execute(
+        "SELECT source, max(published_at) FROM articles GROUP BY source ORDER BY source"
+    ).fetchall():
+        t.newest_by_source[source] = newest
+    t.sources = sorted(t.newest_by_source)
+    for status, n in con.execute("SELECT status, count(*) FROM runs GROUP BY status ORDER BY status").fetchall():
+        t.runs_by_status[str(status)] = n
+        t.runs += n
+    for source, started, status in con.execute(
+        """SELECT source, started_at, status FROM runs
+           QUALIFY row_number() OVER (PARTITION BY source ORDER BY started_at DESC) = 1 ORDER BY source"""
+    ).fetchall():
+        t.last_run_by_source[str(source)] = (started, str(status))
+    return t
+
+
+def _per_media(con: duckdb.DuckDBPyConnection, data: ReportData, w: Window) -> None:
+    counts: dict[str, Counter[date]] = defaultdict(Counter)
+    for media, published in con.execute(
+        "SELECT coalesce(media_name, ?), published_at FROM articles WHERE published_at BETWEEN ? AND ?",
+        [UNKNOWN_MEDIA, w.start, w.end],
+    ).fetchall():
+        counts[media][w.bucket(published)] += 1
+    ranked = sorted(counts, key=lambda m: (-sum(counts[m].values()), m))
+    keep, rest = ranked[:TOP_MEDIA], ranked[TOP_MEDIA:]
+    data.per_media = {m: dict(counts[m]) for m in keep}
+    if rest:
+        other: Counter[date] = Counter()
+        for m in rest:
+            other.update(counts[m])
+        data.per_media[OTHER_MEDIA] = dict(other)
+    data.media_names = list(data.per_media)
+
+
+def _feeds(con: duckdb.DuckDBPyConnection, data: ReportData, w: Window) -> None:
+    """Per feed (source and feed name), the hours of the window with at least one article."""
+    first_hour = w.start.replace(minute=0, second=0, microsecond=0)
+    total = max(1, int((w.end - first_hour).total_seconds() // 3600) + 1)
+    hours: dict[str, set[int]] = defaultdict(set)
+    for source, feed, published in con.execute(
+        "SELECT source, coalesce(feed, '?'), published_at FROM articles WHERE published_at BETWEEN ? AND ?",
+        [w.start, w.end],
+    ).fetchall():
+        hours[f"{source} · {feed}"].add(int((published - first_hour).total_seconds() // 3600))
+    for name in sorted(hours):
+        active = sorted(hours[name])
+        spans: list[tuple[datetime, datetime, int]] = []
+        gaps: list[tuple[int, int]] = []  # (hours, first hour) of each silent stretch
+        prev, run_start = -1, active[0]
+        for h in [*active, total]:
+            if h - prev > 1:
+                gaps.append((h - prev - 1, prev + 1))
+                if prev >= 0:
+                    spans.append((_hour(first_hour, run_start), _hour(first_hour, prev + 1), prev + 1 - run_start))
+                run_start = h
+            prev = h
+        if active[-1] == total - 1:  # the last stretch with articles reaches the window's end
+            spans.append((_hour(first_hour, run_start), _hour(first_hour, total), total - run_start))
+        longest = max(gaps, default=None)
+        data.feeds.append(
+            FeedActivity(
+                name=name,
+                spans=spans,
+                silent_hours=total - len(active),
+                total_hours=total,
+                longest_gap=(_hour(first_hour, longest[1]), longest[0]) if longest else None,
+            )
+        )
+    data.quiet_feeds = [
+        (f"{source} · {feed}", last)
+        for source, feed, last in con.execute(
+            """SELECT source, coalesce(feed, '?'), max(published_at) AS last FROM articles
+               GROUP BY ALL HAVING last < ? ORDER BY last DESC""",
+            [w.start],
+        ).fetchall()
+    ]
+
+
+def _hour(first: datetime, n: int) -> datetime:
+    return first + timedelta(hours=n)
+
+
+def _reasons(con: duckdb.DuckDBPyConnection, data: ReportData, w: Window) -> None:
+    counts: dict[str, Counter[date]] = defaultdict(Counter)
+    for reason, seen in con.execute(
+        "SELECT reason, seen_at FROM quarantine WHERE seen_at BETWEEN ? AND ?", [w.start, w.end]
+    ).fetchall():
+        counts[str(reason)][w.bucket(seen)] += 1
+    data.reasons = {r: dict(counts[r]) for r in sorted(counts, key=lambda r: (-sum(counts[r].values()), r))}
+
+
+def _runs(con: duckdb.DuckDBPyConnection, w: Window) -> list[dict[str, Any]]:
+    runs = [
+        dict(zip(cols, row, strict=True))
+        for cols, row in _rows(
+            con,
+            """SELECT run_id, source, status, started_at, duration_s, requests,
+                      map_entries(requests_by_kind) AS by_kind, articles_written, quarantined, manifest, archive
+               FROM runs WHERE started_at BETWEEN ? AND ? ORDER BY started_at""",
+            [w.start, w.end],
+        )
+    ]
+    for run in runs:  # map_entries: [{"key": kind, "value": n}, ...]
+        run["by_kind"] = [(e["key"], int(e["value"])) for e in run["by_kind"] or []]
+    return runs

@@ -1,0 +1,296 @@
+"""The report as one self-contained HTML page: inline CSS, inline SVG, no script, no font
+or image to fetch (it must open offline, straight from a bucket)."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from html import escape
+from typing import Any
+
+from newsarchive.analytics.report import svg
+from newsarchive.analytics.report.data import ReportData
+from newsarchive.timeparse import BEIJING
+
+STATUS_COLOUR = {"complete": "#59a14f", "partial": "#f28e2b", "failed": "#e15759", "recovered": "#b07aa1"}
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","WenQuanYi Micro Hei","PingFang SC",
+"Microsoft YaHei",sans-serif;margin:0;color:#222;background:#f6f7f9}
+main{max-width:1000px;margin:0 auto;padding:16px 20px 40px}
+h1{font-size:22px;margin:8px 0 4px}h2{font-size:17px;margin:4px 0 6px}h3{font-size:14px;margin:14px 0 4px}
+section{background:#fff;border:1px solid #e3e5e8;border-radius:6px;padding:10px 14px;margin-top:14px}
+.meta,.note{color:#666;font-size:13px}.empty{color:#888;font-style:italic}
+.cards{display:flex;flex-wrap:wrap;gap:10px;margin-top:12px}
+.card{background:#fff;border:1px solid #e3e5e8;border-radius:6px;padding:8px 12px;min-width:120px}
+.card b{display:block;font-size:20px}.card span{color:#666;font-size:12px}
+svg{width:100%;height:auto;display:block;font-size:11px}
+svg .grid{stroke:#e6e6e6}svg .tick{fill:#666}svg .unit{fill:#666;font-size:11px}
+svg .silent{fill:#fbe3e3}svg .rowlabel{fill:#333;font-size:12px}
+.legend{list-style:none;padding:0;margin:4px 0 0;display:flex;flex-wrap:wrap;gap:4px 14px;font-size:12px}
+.legend span{display:inline-block;width:10px;height:10px;margin-right:5px;border-radius:2px}
+table{border-collapse:collapse;width:100%;font-size:12.5px}
+th,td{text-align:left;padding:4px 6px;border-bottom:1px solid #eee;vertical-align:top}
+th{color:#555;font-weight:600}td.num{text-align:right;white-space:nowrap}td.nw{white-space:nowrap}
+.bad{color:#c0392b;font-weight:600}.ok{color:#2e7d32;font-weight:600}code{font-size:11.5px;color:#555}
+"""
+
+
+def render(data: ReportData, archive: str, generated: datetime, link_base: str | None) -> str:
+    parts = [
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>newsarchive report · {escape(archive)}</title><style>{CSS}</style></head><body><main>",
+        "<h1>newsarchive: the archive at a glance</h1>",
+        f'<p class="meta">Archive <code>{escape(archive)}</code> · generated {_bj(generated)} Beijing time '
+        f"({generated.astimezone(UTC):%Y-%m-%d %H:%M} UTC)</p>",
+        _cards(data, generated),
+        _health(data, generated),
+        _media_chart(data),
+        _feed_chart(data),
+        _reason_chart(data),
+        _run_charts(data, link_base),
+        _newest(data, link_base),
+        '<p class="note">Made by <code>newsarchive report</code>. Times are Beijing time (UTC+8); the '
+        "article charts follow publication time, the run and quarantine charts the time the pipeline ran. "
+        "Columns: docs/schema.md.</p>",
+        "</main></body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _bj(t: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return t.astimezone(BEIJING).strftime(fmt) if t else "—"
+
+
+def _age(t: datetime, now: datetime) -> str:
+    seconds = (now - t).total_seconds()
+    if seconds < 3600:
+        return f"{max(0, int(seconds // 60))} min ago"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:,.0f} days ago"
+
+
+def _cards(data: ReportData, now: datetime) -> str:
+    t = data.totals
+    failed = t.runs_by_status.get("failed", 0) + t.runs_by_status.get("partial", 0)
+    cards = [
+        (f"{t.articles:,}", f"articles ({t.versions:,} versions)"),
+        (str(len(t.sources)), "sources: " + (", ".join(t.sources) or "none")),
+        (f"{t.media:,}", "media"),
+        (f"{t.quarantined:,}", "quarantined records"),
+        (f"{t.runs:,}", f"runs ({failed} partial or failed)"),
+    ]
+    return (
+        '<div class="cards">'
+        + "".join(f"<div class=card><b>{v}</b><span>{escape(k)}</span></div>" for v, k in cards)
+        + "</div>"
+    )
+
+
+def _health(data: ReportData, now: datetime) -> str:
+    t = data.totals
+    sources = sorted(set(t.sources) | set(t.last_run_by_source))
+    if not sources:
+        return '<section><h2>Health</h2><p class="empty">The archive is empty: no article and no run yet.</p></section>'
+    rows = []
+    for source in sources:
+        newest = t.newest_by_source.get(source)
+        last = t.last_run_by_source.get(source)
+        status = last[1] if last else "—"
+        cls = "ok" if status == "complete" else "bad"
+        rows.append(
+            f"<tr><td>{escape(source)}</td><td>{_bj(newest)}</td><td>{_age(newest, now) if newest else '—'}</td>"
+            f"<td>{_bj(last[0]) if last else '—'}</td><td class={cls}>{escape(status)}</td></tr>"
+        )
+    return (
+        "<section><h2>Health</h2><table><tr><th>source</th><th>newest article</th><th>age</th>"
+        "<th>last run</th><th>its status</th></tr>" + "".join(rows) + "</table></section>"
+    )
+
+
+def _section(title: str, note: str, body: str) -> str:
+    return f'<section><h2>{escape(title)}</h2><p class="note">{note}</p>{body}</section>'
+
+
+def _media_chart(data: ReportData) -> str:
+    w = data.published
+    title = f"Articles per media per {w.unit if w else 'day'}"
+    if not w or not data.per_media:
+        return _section(title, "", svg.empty("articles-per-media", "No article in the archive yet."))
+    buckets = w.buckets()
+    series = [
+        (m, svg.OTHER_COLOUR if m.startswith("(") else svg.colour(n), [data.per_media[m].get(b, 0) for b in buckets])
+        for n, m in enumerate(data.media_names)
+    ]
+    chart = svg.stacked_bars("articles-per-media", title, [w.label(b) for b in buckets], series, unit="articles")
+    note = f"By publication time, {escape(str(w))}; media with the most articles first."
+    return _section(title, note, chart + svg.legend([(s[0], s[1]) for s in series]))
+
+
+def _feed_chart(data: ReportData) -> str:
+    title = "Hours without any article, per feed"
+    w = data.published
+    if not w or not data.feeds:
+        return _section(title, "", svg.empty("feed-gaps", "No article in the window."))
+    rows = []
+    for feed in data.feeds:
+        gap = f"longest gap {feed.longest_gap[1]:,} h from {_bj(feed.longest_gap[0])}" if feed.longest_gap else "no gap"
+        note = f"{feed.silent_hours:,} of {feed.total_hours:,} hours silent; {gap}"
+        spans = [(s, e, f"{_bj(s)} – {_bj(e)}: articles in {n} hour(s)") for s, e, n in feed.spans]
+        rows.append((feed.name, spans, note))
+    chart = svg.strips("feed-gaps", title, rows, w.start, w.end, w.time_format)
+    table = "<table><tr><th>feed</th><th>silent hours</th><th>longest gap</th><th>from</th></tr>"
+    for feed in sorted(data.feeds, key=lambda f: -f.silent_hours):
+        lg = feed.longest_gap
+        table += (
+            f"<tr><td>{escape(feed.name)}</td><td class=num>{feed.silent_hours:,} / {feed.total_hours:,}</td>"
+            f"<td class=num>{f'{lg[1]:,} h' if lg else '—'}</td><td>{_bj(lg[0]) if lg else '—'}</td></tr>"
+        )
+    table += "</table>"
+    quiet = ""
+    if data.quiet_feeds:
+        quiet = (
+            '<p class="note bad">Silent for the whole window (last article): '
+            + ", ".join(f"{escape(name)} ({_bj(last)})" for name, last in data.quiet_feeds)
+            + "</p>"
+        )
+    note = (
+        f"Each strip is {escape(str(w))}; coloured where an hour has at least one article, pale red where it has "
+        "none. A feed that goes quiet while others publish is an outage at the source."
+    )
+    return _section(title, note, chart + quiet + table)
+
+
+def _reason_chart(data: ReportData) -> str:
+    w = data.operations
+    title = f"Quarantined records per reason per {w.unit if w else 'day'}"
+    if not w or not data.reasons:
+        return _section(title, "", svg.empty("quarantine-reasons", "Nothing quarantined in the window."))
+    buckets = w.buckets()
+    series = [(r, svg.colour(n + 3), [data.reasons[r].get(b, 0) for b in buckets]) for n, r in enumerate(data.reasons)]
+    chart = svg.stacked_bars("quarantine-reasons", title, [w.label(b) for b in buckets], series, unit="records")
+    note = f"By the time the pipeline saw them, {escape(str(w))}. Reasons: docs/schema.md."
+    return _section(title, note, chart + svg.legend([(s[0], s[1]) for s in series]))
+
+
+def _run_charts(data: ReportData, link_base: str | None) -> str:
+    w = data.operations
+    if not w or not data.runs:
+        return _section("Runs", "", svg.empty("run-durations", "No run in the window.") + svg.empty("run-requests", ""))
+    sources = sorted({str(r["source"]) for r in data.runs})
+    colours = {s: svg.colour(n) for n, s in enumerate(sources)}
+    points = [
+        (
+            r["started_at"].astimezone(BEIJING),
+            float(r["duration_s"] or 0),
+            colours[str(r["source"])],
+            r["status"] != "complete",
+            f"{r['run_id']} ({r['source']}, {r['status']}): {float(r['duration_s'] or 0):,.1f} s, "
+            f"{r['requests'] or 0} requests, {r['articles_written'] or 0} articles",
+        )
+        for r in data.runs
+    ]
+    durations = svg.time_scatter("run-durations", "Run durations", points, w.start, w.end, "seconds", w.time_format)
+    kinds = sorted({k for r in data.runs for k, _ in r["by_kind"] or []})
+    if len(data.runs) <= 60:  # few runs: one bar each
+        labels = [_bj(r["started_at"], "%m-%d %H:%M") for r in data.runs]
+        per = [dict(r["by_kind"] or []) for r in data.runs]
+        unit = "run"
+    else:
+        buckets = w.buckets()
+        index = {b: n for n, b in enumerate(buckets)}
+        per = [dict.fromkeys(kinds, 0) for _ in buckets]
+        for r in data.runs:
+            slot = per[index[w.bucket(r["started_at"])]]
+            for k, n in r["by_kind"] or []:
+                slot[k] += n
+        labels, unit = [w.label(b) for b in buckets], w.unit
+    series = [(k, svg.colour(n + 5), [p.get(k, 0) for p in per]) for n, k in enumerate(kinds)]
+    requests = svg.stacked_bars("run-requests", "Requests per run", labels, series, unit="requests")
+    note = (
+        f"{len(data.runs)} runs, {escape(str(w))}. Hollow dots: runs that were not complete "
+        f"(partial, failed, recovered). Requests are stacked by kind, per {unit}."
+    )
+    body = (
+        "<h3>Duration of each run</h3>"
+        + durations
+        + svg.legend([(s, colours[s]) for s in sources])
+        + f"<h3>Requests per {unit}</h3>"
+        + requests
+        + svg.legend([(s[0], s[1]) for s in series])
+        + _run_table(data.runs[-10:], link_base)
+    )
+    return _section("Runs: durations and requests", note, body)
+
+
+def _run_table(runs: list[dict[str, Any]], link_base: str | None) -> str:
+    rows = "".join(
+        f"<tr><td>{_link(archive_link(link_base, r['archive'], r['manifest']), r['run_id'])}</td>"
+        f"<td>{escape(str(r['source']))}</td>"
+        f"<td class={'ok' if r['status'] == 'complete' else 'bad'}>{escape(str(r['status']))}</td>"
+        f"<td>{_bj(r['started_at'])}</td><td class=num>{float(r['duration_s'] or 0):,.1f} s</td>"
+        f"<td class=num>{r['requests'] or 0:,}</td><td class=num>{r['articles_written'] or 0:,}</td>"
+        f"<td class=num>{r['quarantined'] or 0:,}</td></tr>"
+        for r in reversed(runs)
+    )
+    return (
+        "<h3>Latest runs</h3><table><tr><th>run</th><th>source</th><th>status</th><th>started</th>"
+        "<th>duration</th><th>requests</th><th>articles</th><th>quarantined</th></tr>" + rows + "</table>"
+    )
+
+
+def _link(url: str | None, text: str) -> str:
+    if not url:
+        return "—"
+    if url.startswith(("http://", "https://")):
+        return f'<a href="{escape(url)}" rel="noopener noreferrer">{escape(text)}</a>'
+    return f'<a href="{escape(url)}">{escape(text)}</a>'
+
+
+def archive_link(link_base: str | None, archive_root: str | None, key: str) -> str:
+    """Where a key of the archive is, seen from the report: under ``link_base`` when given
+    (the report uploaded beside the data uses ``""``: relative keys), else the archive's own
+    location (a local path as a file:// URL)."""
+    if link_base is not None:
+        return f"{link_base.rstrip('/')}/{key}" if link_base else key
+    if archive_root and not archive_root.startswith("s3://"):
+        return "file://" + os.path.join(archive_root, key)
+    return f"{archive_root}/{key}" if archive_root else key
+
+
+def _newest(data: ReportData, link_base: str | None) -> str:
+    title = "Newest articles and their provenance"
+    if not data.newest:
+        return _section(title, "", '<p class="empty">No article yet.</p>')
+    roots = {r["run_id"]: r["archive"] for r in data.runs}
+    rows = []
+    for a in data.newest:
+        manifest = f"runs/{a['run_id']}.json"
+        warc = (
+            _link(archive_link(link_base, roots.get(a["run_id"]), a["warc_filename"]), "WARC")
+            + f" <code>@{a['warc_record_offset']}</code>"
+            if a.get("warc_filename")
+            else "—"
+        )
+        rows.append(
+            f"<tr><td class=nw>{_bj(a['published_at'])}</td><td>{escape(str(a['source']))}</td>"
+            f"<td class=nw>{escape(a['media_name'] or '—')}</td>"
+            f"<td>{_link(a['article_url'], a['title'] or '(untitled)')}</td>"
+            f"<td>{_link(a['source_url'], 'fetched')} · {_link(a['list_url'], escape(str(a['feed'] or 'list')))} · "
+            f"{_link(archive_link(link_base, roots.get(a['run_id']), manifest), 'run')} · {warc}"
+            f"<br><code>sha256 {escape((a['content_sha256'] or '')[:12])}… · "
+            f"fetched {_bj(a['fetched_at'])}</code></td></tr>"
+        )
+    note = (
+        "The current version of each article (the <code>articles</code> view). Provenance: the response it "
+        "was parsed from, the list that named it, the run's manifest and its WARC record."
+    )
+    return _section(
+        title,
+        note,
+        "<table><tr><th>published</th><th>source</th><th>media</th><th>title</th><th>provenance</th></tr>"
+        + "".join(rows)
+        + "</table>",
+    )

@@ -1,0 +1,57 @@
+"""Write the archive's health report: one self-contained HTML page with charts.
+
+Articles per media per day, hours without any article per feed (outages), quarantine reasons
+over time, run durations and requests, and the newest articles with their provenance. The
+page has no script and fetches nothing: it opens offline. Reads a local archive, a
+directory of archives, or s3://BUCKET/PREFIX (keys from the AWS environment).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.config import setting
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--archive", default=None, metavar="DIR|s3://BUCKET/PREFIX", help="default: ARCHIVE_URI (./archive)"
+    )
+    parser.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (report.html)")
+    parser.add_argument(
+        "--days", type=int, default=None, help="days each chart spans, ending at the newest data (0: all; REPORT_DAYS)"
+    )
+    parser.add_argument(
+        "--link-base",
+        default=None,
+        metavar="URL",
+        help="prefix of links to run manifests and WARC files (default: the archive's own location)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from newsarchive.analytics.report import build_report
+    from newsarchive.analytics.roots import ArchiveNotFoundError
+    from newsarchive.storage.base import StoreError
+
+    archive = args.archive or str(setting("ARCHIVE_URI"))
+    days = int(setting("REPORT_DAYS")) if args.days is None else args.days
+    if days < 0:
+        raise UsageError("--days must be 0 (everything) or more")
+    try:
+        html = build_report(archive, days=days, link_base=args.link_base)
+    except ArchiveNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    except (OSError, StoreError) as exc:
+        print(f"newsarchive report: cannot read {archive}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    print(f"Report written to {out} ({len(html.encode('utf-8')):,} bytes)")
+    return EXIT_OK
