@@ -5,7 +5,8 @@ One mapped task per spider (NEWSARCHIVE_SPIDERS), so each crawl sees every feed 
 spider and requests each article once. The crawl runs as a subprocess; the task then uploads
 to NEWSARCHIVE_UPLOAD_URI with the credentials of the Airflow connection
 NEWSARCHIVE_AWS_CONN_ID (default aws_default; endpoint in its extra). A partial crawl
-uploads what it archived, then fails, and Airflow retries it.
+uploads what it archived, then fails, and Airflow retries it. A last task writes the health
+report (NEWSARCHIVE_REPORT_KEY, default report.html) beside the data.
 """
 
 from __future__ import annotations
@@ -36,7 +37,26 @@ def news_crawl() -> None:
 
         return crawl_and_upload(spider, get_current_context()["dag_run"].run_id)
 
-    crawl.expand(spider=list(setting("SPIDERS")))
+    crawls = crawl.expand(spider=list(setting("SPIDERS")))
+
+    if setting("REPORT_ENABLED"):
+        # After every crawl, failed ones included: a failure is what the report must show.
+        # In the pool, so it never reads while compaction (which takes every slot) rewrites.
+        @task(pool=str(setting("AIRFLOW_POOL")), trigger_rule="all_done")
+        def report() -> dict[str, Any]:
+            from newsarchive.jobs import write_report
+
+            return write_report()
+
+        # The report always succeeds, so it cannot say how the run went: this task does,
+        # failing the DAG run when a crawl failed for good (skipped when none did).
+        @task(pool=str(setting("AIRFLOW_POOL")), trigger_rule="one_failed")
+        def crawls_failed() -> None:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException("a crawl failed after its retries; see its log and manifest")
+
+        crawls >> [report(), crawls_failed()]
 
 
 news_crawl()

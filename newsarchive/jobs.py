@@ -147,6 +147,33 @@ def upload_staging(staging: Path, store: Any) -> dict[str, Any]:
     return report.to_json()
 
 
+def write_report() -> dict[str, Any]:
+    """Build the health report from the bucket (or, without UPLOAD_URI, from every spider's
+    staging archive) and store it there as REPORT_KEY, replacing the previous one."""
+    from newsarchive.analytics.report import build_report
+
+    cfg = JobConfig.load()
+    key = str(setting("REPORT_KEY")).strip("/")
+    days = int(setting("REPORT_DAYS"))
+    # Links to runs/ and warc/ are relative to where the report sits in the archive.
+    link_base = "/".join([".."] * key.count("/"))
+    if cfg.upload_uri:
+        from newsarchive.storage.store import s3_store
+
+        s3 = s3_config(cfg.aws_conn_id)
+        html = build_report(cfg.upload_uri, s3, days=days, link_base=link_base).encode("utf-8")
+        s3_store(cfg.upload_uri, s3).replace_bytes(key, html, content_type="text/html; charset=utf-8")
+        location = f"{cfg.upload_uri}/{key}"
+    else:
+        from newsarchive.storage.local import LocalStore
+
+        html = build_report(str(cfg.staging_dir), days=days).encode("utf-8")
+        LocalStore(str(cfg.staging_dir)).replace_bytes(key, html)
+        location = str(cfg.staging_dir / key)
+    logger.info("Report written to %s (%d bytes)", location, len(html))
+    return {"report": location, "bytes": len(html)}
+
+
 def compact_archive(days: int, since: str | None = None, until: str | None = None) -> dict[str, Any]:
     """Compact the bucket (or, without UPLOAD_URI, every spider's staging archive)."""
     from datetime import date, timedelta

@@ -103,7 +103,10 @@ def test_schedule_and_spiders_come_from_the_environment(airflow_db, monkeypatch)
 def data_keys(store: S3Store) -> set[str]:
     """Parquet data and index: what a rerun over unchanged feeds must not add to (each run
     still records its manifest and the raw list responses it saw, in runs/ and warc/)."""
-    return {o.key for o in store.objects("") if not o.key.startswith(("runs/", "warc/"))}
+    return {o.key for o in store.objects("") if not o.key.startswith(("runs/", "warc/")) and o.key != "report.html"}
+
+
+CHARTS = ("articles-per-media", "feed-gaps", "quarantine-reasons", "run-durations", "run-requests")
 
 
 def test_news_crawl_end_to_end(airflow_env, sample_server):
@@ -129,6 +132,15 @@ def test_news_crawl_end_to_end(airflow_env, sample_server):
     con.register("articles", table)
     rows = con.execute("SELECT count(*) FROM articles WHERE media_slug = 'pengpaixinwen'").fetchall()
     assert rows == [(1,)]
+    # the last task wrote the health report beside the data, every chart with data in it
+    head = store.client.head_object(Bucket=store.bucket, Key=store.key("report.html"))
+    assert head["ContentType"].startswith("text/html")
+    report = store.get_bytes("report.html").decode("utf-8")
+    for chart in CHARTS:
+        assert f'data-chart="{chart}" viewBox' in report, chart
+    assert 'data-empty="true"' not in report
+    (manifest,) = [o.key for o in store.objects("runs/")]
+    assert f'href="{manifest}"' in report  # links relative to the report's place in the bucket
     texts = sample_server.count("/NewsData/GetNewsText.do")
     # a second run (a fresh worker: empty staging) uploads no new data and fetches no text
     import shutil
@@ -168,13 +180,15 @@ def test_a_partial_crawl_uploads_what_it_got_then_fails_and_retries(airflow_env,
     monkeypatch.setenv("NEWSARCHIVE_FINEWS_TEXT_URL", feed_server.url("/text?id={info_code}"))
     run = dagbag().get_dag("news_crawl").test()
     assert run.state == "failed"
-    (ti,) = run.get_task_instances()
-    assert ti.try_number == 3  # the first try and two retries
+    tis = {ti.task_id: ti for ti in run.get_task_instances()}
+    assert tis["crawl"].try_number == 3  # the first try and two retries
+    assert tis["report"].state == "success"  # it reports failures too
     store = airflow_env
     manifests = [json.loads(store.get_bytes(o.key)) for o in store.objects("runs/")]
     assert sorted(m["status"] for m in manifests) == ["partial"] * 3
     assert sum(m["counts"]["articles_written"] for m in manifests) == 1  # archived once, not refetched
     assert any(k.startswith("articles/") for k in data_keys(store))
+    assert ">partial<" in store.get_bytes("report.html").decode("utf-8")
 
 
 def test_news_compact_end_to_end(airflow_env, feed_server, monkeypatch):

@@ -74,8 +74,27 @@ def run(args: argparse.Namespace) -> int:
         dag_run = dag.test()
         print(f"\nDAG run {dag_run.run_id}: {dag_run.state}")
         show_bucket(cfg)
+        show_report(cfg, staging)
     shutil.rmtree(home, ignore_errors=True)
     return 0 if dag_run.state == "success" else 1
+
+
+def show_report(cfg: S3Config, staging: Path) -> None:
+    """The DAG's last task put the health report in the bucket; write the same report from
+    the local staging archives (its links then open locally) and show the SQL command."""
+    from newsarchive.analytics.report import build_report
+    from newsarchive.analytics.views import connect
+    from newsarchive.storage.store import S3Store
+
+    uploaded = S3Store(f"s3://{BUCKET}/{PREFIX}", cfg).get_bytes("report.html")
+    local = staging / "report.html"
+    local.write_text(build_report(str(staging)), encoding="utf-8")
+    print(f"\nHealth report: s3://{BUCKET}/{PREFIX}/report.html ({len(uploaded):,} bytes, written by the DAG)")
+    print(f"  and a local copy: {local}  (open it in a browser; it needs no network)")
+    query = "SELECT source, status, count(*) AS runs, sum(requests) AS requests FROM runs GROUP BY ALL"
+    print(f'\nSQL over the archive: newsarchive sql "{query}" --archive {staging}')
+    for row in connect(str(staging)).execute(query).fetchall():
+        print("  " + "  ".join(str(v) for v in row))
 
 
 def show_bucket(cfg: S3Config) -> None:

@@ -75,6 +75,10 @@ class LocalStore:
         write_atomic(final, data)
         return True
 
+    def replace_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        """Write ``key`` whatever is there (derived, mutable objects only: the report)."""
+        write_atomic(self._path(key), data)
+
     def recorded_sha256(self, key: str) -> str | None:
         path = self._path(key)
         return sha256_file(path) if path.is_file() else None

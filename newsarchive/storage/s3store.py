@@ -162,11 +162,21 @@ class S3Store:
         self._verify(key, digest, len(data), expected)
         return True
 
+    def replace_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        """Write ``key`` whatever is there: only for derived, mutable objects (the report),
+        never for archive data, which :meth:`put_bytes` refuses to overwrite."""
+        digest = hashlib.sha256(data).hexdigest()
+        if self.recorded_sha256(key) == digest:
+            return
+        extra = {"ContentType": content_type} if content_type else {}
+        expected = _retry(f"PUT {key}", lambda: self._put_body(key, data, digest, **extra), self.attempts)
+        self._verify(key, digest, len(data), expected)
+
     def _put(self, path: Path, key: str, digest: str) -> str:
         with path.open("rb") as body:
             return self._put_body(key, body, digest)
 
-    def _put_body(self, key: str, body: Any, digest: str) -> str:
+    def _put_body(self, key: str, body: Any, digest: str, **extra: str) -> str:
         """One PUT with the SHA-256 the server must check; returns the checksum sent."""
         checksum = b64(bytes.fromhex(digest))
         self.client.put_object(
@@ -176,6 +186,7 @@ class S3Store:
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=checksum,
             Metadata={"sha256": digest},
+            **extra,
         )
         return checksum
 
