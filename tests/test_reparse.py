@@ -162,8 +162,8 @@ def test_same_version_adds_nothing_newer_version_wins(original, tmp_path):
 
 
 def dedup_view(archive: Path) -> list[dict[str, Any]]:
-    """The deduplicated view exactly as docs/reading.md documents it."""
-    doc = (ROOT / "docs" / "reading.md").read_text(encoding="utf-8")
+    """The deduplicated view exactly as docs/analytics.md documents it."""
+    doc = (ROOT / "docs" / "analytics.md").read_text(encoding="utf-8")
     create = re.search(r"con\.sql\(\"\"\"\s*(CREATE VIEW articles AS.*?)\"\"\"\)", doc, re.S)[1]
     query = re.search(r"```sql\n(SELECT \* FROM articles\nQUALIFY.*?)```", doc, re.S)[1]
     con = duckdb.connect()

@@ -14,7 +14,7 @@ index parts:
 5. only then delete the replaced parts.
 
 S3 has no atomic rename: between steps 3 and 5 a reader may see a row twice, and readers
-deduplicate (docs/reading.md). No manifest ever names a file that is gone without a
+deduplicate (docs/analytics.md). No manifest ever names a file that is gone without a
 compaction manifest naming its replacement.
 """
 

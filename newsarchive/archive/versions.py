@@ -7,7 +7,7 @@ either different *fetches* (different ``fetched_at``: the body may have changed,
 version of the article) or the same fetch parsed by several pipeline versions (same
 ``fetched_at``; ``content_sha256`` may differ when a parser fix changed the extracted body).
 
-The rules, shared by the deduplicated view (docs/reading.md), compaction and the dedupe
+The rules, shared by the deduplicated view (docs/analytics.md), compaction and the dedupe
 pipeline:
 
 * versions compare numerically (``0.10.0`` > ``0.9.0``), see :func:`version_key`;
