@@ -57,6 +57,16 @@ def _is_credit(el: lxml.etree._Element) -> bool:
     return el.tag == "p" and "em_media" in (el.get("class") or "").split()
 
 
+def _is_noise(el: lxml.etree._Element) -> bool:
+    """East Money page furniture that is no part of the article's text: the editor's line
+    (``<p class="res-edit">``) and the live quote a stock link carries
+    (``<span id="quote_1.600519">1689.00 +1.20%</span>``, next to the linked name, which stays)."""
+    tag = el.tag
+    if tag == "p":
+        return "res-edit" in (el.get("class") or "").split()
+    return tag == "span" and (el.get("id") or "").startswith("quote_")
+
+
 def _credit_of(el: lxml.etree._Element | None) -> tuple[str | None, str | None]:
     if el is None:
         return None, None
@@ -105,6 +115,9 @@ def _walk(root: lxml.etree._Element) -> tuple[str, lxml.etree._Element | None, b
                 skipping = el
                 credit = credit if credit is not None else el
                 continue
+            if (tag == "p" or tag == "span") and _is_noise(el):
+                skipping = el
+                continue
             if tag in block:
                 append("\n")
             if el.text:
@@ -139,6 +152,7 @@ def split_credit(html: str | None) -> tuple[str | None, str | None]:
 
 def html_to_text(html: str | None) -> str:
     """Plain text: entities decoded, tags, comments and full-width indents gone,
-    the ``em_media`` credit removed, one paragraph per line."""
+    the ``em_media`` credit and East Money's noise (:func:`_is_noise`) removed, one
+    paragraph per line."""
     root = _fragment(html or "")
     return "" if root is None else _text(root)

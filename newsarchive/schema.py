@@ -41,15 +41,16 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "source",
         SOURCE_TYPE,
-        "Where the article came from: `finews` (infoCode feeds), `thepaper` (thepaper.cn), "
-        "`jekyll` (posts of the original site imported by `import-jekyll`).",
+        "Where the article came from: `finews` (infoCode feeds), `eastmoney` (East Money's web "
+        "APIs), `thepaper` (thepaper.cn), `jekyll` (posts of the original site imported by "
+        "`import-jekyll`).",
         "finews",
         nullable=False,
     ),
     Column(
         "source_id",
         pa.string(),
-        "The article's id within its source: for `finews` and `jekyll` the infoCode (a "
+        "The article's id within its source: for `finews`, `eastmoney` and `jekyll` the infoCode (a "
         "rolling-news post's numeric id becomes `NW` + id), for `thepaper` the contId (digits). "
         "(`source`, `source_id`) identifies an article.",
         "NW202201122245299970",
@@ -111,7 +112,8 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         "content_text",
         pa.string(),
         "Plain text of the body: entities decoded, tags and "
-        "full-width indents removed, the `em_media` credit removed, one paragraph per line "
+        "full-width indents removed, the `em_media` credit removed (and East Money's live "
+        "quotes `span#quote_*` and editor's line `p.res-edit`), one paragraph per line "
         "(`\\n`).",
         "1月12日，上海市政府新闻办举行…",
     ),
@@ -124,14 +126,16 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "article_url",
         pa.string(),
-        "The article's page at the publisher (`url_w` of the rolling feed; thepaper: "
+        "The article's page at the publisher (`url_w` of the rolling feed; eastmoney: "
+        "`EASTMONEY_WEB_BASE` + the article path; thepaper: "
         "`THEPAPER_WEB_BASE` + the article path; a `jekyll` rolling post's link) when known.",
         "http://finance.eastmoney.com/a/202201122245299970.html",
     ),
     Column(
         "share_url",
         pa.string(),
-        "Public share page of the article (`FINEWS_SHARE_URL`; for `jekyll` the market post's link).",
+        "Public share page of the article (`FINEWS_SHARE_URL`; eastmoney: the list's "
+        "`uniqueUrl`; for `jekyll` the market post's link).",
         "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202201122245299970",
     ),
     Column(
@@ -151,7 +155,8 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
     Column(
         "feed",
         pa.string(),
-        "Feed family of that record: `rolling`, `media`, `market-<marketType>`; thepaper: "
+        "Feed family of that record: `rolling`, `media`, `market-<marketType>`; eastmoney: "
+        "`column:<id>`, `fast:<fastColumn>`; thepaper: "
         "`channel-<channelId>`, `hot`, `topic-<contId>` (listed by a special topic); for "
         "`jekyll` the post template recognised: `jekyll-market`, `jekyll-market-early`, "
         "`jekyll-rolling`, `jekyll-rolling-early`, `jekyll-other` (docs/jekyll.md).",

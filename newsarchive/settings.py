@@ -81,6 +81,52 @@ THEPAPER_FOLLOW_TOPICS = True
 #: Fetch articles already in the archive again (normally off: runs are incremental).
 THEPAPER_REFETCH = False
 
+# --- The eastmoney spider (East Money's public web APIs) ----------------------------------
+#: The three hosts the spider talks to (and the only ones: they make its allowed_domains):
+#: the column lists, the 7x24 fast news, the article pages.
+EASTMONEY_LIST_BASE = "https://np-listapi.eastmoney.com"
+EASTMONEY_FAST_BASE = "https://np-weblist.eastmoney.com"
+EASTMONEY_WEB_BASE = "https://finance.eastmoney.com"
+#: Column list on EASTMONEY_LIST_BASE (GET); the spider adds column, page_index,
+#: page_size and req_trace to the fixed query below.
+EASTMONEY_COLUMN_PATH = "/comm/web/getNewsByColumns"
+EASTMONEY_COLUMN_QUERY = (
+    "client=web&biz=web_news_col&order=1&needInteractData=0"
+    "&fields=code,showTime,title,mediaName,summary,image,url,uniqueUrl,Np_dst"
+)
+#: 7x24 fast news on EASTMONEY_FAST_BASE (GET); the spider adds fastColumn, sortEnd,
+#: pageSize and req_trace.
+EASTMONEY_FAST_PATH = "/comm/web/getFastNewsList"
+EASTMONEY_FAST_QUERY = "client=web&biz=web_724"
+#: Article page on EASTMONEY_WEB_BASE; ``{code}`` is replaced by the validated code (the
+#: infoCode without its ``NW``).
+EASTMONEY_ARTICLE_PATH = "/a/{code}.html"
+#: Column ids paged through (the ones public code uses; digits only).
+EASTMONEY_COLUMNS = ["345", "350", "366", "372", "1207"]
+#: Read the 7x24 fast news too, and which of its columns (102: 7x24 全球直播).
+EASTMONEY_FAST = True
+EASTMONEY_FAST_COLUMN = "102"
+#: Media names to keep (list ``mediaName``, else the page's source); empty keeps all.
+EASTMONEY_MEDIA: list[str] = []
+#: Pages per list and run at most, and entries asked for per page.
+EASTMONEY_MAX_PAGES = 3
+EASTMONEY_PAGE_SIZE = 50
+#: Publication bounds, Beijing time, ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM``; empty = none.
+#: Paging stops at entries older than EASTMONEY_SINCE; newer than EASTMONEY_UNTIL are skipped.
+EASTMONEY_SINCE = ""
+EASTMONEY_UNTIL = ""
+#: ``req_trace`` sent with every list request: the API wants one, any value does. A fixed
+#: value keeps request URLs reproducible (reparse answers them from WARC files by URL).
+EASTMONEY_REQ_TRACE = "newsarchive"
+#: ``Referer`` sent with every request (public code reports the list APIs want the 7x24
+#: page's); empty = not sent.
+EASTMONEY_REFERER = "https://kuaixun.eastmoney.com/7_24.html"
+#: Seconds between two requests to East Money (the three hosts share one slot). No
+#: tolerance is published; one a second is a guess at polite. 0 = Scrapy's DOWNLOAD_DELAY.
+EASTMONEY_DOWNLOAD_DELAY = 1.0
+#: Fetch articles already in the archive again (normally off: runs are incremental).
+EASTMONEY_REFETCH = False
+
 # --- Raw capture (WARC) --------------------------------------------------------------
 #: Keep every request and response of a run in ``warc/date=<day>/<run_id>-<n>.warc.gz``
 #: (docs/warc.md); every archived row points to the record it was parsed from.

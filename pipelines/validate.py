@@ -11,6 +11,8 @@ from scrapy.crawler import Crawler
 from newsarchive.infocode import valid_info_code
 from newsarchive.items import Article, quarantine
 
+#: Sources whose id is the article's infoCode.
+INFO_CODE_SOURCES = frozenset(("finews", "eastmoney"))
 #: Sources whose ids go into URLs, and the ids they accept.
 SOURCE_IDS = {"thepaper": re.compile(r"[0-9]{1,12}")}
 
@@ -23,8 +25,8 @@ def problem(item: Any) -> tuple[str, str] | None:
     code = item.get("info_code")
     if code is not None and valid_info_code(code) is None:
         return "invalid_info_code", f"info_code {code!r} is not NW/AN + 18 digits"
-    if item.get("source") == "finews" and item.get("source_id") != code:
-        return "invalid_info_code", "finews source_id must be its infoCode"
+    if item.get("source") in INFO_CODE_SOURCES and item.get("source_id") != code:
+        return "invalid_info_code", f"{item['source']} source_id must be its infoCode"
     pattern = SOURCE_IDS.get(item["source"])
     if pattern is not None and not pattern.fullmatch(item["source_id"]):
         return "invalid_id", f"{item['source']} source_id {item['source_id']!r} is not {pattern.pattern}"

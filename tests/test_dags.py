@@ -245,3 +245,25 @@ def test_news_backfill_pages_thepaper_back_in_time(airflow_env, feed_server, mon
     assert days == ["date=2022-01-10", "date=2022-01-11"]
     (manifest,) = [json.loads(store.get_bytes(o.key)) for o in store.objects("runs/")]
     assert manifest["dag_run_id"] == run.run_id and manifest["spider"] == "thepaper"
+
+
+def test_news_crawl_runs_one_mapped_task_per_spider(airflow_env, feed_server, monkeypatch):
+    from newsarchive.eastmoney_site import install_eastmoney
+
+    for name, value in install_eastmoney(feed_server).items():
+        monkeypatch.setenv(f"NEWSARCHIVE_{name}", str(value))
+    monkeypatch.setenv("NEWSARCHIVE_SPIDERS", "finews,eastmoney")
+    run = dagbag().get_dag("news_crawl").test()
+    assert run.state == "success"
+    tis = run.get_task_instances()
+    assert sorted(ti.map_index for ti in tis) == [0, 1]
+    store = airflow_env
+    manifests = [json.loads(store.get_bytes(o.key)) for o in store.objects("runs/")]
+    assert sorted((m["spider"], m["counts"]["articles_written"]) for m in manifests) == [
+        ("eastmoney", 44),
+        ("finews", 44),
+    ]
+    assert {k.split("/")[1] for k in data_keys(store) if k.startswith("articles/")} == {
+        "source=eastmoney",
+        "source=finews",
+    }

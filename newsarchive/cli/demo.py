@@ -1,7 +1,8 @@
 """Run the main job on embedded defaults: the news_crawl DAG, once, through real Airflow.
 
 Starts the bundled sample feeds (the infoCode feeds, built from real posts of the original
-site, and a thepaper.cn look-alike around its real hot list) and an embedded SeaweedFS (S3)
+site, an East Money look-alike listing the same articles, and a thepaper.cn look-alike
+around its real hot list) and an embedded SeaweedFS (S3)
 on 127.0.0.1; points the DAG (one mapped crawl task per spider) at them with NEWSARCHIVE_*
 variables and an Airflow connection, as a deployment would; runs it with ``dag.test()`` on a
 SQLite metadata database; then shows what landed in the bucket: the objects, rows per source,
@@ -32,6 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import warnings
 
+    from newsarchive.eastmoney_site import install_eastmoney
     from newsarchive.feedserver import FeedServer, install_finews
     from newsarchive.seaweed import SeaweedFS
     from newsarchive.thepaper_site import install_thepaper
@@ -59,11 +61,12 @@ def run(args: argparse.Namespace) -> int:
             NEWSARCHIVE_UPLOAD_URI=f"s3://{BUCKET}/{PREFIX}",
             NEWSARCHIVE_STAGING_DIR=str(staging),
             NEWSARCHIVE_STAGING_PRUNE="false",
-            NEWSARCHIVE_SPIDERS="finews,thepaper",
+            NEWSARCHIVE_SPIDERS="finews,thepaper,eastmoney",
             NEWSARCHIVE_AUTOTHROTTLE_ENABLED="false",
             NEWSARCHIVE_LOG_LEVEL="WARNING",
         )
-        for name, value in {**install_finews(feeds), **install_thepaper(feeds)}.items():
+        sites = {**install_finews(feeds), **install_thepaper(feeds), **install_eastmoney(feeds)}
+        for name, value in sites.items():
             os.environ[f"NEWSARCHIVE_{name}"] = str(value)
         from airflow.dag_processing.dagbag import DagBag
         from airflow.utils import db

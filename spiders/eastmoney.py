@@ -1,0 +1,343 @@
+"""``eastmoney``: the infoCode articles (澎湃新闻 and every other medium) from East Money's live web APIs.
+
+A run pages through the column lists in ``EASTMONEY_COLUMNS`` and the 7x24 fast news,
+merges their entries by infoCode (one page request per infoCode however many lists carry
+it; the entry from the earliest list wins ``feed`` and ``list_url``, the others fill its
+gaps), then fetches the article page of each infoCode not yet archived under
+``source=eastmoney``. Every request goes to one of the three configured hosts, through one
+download slot, at most one every ``EASTMONEY_DOWNLOAD_DELAY`` seconds.
+Formats and decisions: ``docs/eastmoney.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import scrapy
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from newsarchive.failures import classify
+from newsarchive.items import Article, quarantine
+from newsarchive.run import Run
+from newsarchive.timeparse import utcnow
+from spiders.base import ArchiveSpider, excerpt
+from spiders.eastmoney_pages import (
+    ListEntry,
+    next_cursor,
+    parse_article,
+    parse_bound,
+    parse_column_page,
+    parse_fast_page,
+    read_entry,
+    stop_paging,
+)
+from spiders.finews_feeds import FeedError
+
+SOURCE = "eastmoney"
+#: All requests share this download slot, so the delay holds across the three hosts.
+SLOT = "eastmoney"
+_ID = re.compile(r"[0-9]{1,12}")
+_MERGED = ("title", "digest", "media_name", "published_at", "url")
+
+
+def _base(settings: Any, name: str) -> str:
+    value = (settings.get(name) or "").strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NotConfigured(f"{name} must be an http(s) URL, got {value!r}")
+    return value
+
+
+def _path(settings: Any, name: str) -> str:
+    value = (settings.get(name) or "").strip()
+    if not value.startswith("/") or "?" in value:
+        raise NotConfigured(f"{name} must be a path starting with '/' (no query), got {value!r}")
+    return value
+
+
+class EastmoneySpider(ArchiveSpider):
+    name = "eastmoney"
+    source = SOURCE
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> EastmoneySpider:
+        spider: EastmoneySpider = super().from_crawler(crawler, *args, **kwargs)
+        s = crawler.settings
+        lists, fast, web = (_base(s, f"EASTMONEY_{k}_BASE") for k in ("LIST", "FAST", "WEB"))
+        article_path = _path(s, "EASTMONEY_ARTICLE_PATH")
+        if "{code}" not in article_path:
+            raise NotConfigured("EASTMONEY_ARTICLE_PATH must contain {code}")
+        columns = [c.strip() for c in s.getlist("EASTMONEY_COLUMNS") if c.strip()]
+        bad = [c for c in columns if not _ID.fullmatch(c)]
+        if bad:
+            raise NotConfigured(f"EASTMONEY_COLUMNS must be numeric column ids, got {bad}")
+        spider.columns = list(dict.fromkeys(columns))
+        spider.fast = s.getbool("EASTMONEY_FAST")
+        spider.fast_column = str(s.get("EASTMONEY_FAST_COLUMN") or "").strip()
+        if spider.fast and not _ID.fullmatch(spider.fast_column):
+            raise NotConfigured(f"EASTMONEY_FAST_COLUMN must be a numeric id, got {spider.fast_column!r}")
+        if not spider.columns and not spider.fast:
+            raise NotConfigured("EASTMONEY_COLUMNS is empty and EASTMONEY_FAST is off: nothing to crawl")
+        spider.max_pages = s.getint("EASTMONEY_MAX_PAGES")
+        spider.page_size = s.getint("EASTMONEY_PAGE_SIZE")
+        if spider.max_pages < 1 or spider.page_size < 1:
+            raise NotConfigured("EASTMONEY_MAX_PAGES and EASTMONEY_PAGE_SIZE must be at least 1")
+        try:
+            spider.since = parse_bound(s.get("EASTMONEY_SINCE") or "", end=False)
+            spider.until = parse_bound(s.get("EASTMONEY_UNTIL") or "", end=True)
+        except ValueError as exc:
+            raise NotConfigured(f"EASTMONEY_SINCE/EASTMONEY_UNTIL: {exc}") from exc
+        if spider.since and spider.until and spider.since > spider.until:
+            raise NotConfigured("EASTMONEY_SINCE is after EASTMONEY_UNTIL")
+        spider.media = {m.strip() for m in s.getlist("EASTMONEY_MEDIA") if m.strip()}
+        spider.req_trace = str(s.get("EASTMONEY_REQ_TRACE") or "").strip()
+        if not spider.req_trace:
+            raise NotConfigured("EASTMONEY_REQ_TRACE must not be empty: the list APIs require req_trace")
+        spider.column_url = f"{lists}{_path(s, 'EASTMONEY_COLUMN_PATH')}?{s.get('EASTMONEY_COLUMN_QUERY') or ''}"
+        spider.fast_url = f"{fast}{_path(s, 'EASTMONEY_FAST_PATH')}?{s.get('EASTMONEY_FAST_QUERY') or ''}"
+        spider.article_url = web + article_path
+        spider.referer = (s.get("EASTMONEY_REFERER") or "").strip()
+        spider.refetch = s.getbool("EASTMONEY_REFETCH")
+        spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
+        # Politeness: settings are not frozen yet, so the delay becomes this crawl's
+        # DOWNLOAD_DELAY (AutoThrottle's floor too), without jitter; a DOWNLOAD_DELAY given
+        # on the command line still wins.
+        delay = s.getfloat("EASTMONEY_DOWNLOAD_DELAY")
+        if delay > 0:
+            s.set("DOWNLOAD_DELAY", delay, priority="spider")
+            s.set("DOWNLOAD_DELAY_JITTER", 0.0, priority="spider")
+        # Offsite protection: only the configured hosts are ever requested.
+        spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in (lists, fast, web)) if h})
+        spider.run = Run.of(crawler)
+        spider._pending = 0
+        spider._entries: dict[str, ListEntry] = {}
+        spider._articles_started = False
+        return spider
+
+    # --- requests ----------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        return {"Referer": self.referer} if self.referer else {}
+
+    def _list_request(self, feed: str, page: int, cursor: str | None = None) -> scrapy.Request:
+        kind, ident = feed.split(":", 1)
+        if kind == "column":
+            query = {"column": ident, "page_index": page, "page_size": self.page_size, "req_trace": self.req_trace}
+            url = self.column_url
+        else:
+            query = {"fastColumn": ident, "sortEnd": cursor or "", "pageSize": self.page_size}
+            query["req_trace"] = self.req_trace
+            url = self.fast_url
+        self._pending += 1
+        return scrapy.Request(
+            f"{url}{'&' if not url.endswith('?') else ''}{urlencode(query)}",
+            headers=self._headers(),
+            callback=self.parse_list,
+            errback=self.list_failed,
+            dont_filter=True,
+            meta={"newsarchive_kind": "list", "download_slot": SLOT, "feed": feed, "page": page},
+        )
+
+    def _article_request(self, entry: ListEntry) -> scrapy.Request:
+        return scrapy.Request(
+            self.page_url(entry),
+            headers=self._headers(),
+            callback=self.parse_article,
+            errback=self.article_failed,
+            dont_filter=True,
+            meta={"newsarchive_kind": "article", "download_slot": SLOT, "entry": entry},
+        )
+
+    def page_url(self, entry: ListEntry) -> str:
+        """The article page: the code as listed (validated: 18 digits, or a whole infoCode)."""
+        assert entry.info_code is not None
+        code = entry.code_raw if isinstance(entry.code_raw, str) else entry.info_code[2:]
+        return self.article_url.format(code=code)
+
+    def feeds(self) -> list[str]:
+        return [f"column:{c}" for c in self.columns] + ([f"fast:{self.fast_column}"] if self.fast else [])
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for feed in self.feeds():
+            yield self._list_request(feed, 1)
+
+    # --- lists -------------------------------------------------------------------------
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        self._pending -= 1
+        feed, page = response.meta["feed"], response.meta["page"]
+        fetched_at = utcnow()
+        try:
+            parse = parse_column_page if feed.startswith("column:") else parse_fast_page
+            raws = parse(response.body)
+        except FeedError as exc:
+            detail = f"{feed} page {page}: {exc.detail}"
+            yield from self.list_unusable(response.url, exc.reason, detail, response.status, excerpt(response))
+        else:
+            self.crawler.stats.inc_value("newsarchive/lists/ok")
+            rank = (self.feeds().index(feed), page)
+            entries: list[ListEntry | None] = []
+            yield from self._take(raws, feed, response.url, rank, fetched_at, entries)
+            yield from self._next_page(feed, page, raws, entries)
+        yield from self._maybe_fetch_articles()
+
+    def _next_page(self, feed: str, page: int, raws: list[Any], entries: list[ListEntry | None]) -> Iterator[Any]:
+        index = self.run.index(self.source)
+        archived = (lambda code: False) if self.refetch else index.__contains__
+        why = stop_paging(entries, self.page_size, page, self.max_pages, self.since, archived)
+        cursor = None
+        if why is None and feed.startswith("fast:"):
+            cursor = next_cursor(entries)
+            why = None if cursor else "no_cursor"
+        if why is None:
+            yield self._list_request(feed, page + 1, cursor)
+        else:
+            self.crawler.stats.inc_value(f"newsarchive/eastmoney/stop/{why}")
+            self.logger.info("%s: stop after page %d (%s)", feed, page, why)
+
+    def list_failed(self, failure: Failure) -> Iterator[Any]:
+        self._pending -= 1
+        reason, detail, status = classify(failure)
+        meta = failure.request.meta
+        detail = f"{meta.get('feed')} page {meta.get('page')}: {detail}"
+        yield from self.list_unusable(failure.request.url, reason, detail, status)
+        yield from self._maybe_fetch_articles()
+
+    def _take(
+        self,
+        raws: list[Any],
+        feed: str,
+        list_url: str,
+        rank: tuple[int, int],
+        fetched_at: datetime,
+        read: list[ListEntry | None],
+    ) -> Iterator[Any]:
+        """Read a list's entries (appended to ``read``), keep the ones to fetch, and yield
+        the quarantine records of the bad ones."""
+        for position, raw in enumerate(raws):
+            self.crawler.stats.inc_value("newsarchive/records/seen")
+            entry = read_entry(raw, feed, list_url, (*rank, position), fetched_at)
+            read.append(entry)
+            if entry is None:
+                detail = f"{feed} entry is a {type(raw).__name__}, not an object"
+                yield quarantine(self.source, "list", "bad_record", detail, url=list_url, raw=raw)
+                continue
+            problem = self._admit(entry)
+            if problem is not None:
+                yield problem
+
+    def _admit(self, entry: ListEntry) -> Any:
+        """Keep an entry for fetching if it should be; return a quarantine record if it is bad."""
+        stats = self.crawler.stats
+        if entry.info_code is None:
+            return quarantine(
+                self.source,
+                "list",
+                "invalid_info_code",
+                f"{entry.feed} code {entry.code_raw!r} is not 18 digits (nor an NW/AN infoCode)",
+                info_code_raw=entry.code_raw,
+                url=entry.list_url,
+                raw=entry.raw,
+            )
+        published = entry.published_at
+        if published is not None and (
+            (self.since is not None and published < self.since) or (self.until is not None and published > self.until)
+        ):
+            stats.inc_value("newsarchive/eastmoney/out_of_range")
+            return None
+        if self.media and entry.media_name and entry.media_name not in self.media:
+            stats.inc_value("newsarchive/eastmoney/media_skipped")
+            return None
+        if not self.refetch and entry.info_code in self.run.index(self.source):
+            stats.inc_value("newsarchive/skipped_archived")
+            return None
+        known = self._entries.get(entry.info_code)
+        if known is None:
+            self._entries[entry.info_code] = entry
+            return None
+        stats.inc_value("newsarchive/eastmoney/listed_again")
+        first, other = (entry, known) if entry.rank < known.rank else (known, entry)
+        for attr in _MERGED:  # the first list wins; the others fill its gaps
+            if getattr(first, attr) is None:
+                setattr(first, attr, getattr(other, attr))
+        first.relative_time = first.relative_time and other.relative_time
+        self._entries[entry.info_code] = first
+        return None
+
+    # --- articles ----------------------------------------------------------------------
+
+    def _maybe_fetch_articles(self) -> Iterator[Any]:
+        """Once every list page has answered, request each new article's page once."""
+        if self._pending > 0 or self._articles_started:
+            return
+        self._articles_started = True
+        entries = list(self._entries.values())
+        self.crawler.stats.set_value("newsarchive/records/unique", len(entries))
+
+        def newest_first(e: ListEntry) -> tuple[bool, float, tuple[int, int, int]]:
+            stamp = e.published_at.timestamp() if e.published_at else 0.0
+            return (e.published_at is None, -stamp, e.rank)
+
+        entries.sort(key=newest_first)
+        if self.max_articles and len(entries) > self.max_articles:
+            deferred = len(entries) - self.max_articles
+            self.crawler.stats.set_value("newsarchive/deferred", deferred)
+            self.logger.warning("MAX_ARTICLES_PER_RUN=%d: %d older articles wait", self.max_articles, deferred)
+            entries = entries[: self.max_articles]
+        for entry in entries:
+            yield self._article_request(entry)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        entry: ListEntry = response.meta["entry"]
+        try:
+            page = parse_article(response.body, utcnow())
+        except FeedError as exc:
+            yield quarantine(
+                self.source,
+                "text",
+                exc.reason,
+                exc.detail,
+                info_code_raw=entry.info_code,
+                url=response.url,
+                raw=excerpt(response),
+                http_status=response.status,
+            )
+            return
+        media = entry.media_name or page.media_name
+        if self.media and media not in self.media:
+            # Fast news name no medium: the filter can only apply once the page says.
+            self.crawler.stats.inc_value("newsarchive/eastmoney/media_skipped")
+            return
+        # A list time to the second wins; a relative one ("5分钟前") only without a page time.
+        published = entry.published_at
+        if published is None or (entry.relative_time and page.published_at is not None):
+            published = page.published_at
+        article_url = self.page_url(entry)
+        yield Article(
+            source=self.source,
+            source_id=entry.info_code,
+            info_code=entry.info_code,
+            title=entry.title or page.title,
+            digest=entry.digest,
+            media_name=media,
+            published_at=published,
+            content_html=page.content_html,
+            article_url=article_url,
+            share_url=entry.url or article_url,
+            source_url=response.url,
+            list_url=entry.list_url,
+            feed=entry.feed,
+            fetched_at=utcnow(),
+            http_status=response.status,
+            spider=self.name,
+        )
+
+    def article_failed(self, failure: Failure) -> Iterator[Any]:
+        entry: ListEntry = failure.request.meta["entry"]
+        yield self.fetch_failed(failure, entry.info_code)

@@ -1,0 +1,338 @@
+"""East Money's public web formats, as pure functions (used by the spider, its tests and ``reparse``).
+
+============== ==========================================================================
+answer         shape
+============== ==========================================================================
+column list    ``GET {LIST}/comm/web/getNewsByColumns?column=<id>&page_index=<n>&...`` →
+               ``{code: "1", data: {list: [{code, showTime, title, mediaName, summary,
+               uniqueUrl, url, ...}]}}``
+fast news      ``GET {FAST}/comm/web/getFastNewsList?fastColumn=102&sortEnd=<cursor>&...`` →
+               ``{code: "1", data: {fastNewsList: [{code, title, summary, showTime,
+               realSort}]}}``; the next page sends the last entry's ``realSort`` as ``sortEnd``
+article page   ``{WEB}/a/<code>.html``: the body is ``div#ContentBody``; ``p.em_media`` is the
+               media credit, ``p.res-edit`` the editor's line
+============== ==========================================================================
+
+``code`` is the infoCode without its ``NW`` prefix. Times are Beijing time, sometimes
+relative ("今天 16:25", "5分钟前"): :func:`resolve_time` reads them against the fetch time.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import lxml.etree
+import lxml.html
+
+from newsarchive.infocode import valid_info_code
+from newsarchive.timeparse import BEIJING, parse_beijing
+from spiders.finews_feeds import FeedError, load_json
+
+_JSONP = re.compile(rb"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
+_CODE = re.compile(r"[0-9]{18}")
+_DIGITS = re.compile(r"[0-9]{9,13}")
+_CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+_DAY_WORD = re.compile(rf"(?P<word>今天|昨天|前天)\s*{_CLOCK}")
+_CLOCK_ONLY = re.compile(_CLOCK)
+_MONTH_DAY = re.compile(rf"(?P<mo>\d{{1,2}})[-/月](?P<d>\d{{1,2}})日?\s+{_CLOCK}")
+_AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天)前")
+_CN_DATE = re.compile(rf"(?P<y>\d{{4}})年(?P<mo>\d{{1,2}})月(?P<d>\d{{1,2}})日\s*{_CLOCK}")
+_ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
+_SOURCE = re.compile(r"来源[：:]\s*(?P<name>[^\s|｜]+)")
+_TITLE_SUFFIX = re.compile(r"\s*[_|｜-]\s*东方财富网.*$")
+_AGO_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
+_DAY_OFFSET = {"今天": 0, "昨天": 1, "前天": 2}
+#: Elements around the body that carry the byline (time, source), newest layout first.
+BYLINE_CLASSES = ("infos", "time-source", "time", "source", "Info")
+
+
+# --- times -----------------------------------------------------------------------------
+
+
+def resolve_time(value: Any, fetched_at: datetime) -> datetime | None:
+    """A list or page time in UTC, relative forms read against ``fetched_at`` in Beijing time.
+
+    Accepts ``YYYY-MM-DD HH:MM[:SS]``, ``YYYY年MM月DD日 HH:MM``, epoch seconds or
+    milliseconds, ``今天/昨天/前天 HH:MM``, a bare ``HH:MM`` (today), ``MM-DD HH:MM`` (this
+    year, or last year when that would be more than a day ahead), ``N秒/分钟/小时/天前`` and
+    ``刚刚``. None when the value is none of these.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return parse_beijing(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _DIGITS.fullmatch(text):
+        return parse_beijing(int(text))
+    absolute = parse_beijing(text)
+    if absolute is not None:
+        return absolute
+    now = fetched_at.astimezone(BEIJING)
+    if text == "刚刚":
+        return fetched_at.astimezone(UTC)
+    if m := _CN_DATE.fullmatch(text):
+        return _at(now.replace(year=int(m["y"]), month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
+    if m := _DAY_WORD.fullmatch(text):
+        return _at(now - timedelta(days=_DAY_OFFSET[m["word"]]), m)
+    if m := _CLOCK_ONLY.fullmatch(text):
+        return _at(now, m)
+    if m := _MONTH_DAY.fullmatch(text):
+        found = _at(now, m, month=int(m["mo"]), dom=int(m["d"]))
+        if found is not None and found > fetched_at + timedelta(days=1):
+            found = _at(now.replace(year=now.year - 1, month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
+        return found
+    if m := _AGO.fullmatch(text):
+        return (fetched_at - timedelta(**{_AGO_UNITS[m["unit"]]: int(m["n"])})).astimezone(UTC)
+    return None
+
+
+def is_relative(value: Any) -> bool:
+    """Whether a time is one :func:`resolve_time` reads against the fetch time."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text == "刚刚" or any(p.fullmatch(text) for p in (_DAY_WORD, _CLOCK_ONLY, _MONTH_DAY, _AGO))
+
+
+def _at(day: datetime, m: re.Match[str], *, month: int | None = None, dom: int | None = None) -> datetime | None:
+    """``day`` (Beijing) at the clock time of ``m``, optionally on another month and day."""
+    try:
+        local = day.replace(
+            month=day.month if month is None else month,
+            day=day.day if dom is None else dom,
+            hour=int(m["h"]),
+            minute=int(m["mi"]),
+            second=int(m["s"] or 0),
+            microsecond=0,
+        )
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+def parse_bound(value: str, *, end: bool) -> datetime | None:
+    """EASTMONEY_SINCE/UNTIL, read like thepaper's bounds (Beijing dates or times)."""
+    from spiders.thepaper_pages import parse_bound as bound
+
+    return bound(value, end=end)
+
+
+# --- small readers ---------------------------------------------------------------------
+
+
+def info_code_of(code: Any) -> str | None:
+    """The full infoCode of a list entry's ``code``: ``NW`` + 18 digits (a code that already
+    carries its ``NW``/``AN`` prefix is kept); None when it is anything else."""
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int) and code >= 0:
+        code = str(code)
+    if not isinstance(code, str):
+        return None
+    if _CODE.fullmatch(code):
+        return f"NW{code}"
+    return valid_info_code(code)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _url(value: Any) -> str | None:
+    text = _text(value)
+    if text and text.startswith("//"):
+        text = "https:" + text
+    return text if text and text.startswith(("http://", "https://")) else None
+
+
+# --- lists -----------------------------------------------------------------------------
+
+
+def load_answer(body: bytes) -> dict[str, Any]:
+    """The JSON object of a list answer (a JSONP wrapper is unwrapped), or FeedError:
+    ``bad_json``, ``bad_feed`` (not an object) or ``api_error`` (``code`` not "1")."""
+    m = _JSONP.match(body) if body[:1] not in (b"{", b"[") else None
+    data = load_json(m["json"] if m else body)
+    if not isinstance(data, dict):
+        raise FeedError("bad_feed", f"top-level JSON is a {type(data).__name__}, not an object")
+    if "code" in data and str(data["code"]) != "1":
+        message = next((data[k] for k in ("message", "msg", "desc") if data.get(k)), "")
+        raise FeedError("api_error", f"code {data['code']!r} {message}".rstrip())
+    return data
+
+
+def _list_under(data: dict[str, Any], key: str) -> list[Any]:
+    inner = data.get("data")
+    if not isinstance(inner, dict) or not isinstance(inner.get(key), list):
+        what = ", ".join(sorted(map(str, inner))[:12]) if isinstance(inner, dict) else type(inner).__name__
+        raise FeedError("bad_feed", f"no data.{key} in the answer (data: {what})")
+    return inner[key]
+
+
+def parse_column_page(body: bytes) -> list[Any]:
+    """The raw entries of one page of a column list."""
+    return _list_under(load_answer(body), "list")
+
+
+def parse_fast_page(body: bytes) -> list[Any]:
+    """The raw entries of one page of the 7x24 fast news."""
+    return _list_under(load_answer(body), "fastNewsList")
+
+
+@dataclass
+class ListEntry:
+    """One list entry with its fields read."""
+
+    raw: Any
+    feed: str
+    list_url: str
+    #: (list order, page, position): when several lists carry a code, the lowest wins.
+    rank: tuple[int, int, int]
+    code_raw: Any = None
+    info_code: str | None = None
+    title: str | None = None
+    digest: str | None = None
+    media_name: str | None = None
+    time_raw: Any = None
+    published_at: datetime | None = None
+    url: str | None = None
+    #: The fast news cursor (``realSort``) of this entry.
+    sort: str | None = None
+    #: Whether the time was relative ("今天 16:25", "5分钟前"): a page's own time beats it.
+    relative_time: bool = False
+
+
+def read_entry(
+    raw: Any, feed: str, list_url: str, rank: tuple[int, int, int], fetched_at: datetime
+) -> ListEntry | None:
+    """The entry's fields; None when it is not a JSON object."""
+    if not isinstance(raw, dict):
+        return None
+    entry = ListEntry(raw=raw, feed=feed, list_url=list_url, rank=rank)
+    entry.code_raw = raw.get("code")
+    entry.info_code = info_code_of(entry.code_raw)
+    entry.title = _text(raw.get("title"))
+    entry.digest = _text(raw.get("summary")) or _text(raw.get("digest"))
+    entry.media_name = _text(raw.get("mediaName"))
+    entry.time_raw = raw.get("showTime")
+    entry.published_at = resolve_time(entry.time_raw, fetched_at)
+    entry.relative_time = entry.published_at is not None and is_relative(entry.time_raw)
+    entry.url = _url(raw.get("uniqueUrl")) or _url(raw.get("url"))
+    sort = raw.get("realSort")
+    entry.sort = None if isinstance(sort, bool) or sort in (None, "") else str(sort)
+    return entry
+
+
+def next_cursor(entries: Sequence[ListEntry | None]) -> str | None:
+    """The ``sortEnd`` of the next fast news page: the last entry's ``realSort``."""
+    return next((e.sort for e in reversed(entries) if e is not None and e.sort), None)
+
+
+def stop_paging(
+    entries: Sequence[ListEntry | None],
+    size: int,
+    page: int,
+    max_pages: int,
+    since: datetime | None,
+    archived: Callable[[str], bool],
+) -> str | None:
+    """Why paging a list stops after this page, or None to ask for the next one.
+
+    Lists are newest first, so the page's *last* usable entry decides: older than
+    ``since``, or already archived, means the rest is too. A page shorter than asked is
+    the last one.
+    """
+    if len(entries) < size:
+        return "last_page"
+    if page >= max_pages:
+        return "max_pages"
+    valid = [e for e in entries if e is not None and e.info_code]
+    if not valid:
+        return "empty_page"
+    dated = [e.published_at for e in valid if e.published_at is not None]
+    if since is not None and dated and dated[-1] < since:
+        return "since"
+    last = valid[-1].info_code
+    if last is not None and archived(last):
+        return "archived"
+    return None
+
+
+# --- article pages ---------------------------------------------------------------------
+
+
+@dataclass
+class ArticlePage:
+    """What an article page says, ready for the archive's columns."""
+
+    title: str | None
+    content_html: str
+    published_at: datetime | None = None
+    media_name: str | None = None
+
+
+def _classes(el: Any) -> list[str]:
+    return (el.get("class") or "").split() if isinstance(el.tag, str) else []
+
+
+def _inner_html(el: Any) -> str:
+    parts = [html.escape(el.text, quote=False)] if el.text else []
+    parts += [lxml.html.tostring(child, encoding="unicode") for child in el]
+    return "".join(parts).strip()
+
+
+def parse_article(body: bytes, fetched_at: datetime) -> ArticlePage:
+    """Read an article page; FeedError ``not_article`` when it has no ``div#ContentBody``,
+    ``empty_text`` when that body is empty."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", "replace")
+    try:
+        root = lxml.html.document_fromstring(text) if text.strip() else None
+    except (lxml.etree.ParserError, ValueError):
+        root = None
+    content = root.get_element_by_id("ContentBody", None) if root is not None else None
+    if content is None:
+        title = root.findtext(".//title") if root is not None else None
+        raise FeedError("not_article", f"no div#ContentBody in the page (title: {(title or '').strip()[:80]!r})")
+    content_html = _inner_html(content)
+    if not content_html:
+        raise FeedError("empty_text", "div#ContentBody is empty")
+    h1 = next(iter(root.iter("h1")), None)
+    title = " ".join(h1.text_content().split()) if h1 is not None else None
+    if not title:
+        page_title = root.findtext(".//title") or ""
+        title = _TITLE_SUFFIX.sub("", page_title).strip() or None
+    byline = " | ".join(
+        el.text_content() for el in root.iter() if any(c in BYLINE_CLASSES for c in _classes(el)) and el is not content
+    )
+    published = None
+    if m := _CN_DATE.search(byline):
+        published = resolve_time(m.group(0), fetched_at)
+    elif m := _ISO_DATE.search(byline):
+        published = resolve_time(" ".join(m.group(0).split()), fetched_at)
+    source = _SOURCE.search(byline)
+    return ArticlePage(
+        title=title,
+        content_html=content_html,
+        published_at=published,
+        media_name=source["name"] if source else None,
+    )
+
+
+def dumps(raw: Any) -> str:
+    """A raw entry as compact JSON (for log lines)."""
+    return json.dumps(raw, ensure_ascii=False, default=str)[:200]
