@@ -255,7 +255,7 @@ def test_news_crawl_runs_one_mapped_task_per_spider(airflow_env, feed_server, mo
     monkeypatch.setenv("NEWSARCHIVE_SPIDERS", "finews,eastmoney")
     run = dagbag().get_dag("news_crawl").test()
     assert run.state == "success"
-    tis = run.get_task_instances()
+    tis = [ti for ti in run.get_task_instances() if ti.task_id == "crawl"]
     assert sorted(ti.map_index for ti in tis) == [0, 1]
     store = airflow_env
     manifests = [json.loads(store.get_bytes(o.key)) for o in store.objects("runs/")]
@@ -267,3 +267,6 @@ def test_news_crawl_runs_one_mapped_task_per_spider(airflow_env, feed_server, mo
         "source=eastmoney",
         "source=finews",
     }
+    # the report covers both sources
+    report = store.get_bytes("report.html").decode("utf-8")
+    assert ">eastmoney<" in report and ">finews<" in report
