@@ -175,8 +175,10 @@ UPLOAD_URI = ""
 AWS_CONN_ID = "aws_default"
 #: Cron expression or preset for the news_crawl DAG.
 SCHEDULE = "*/30 * * * *"
-#: Spiders the news_crawl DAG runs, one mapped task each.
-SPIDERS = ["finews"]
+#: Spiders the news_crawl DAG runs, one mapped task each. ``eastmoney`` is where the
+#: infoCode articles are published today; ``finews`` needs a server that speaks the original
+#: feeds (its default hosts are probably gone: drop it, or point FINEWS_* at such a server).
+SPIDERS = ["finews", "eastmoney"]
 #: Staging directory on the worker (the local archive the crawl writes before upload).
 STAGING_DIR = "/tmp/newsarchive-staging"  # noqa: S108
 #: Delete a run's data files from staging once they are uploaded (manifests and index stay).
