@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -73,3 +73,23 @@ def beijing_str(dt: datetime) -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_bound(value: str, *, end: bool) -> datetime | None:
+    """A ``<SPIDER>_SINCE``/``_UNTIL`` setting in UTC: ``YYYY-MM-DD`` (the start, or with ``end`` the
+    end, of that Beijing day) or ``YYYY-MM-DD HH:MM[:SS]`` (Beijing unless an offset is
+    given); empty → None. Raises ValueError with the offending value."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = date.fromisoformat(text)
+            dt = datetime.combine(day, time.max if end else time.min, BEIJING)
+        else:
+            dt = datetime.fromisoformat(text)
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=BEIJING)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not YYYY-MM-DD or YYYY-MM-DD HH:MM: {exc}") from exc
+    return dt.astimezone(UTC)

@@ -27,11 +27,11 @@ from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
 from spiders.base import ArchiveSpider, excerpt
+from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.eastmoney_pages import (
     ListEntry,
     next_cursor,
     parse_article,
-    parse_bound,
     parse_column_page,
     parse_fast_page,
     read_entry,
@@ -46,21 +46,6 @@ _ID = re.compile(r"[0-9]{1,12}")
 _MERGED = ("title", "digest", "media_name", "published_at", "url")
 
 
-def _base(settings: Any, name: str) -> str:
-    value = (settings.get(name) or "").strip().rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise NotConfigured(f"{name} must be an http(s) URL, got {value!r}")
-    return value
-
-
-def _path(settings: Any, name: str) -> str:
-    value = (settings.get(name) or "").strip()
-    if not value.startswith("/") or "?" in value:
-        raise NotConfigured(f"{name} must be a path starting with '/' (no query), got {value!r}")
-    return value
-
-
 class EastmoneySpider(ArchiveSpider):
     name = "eastmoney"
     source = SOURCE
@@ -69,8 +54,8 @@ class EastmoneySpider(ArchiveSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> EastmoneySpider:
         spider: EastmoneySpider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        lists, fast, web = (_base(s, f"EASTMONEY_{k}_BASE") for k in ("LIST", "FAST", "WEB"))
-        article_path = _path(s, "EASTMONEY_ARTICLE_PATH")
+        lists, fast, web = (base_url(s, f"EASTMONEY_{k}_BASE") for k in ("LIST", "FAST", "WEB"))
+        article_path = url_path(s, "EASTMONEY_ARTICLE_PATH", query=False)
         if "{code}" not in article_path:
             raise NotConfigured("EASTMONEY_ARTICLE_PATH must contain {code}")
         columns = [c.strip() for c in s.getlist("EASTMONEY_COLUMNS") if c.strip()]
@@ -88,30 +73,22 @@ class EastmoneySpider(ArchiveSpider):
         spider.page_size = s.getint("EASTMONEY_PAGE_SIZE")
         if spider.max_pages < 1 or spider.page_size < 1:
             raise NotConfigured("EASTMONEY_MAX_PAGES and EASTMONEY_PAGE_SIZE must be at least 1")
-        try:
-            spider.since = parse_bound(s.get("EASTMONEY_SINCE") or "", end=False)
-            spider.until = parse_bound(s.get("EASTMONEY_UNTIL") or "", end=True)
-        except ValueError as exc:
-            raise NotConfigured(f"EASTMONEY_SINCE/EASTMONEY_UNTIL: {exc}") from exc
-        if spider.since and spider.until and spider.since > spider.until:
-            raise NotConfigured("EASTMONEY_SINCE is after EASTMONEY_UNTIL")
+        spider.since, spider.until = time_bounds(s, "EASTMONEY")
         spider.media = {m.strip() for m in s.getlist("EASTMONEY_MEDIA") if m.strip()}
         spider.req_trace = str(s.get("EASTMONEY_REQ_TRACE") or "").strip()
         if not spider.req_trace:
             raise NotConfigured("EASTMONEY_REQ_TRACE must not be empty: the list APIs require req_trace")
-        spider.column_url = f"{lists}{_path(s, 'EASTMONEY_COLUMN_PATH')}?{s.get('EASTMONEY_COLUMN_QUERY') or ''}"
-        spider.fast_url = f"{fast}{_path(s, 'EASTMONEY_FAST_PATH')}?{s.get('EASTMONEY_FAST_QUERY') or ''}"
+        spider.column_url = (
+            f"{lists}{url_path(s, 'EASTMONEY_COLUMN_PATH', query=False)}?{s.get('EASTMONEY_COLUMN_QUERY') or ''}"
+        )
+        spider.fast_url = (
+            f"{fast}{url_path(s, 'EASTMONEY_FAST_PATH', query=False)}?{s.get('EASTMONEY_FAST_QUERY') or ''}"
+        )
         spider.article_url = web + article_path
         spider.referer = (s.get("EASTMONEY_REFERER") or "").strip()
         spider.refetch = s.getbool("EASTMONEY_REFETCH")
         spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
-        # Politeness: settings are not frozen yet, so the delay becomes this crawl's
-        # DOWNLOAD_DELAY (AutoThrottle's floor too), without jitter; a DOWNLOAD_DELAY given
-        # on the command line still wins.
-        delay = s.getfloat("EASTMONEY_DOWNLOAD_DELAY")
-        if delay > 0:
-            s.set("DOWNLOAD_DELAY", delay, priority="spider")
-            s.set("DOWNLOAD_DELAY_JITTER", 0.0, priority="spider")
+        apply_download_delay(s, "EASTMONEY_DOWNLOAD_DELAY")
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in (lists, fast, web)) if h})
         spider.run = Run.of(crawler)

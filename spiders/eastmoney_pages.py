@@ -118,13 +118,6 @@ def _at(day: datetime, m: re.Match[str], *, month: int | None = None, dom: int |
     return local.astimezone(UTC)
 
 
-def parse_bound(value: str, *, end: bool) -> datetime | None:
-    """EASTMONEY_SINCE/UNTIL, read like thepaper's bounds (Beijing dates or times)."""
-    from spiders.thepaper_pages import parse_bound as bound
-
-    return bound(value, end=end)
-
-
 # --- small readers ---------------------------------------------------------------------
 
 

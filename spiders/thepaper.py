@@ -27,6 +27,7 @@ from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
 from spiders.base import ArchiveSpider, excerpt
+from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.finews_feeds import FeedError
 from spiders.thepaper_pages import (
     ArticlePage,
@@ -34,7 +35,6 @@ from spiders.thepaper_pages import (
     PageError,
     is_offsite,
     parse_article,
-    parse_bound,
     parse_channel_page,
     parse_hot,
     read_entry,
@@ -47,21 +47,6 @@ SOURCE = "thepaper"
 SLOT = "thepaper"
 
 
-def _base(settings: Any, name: str) -> str:
-    value = (settings.get(name) or "").strip().rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise NotConfigured(f"{name} must be an http(s) URL, got {value!r}")
-    return value
-
-
-def _path(settings: Any, name: str) -> str:
-    value = (settings.get(name) or "").strip()
-    if not value.startswith("/"):
-        raise NotConfigured(f"{name} must start with '/', got {value!r}")
-    return value
-
-
 class ThepaperSpider(ArchiveSpider):
     name = "thepaper"
     source = SOURCE
@@ -70,8 +55,8 @@ class ThepaperSpider(ArchiveSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ThepaperSpider:
         spider: ThepaperSpider = super().from_crawler(crawler, *args, **kwargs)
         s = crawler.settings
-        api, cache, web = (_base(s, f"THEPAPER_{k}_BASE") for k in ("API", "CACHE", "WEB"))
-        article_path = _path(s, "THEPAPER_ARTICLE_PATH")
+        api, cache, web = (base_url(s, f"THEPAPER_{k}_BASE") for k in ("API", "CACHE", "WEB"))
+        article_path = url_path(s, "THEPAPER_ARTICLE_PATH")
         if "{cont_id}" not in article_path:
             raise NotConfigured("THEPAPER_ARTICLE_PATH must contain {cont_id}")
         channels = [c.strip() for c in s.getlist("THEPAPER_CHANNELS") if c.strip()]
@@ -87,28 +72,16 @@ class ThepaperSpider(ArchiveSpider):
         spider.page_size = s.getint("THEPAPER_PAGE_SIZE")
         if spider.max_pages < 1 or spider.page_size < 1:
             raise NotConfigured("THEPAPER_MAX_PAGES and THEPAPER_PAGE_SIZE must be at least 1")
-        try:
-            spider.since = parse_bound(s.get("THEPAPER_SINCE") or "", end=False)
-            spider.until = parse_bound(s.get("THEPAPER_UNTIL") or "", end=True)
-        except ValueError as exc:
-            raise NotConfigured(f"THEPAPER_SINCE/THEPAPER_UNTIL: {exc}") from exc
-        if spider.since and spider.until and spider.since > spider.until:
-            raise NotConfigured("THEPAPER_SINCE is after THEPAPER_UNTIL")
-        spider.channel_url = api + _path(s, "THEPAPER_CHANNEL_PATH")
-        spider.hot_url = cache + _path(s, "THEPAPER_HOT_PATH")
+        spider.since, spider.until = time_bounds(s, "THEPAPER")
+        spider.channel_url = api + url_path(s, "THEPAPER_CHANNEL_PATH")
+        spider.hot_url = cache + url_path(s, "THEPAPER_HOT_PATH")
         spider.article_url = web + article_path
         spider.referer = (s.get("THEPAPER_REFERER") or "").strip()
         spider.content_type = (s.get("THEPAPER_CONTENT_TYPE") or "").strip()
         spider.follow_topics = s.getbool("THEPAPER_FOLLOW_TOPICS")
         spider.refetch = s.getbool("THEPAPER_REFETCH")
         spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
-        # Politeness: settings are not frozen yet, so the delay becomes this crawl's
-        # DOWNLOAD_DELAY (AutoThrottle's floor too), without jitter; a DOWNLOAD_DELAY given
-        # on the command line still wins.
-        delay = s.getfloat("THEPAPER_DOWNLOAD_DELAY")
-        if delay > 0:
-            s.set("DOWNLOAD_DELAY", delay, priority="spider")
-            s.set("DOWNLOAD_DELAY_JITTER", 0.0, priority="spider")
+        apply_download_delay(s, "THEPAPER_DOWNLOAD_DELAY")
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_hosts = {h for h in (urlsplit(u).hostname for u in (api, cache, web)) if h}
         spider.allowed_domains = sorted(spider.allowed_hosts)

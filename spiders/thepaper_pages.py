@@ -25,14 +25,14 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
 
-from newsarchive.timeparse import BEIJING, parse_beijing
+from newsarchive.timeparse import parse_beijing
 from spiders.finews_feeds import FeedError, load_json
 
 #: A contId: it goes into URLs and file names, so digits only.
@@ -105,26 +105,6 @@ def split_names(value: Any) -> list[str] | None:
     if text is None:
         return None
     return [n for n in _NAMES.split(text) if n]
-
-
-def parse_bound(value: str, *, end: bool) -> datetime | None:
-    """A THEPAPER_SINCE/UNTIL value in UTC: ``YYYY-MM-DD`` (the start, or with ``end`` the
-    end, of that Beijing day) or ``YYYY-MM-DD HH:MM[:SS]`` (Beijing unless an offset is
-    given); empty → None. Raises ValueError with the offending value."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = date.fromisoformat(text)
-            dt = datetime.combine(day, time.max if end else time.min, BEIJING)
-        else:
-            dt = datetime.fromisoformat(text)
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=BEIJING)
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not YYYY-MM-DD or YYYY-MM-DD HH:MM: {exc}") from exc
-    return dt.astimezone(UTC)
 
 
 # --- lists ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from newsarchive.thepaper_site import (
     page_html,
     text_detail,
 )
-from newsarchive.timeparse import parse_beijing
+from newsarchive.timeparse import parse_beijing, parse_bound
 from spiders.finews_feeds import FeedError
 from spiders.thepaper import ThepaperSpider
 from spiders.thepaper_pages import (
@@ -43,7 +43,6 @@ from spiders.thepaper_pages import (
     PageError,
     is_offsite,
     parse_article,
-    parse_bound,
     parse_channel_page,
     parse_hot,
     read_entry,
