@@ -7,8 +7,9 @@ requests go through the helpers below so every source names faults the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 import scrapy
 from scrapy.http import Response
@@ -19,9 +20,36 @@ from newsarchive.items import quarantine
 from newsarchive.run import Run
 
 
+class Dated(Protocol):
+    @property
+    def published_at(self) -> datetime | None: ...
+
+
+D = TypeVar("D", bound=Dated)
+
+
 class ArchiveSpider(scrapy.Spider):
     source: str
     run: Run
+    #: MAX_ARTICLES_PER_RUN, read by each spider's ``from_crawler`` (0: no limit).
+    max_articles: int = 0
+
+    def newest_within_limit(self, entries: Sequence[D]) -> list[D]:
+        """The articles to request this run: newest first (undated last, ties in list
+        order); past MAX_ARTICLES_PER_RUN the oldest wait, counted and logged, for the next."""
+
+        def newest_first(e: D) -> tuple[bool, float]:
+            return (e.published_at is None, -e.published_at.timestamp() if e.published_at else 0.0)
+
+        ordered = sorted(entries, key=newest_first)  # stable: equal times keep list order
+        if self.max_articles and len(ordered) > self.max_articles:
+            deferred = len(ordered) - self.max_articles
+            self.crawler.stats.set_value("newsarchive/deferred", deferred)
+            self.logger.warning(
+                "MAX_ARTICLES_PER_RUN=%d: %d older articles wait for the next run", self.max_articles, deferred
+            )
+            ordered = ordered[: self.max_articles]
+        return ordered
 
     def list_unusable(self, url: str, reason: str, detail: str, status: int | None, raw: Any = None) -> Iterator[Any]:
         """A list that cannot be read makes the run partial, loudly, and is quarantined."""

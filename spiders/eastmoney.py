@@ -256,17 +256,8 @@ class EastmoneySpider(ArchiveSpider):
         self._articles_started = True
         entries = list(self._entries.values())
         self.crawler.stats.set_value("newsarchive/records/unique", len(entries))
-
-        def newest_first(e: ListEntry) -> tuple[bool, float, tuple[int, int, int]]:
-            stamp = e.published_at.timestamp() if e.published_at else 0.0
-            return (e.published_at is None, -stamp, e.rank)
-
-        entries.sort(key=newest_first)
-        if self.max_articles and len(entries) > self.max_articles:
-            deferred = len(entries) - self.max_articles
-            self.crawler.stats.set_value("newsarchive/deferred", deferred)
-            self.logger.warning("MAX_ARTICLES_PER_RUN=%d: %d older articles wait", self.max_articles, deferred)
-            entries = entries[: self.max_articles]
+        entries.sort(key=lambda e: e.rank)  # list order breaks ties in time
+        entries = self.newest_within_limit(entries)
         for entry in entries:
             yield self._article_request(entry)
 

@@ -156,16 +156,7 @@ class FinewsSpider(ArchiveSpider):
             rec.raw, rec.others = {}, []
             wanted.append(rec)
         stats.set_value("newsarchive/records/unique", unique)
-        wanted.sort(key=lambda r: r.published_at, reverse=True)  # type: ignore[arg-type,return-value]
-        if self.max_articles and len(wanted) > self.max_articles:
-            deferred = len(wanted) - self.max_articles
-            stats.set_value("newsarchive/deferred", deferred)
-            self.logger.warning(
-                "MAX_ARTICLES_PER_RUN=%d: %d older articles wait for the next run",
-                self.max_articles,
-                deferred,
-            )
-            wanted = wanted[: self.max_articles]
+        wanted = self.newest_within_limit(wanted)
         for rec in wanted:
             assert rec.info_code is not None
             yield scrapy.Request(
