@@ -4,12 +4,14 @@ or image to fetch (it must open offline, straight from a bucket)."""
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from html import escape
 from typing import Any
 
 from newsarchive.analytics.report import svg
 from newsarchive.analytics.report.data import ReportData
+from newsarchive.analytics.report.windows import Window
 from newsarchive.timeparse import BEIJING
 
 STATUS_COLOUR = {"complete": "#59a14f", "partial": "#f28e2b", "failed": "#e15759", "recovered": "#b07aa1"}
@@ -114,19 +116,37 @@ def _section(title: str, note: str, body: str) -> str:
     return f'<section><h2>{escape(title)}</h2><p class="note">{note}</p>{body}</section>'
 
 
-def _media_chart(data: ReportData) -> str:
-    w = data.published
-    title = f"Articles per media per {w.unit if w else 'day'}"
-    if not w or not data.per_media:
-        return _section(title, "", svg.empty("articles-per-media", "No article in the archive yet."))
+def _bucket_chart(
+    chart_id: str,
+    what: str,
+    w: Window | None,
+    counts: dict[str, dict[date, int]],
+    colour: Callable[[int, str], str],
+    unit: str,
+    note: str,
+    empty: str,
+) -> str:
+    """Stacked bars of ``counts`` (series → bucket → n) over the window's buckets, with a legend."""
+    title = f"{what} per {w.unit if w else 'day'}"
+    if not w or not counts:
+        return _section(title, "", svg.empty(chart_id, empty))
     buckets = w.buckets()
-    series = [
-        (m, svg.OTHER_COLOUR if m.startswith("(") else svg.colour(n), [data.per_media[m].get(b, 0) for b in buckets])
-        for n, m in enumerate(data.media_names)
-    ]
-    chart = svg.stacked_bars("articles-per-media", title, [w.label(b) for b in buckets], series, unit="articles")
-    note = f"By publication time, {escape(str(w))}; media with the most articles first."
-    return _section(title, note, chart + svg.legend([(s[0], s[1]) for s in series]))
+    series = [(name, colour(n, name), [counts[name].get(b, 0) for b in buckets]) for n, name in enumerate(counts)]
+    chart = svg.stacked_bars(chart_id, title, [w.label(b) for b in buckets], series, unit=unit)
+    return _section(title, note.format(window=escape(str(w))), chart + svg.legend([(s[0], s[1]) for s in series]))
+
+
+def _media_chart(data: ReportData) -> str:
+    return _bucket_chart(
+        "articles-per-media",
+        "Articles per media",
+        data.published,
+        data.per_media,
+        lambda n, name: svg.OTHER_COLOUR if name.startswith("(") else svg.colour(n),
+        "articles",
+        "By publication time, {window}; media with the most articles first.",
+        "No article in the archive yet.",
+    )
 
 
 def _feed_chart(data: ReportData) -> str:
@@ -164,15 +184,16 @@ def _feed_chart(data: ReportData) -> str:
 
 
 def _reason_chart(data: ReportData) -> str:
-    w = data.operations
-    title = f"Quarantined records per reason per {w.unit if w else 'day'}"
-    if not w or not data.reasons:
-        return _section(title, "", svg.empty("quarantine-reasons", "Nothing quarantined in the window."))
-    buckets = w.buckets()
-    series = [(r, svg.colour(n + 3), [data.reasons[r].get(b, 0) for b in buckets]) for n, r in enumerate(data.reasons)]
-    chart = svg.stacked_bars("quarantine-reasons", title, [w.label(b) for b in buckets], series, unit="records")
-    note = f"By the time the pipeline saw them, {escape(str(w))}. Reasons: docs/schema.md."
-    return _section(title, note, chart + svg.legend([(s[0], s[1]) for s in series]))
+    return _bucket_chart(
+        "quarantine-reasons",
+        "Quarantined records per reason",
+        data.operations,
+        data.reasons,
+        lambda n, _: svg.colour(n + 3),
+        "records",
+        "By the time the pipeline saw them, {window}. Reasons: docs/schema.md.",
+        "Nothing quarantined in the window.",
+    )
 
 
 def _run_charts(data: ReportData, link_base: str | None) -> str:
