@@ -188,3 +188,8 @@ def test_the_archive_in_s3(analytics_archive, seaweed, bucket_uri):
     denied = sql(query, "--archive", bucket_uri, env=s3_env(seaweed, AWS_SECRET_ACCESS_KEY="wrong"))
     assert denied.returncode == 1
     assert "wrong" not in denied.stderr + denied.stdout
+    # a misspelt bucket or prefix is an error, not an empty answer
+    missing = sql(query, "--archive", "s3://no-such-bucket/archive", env=s3_env(seaweed))
+    assert missing.returncode == 1 and "no-such-bucket" in missing.stderr
+    empty = sql(query, "--archive", f"{bucket_uri}-typo", env=s3_env(seaweed))
+    assert empty.returncode == 2 and "not an archive" in empty.stderr

@@ -9,8 +9,12 @@ them, so one command reads what every spider wrote.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newsarchive.archive.layout import ARTICLES, QUARANTINE, RUNS
+
+if TYPE_CHECKING:
+    from newsarchive.storage.s3 import S3Config
 
 _MARKERS = (ARTICLES, QUARANTINE, RUNS)
 
@@ -43,3 +47,14 @@ def archive_roots(uri: str) -> list[str]:
             f"{uri}: not an archive (no {', '.join(d + '/' for d in _MARKERS)} in it or in its sub-directories)"
         )
     return found
+
+
+def check_bucket_archive(uri: str, s3: S3Config | None = None) -> None:
+    """An ``s3://`` archive must exist: a misspelt bucket or prefix is an error, not an
+    empty result (pyarrow lists a missing prefix as empty). Raises StoreError when the
+    bucket cannot be read, ArchiveNotFoundError when nothing of an archive is there."""
+    from newsarchive.storage.store import open_store
+
+    store = open_store(uri, s3)
+    if not any(next(iter(store.objects(f"{name}/")), None) for name in _MARKERS):
+        raise ArchiveNotFoundError(f"{uri}: not an archive (no {', '.join(d + '/' for d in _MARKERS)} under it)")

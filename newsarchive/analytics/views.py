@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow.dataset as ds
 
-from newsarchive.analytics.roots import archive_roots
+from newsarchive.analytics.roots import archive_roots, check_bucket_archive
 from newsarchive.analytics.runs import runs_table
 from newsarchive.archive.layout import ARTICLES, QUARANTINE
 from newsarchive.archive.reader import open_dataset
@@ -41,6 +41,9 @@ def connect(archive: str, s3: S3Config | None = None, *, runs: bool = True) -> d
     import duckdb
 
     roots = archive_roots(archive)
+    for root in roots:
+        if root.startswith("s3://"):
+            check_bucket_archive(root, s3)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     for table, view in ((ARTICLES, "articles_all"), (QUARANTINE, "quarantine")):
