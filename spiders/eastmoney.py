@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -22,11 +21,10 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import ArchiveSpider, excerpt
+from spiders.base import excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.eastmoney_pages import (
     ListEntry,
@@ -38,6 +36,7 @@ from spiders.eastmoney_pages import (
     stop_paging,
 )
 from spiders.finews_feeds import FeedError
+from spiders.listing import ListingSpider
 
 SOURCE = "eastmoney"
 #: All requests share this download slot, so the delay holds across the three hosts.
@@ -46,7 +45,7 @@ _ID = re.compile(r"[0-9]{1,12}")
 _MERGED = ("title", "digest", "media_name", "published_at", "url")
 
 
-class EastmoneySpider(ArchiveSpider):
+class EastmoneySpider(ListingSpider):
     name = "eastmoney"
     source = SOURCE
 
@@ -92,9 +91,7 @@ class EastmoneySpider(ArchiveSpider):
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in (lists, fast, web)) if h})
         spider.run = Run.of(crawler)
-        spider._pending = 0
         spider._entries: dict[str, ListEntry] = {}
-        spider._articles_started = False
         return spider
 
     # --- requests ----------------------------------------------------------------------
@@ -111,7 +108,7 @@ class EastmoneySpider(ArchiveSpider):
             query = {"fastColumn": ident, "sortEnd": cursor or "", "pageSize": self.page_size}
             query["req_trace"] = self.req_trace
             url = self.fast_url
-        self._pending += 1
+        self.list_sent()
         return scrapy.Request(
             f"{url}{'&' if not url.endswith('?') else ''}{urlencode(query)}",
             headers=self._headers(),
@@ -121,7 +118,7 @@ class EastmoneySpider(ArchiveSpider):
             meta={"newsarchive_kind": "list", "download_slot": SLOT, "feed": feed, "page": page},
         )
 
-    def _article_request(self, entry: ListEntry) -> scrapy.Request:
+    def article_request(self, entry: ListEntry) -> scrapy.Request:
         return scrapy.Request(
             self.page_url(entry),
             headers=self._headers(),
@@ -147,7 +144,7 @@ class EastmoneySpider(ArchiveSpider):
     # --- lists -------------------------------------------------------------------------
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        self._pending -= 1
+        self.list_answered()
         feed, page = response.meta["feed"], response.meta["page"]
         fetched_at = utcnow()
         try:
@@ -160,9 +157,15 @@ class EastmoneySpider(ArchiveSpider):
             self.crawler.stats.inc_value("newsarchive/lists/ok")
             rank = (self.feeds().index(feed), page)
             entries: list[ListEntry | None] = []
-            yield from self._take(raws, feed, response.url, rank, fetched_at, entries)
+            yield from self.take(
+                raws,
+                feed,
+                response.url,
+                lambda raw, n: read_entry(raw, feed, response.url, (*rank, n), fetched_at),
+                entries,
+            )
             yield from self._next_page(feed, page, raws, entries)
-        yield from self._maybe_fetch_articles()
+        yield from self.maybe_fetch_articles()
 
     def _next_page(self, feed: str, page: int, raws: list[Any], entries: list[ListEntry | None]) -> Iterator[Any]:
         index = self.run.index(self.source)
@@ -178,38 +181,10 @@ class EastmoneySpider(ArchiveSpider):
             self.crawler.stats.inc_value(f"newsarchive/eastmoney/stop/{why}")
             self.logger.info("%s: stop after page %d (%s)", feed, page, why)
 
-    def list_failed(self, failure: Failure) -> Iterator[Any]:
-        self._pending -= 1
-        reason, detail, status = classify(failure)
-        meta = failure.request.meta
-        detail = f"{meta.get('feed')} page {meta.get('page')}: {detail}"
-        yield from self.list_unusable(failure.request.url, reason, detail, status)
-        yield from self._maybe_fetch_articles()
+    def list_context(self, meta: dict[str, Any]) -> str:
+        return f"{meta.get('feed')} page {meta.get('page')}: "
 
-    def _take(
-        self,
-        raws: list[Any],
-        feed: str,
-        list_url: str,
-        rank: tuple[int, int],
-        fetched_at: datetime,
-        read: list[ListEntry | None],
-    ) -> Iterator[Any]:
-        """Read a list's entries (appended to ``read``), keep the ones to fetch, and yield
-        the quarantine records of the bad ones."""
-        for position, raw in enumerate(raws):
-            self.crawler.stats.inc_value("newsarchive/records/seen")
-            entry = read_entry(raw, feed, list_url, (*rank, position), fetched_at)
-            read.append(entry)
-            if entry is None:
-                detail = f"{feed} entry is a {type(raw).__name__}, not an object"
-                yield quarantine(self.source, "list", "bad_record", detail, url=list_url, raw=raw)
-                continue
-            problem = self._admit(entry)
-            if problem is not None:
-                yield problem
-
-    def _admit(self, entry: ListEntry) -> Any:
+    def admit(self, entry: ListEntry) -> Any:
         """Keep an entry for fetching if it should be; return a quarantine record if it is bad."""
         stats = self.crawler.stats
         if entry.info_code is None:
@@ -222,11 +197,7 @@ class EastmoneySpider(ArchiveSpider):
                 url=entry.list_url,
                 raw=entry.raw,
             )
-        published = entry.published_at
-        if published is not None and (
-            (self.since is not None and published < self.since) or (self.until is not None and published > self.until)
-        ):
-            stats.inc_value("newsarchive/eastmoney/out_of_range")
+        if self.out_of_range(entry.published_at):
             return None
         if self.media and entry.media_name and entry.media_name not in self.media:
             stats.inc_value("newsarchive/eastmoney/media_skipped")
@@ -248,18 +219,6 @@ class EastmoneySpider(ArchiveSpider):
         return None
 
     # --- articles ----------------------------------------------------------------------
-
-    def _maybe_fetch_articles(self) -> Iterator[Any]:
-        """Once every list page has answered, request each new article's page once."""
-        if self._pending > 0 or self._articles_started:
-            return
-        self._articles_started = True
-        entries = list(self._entries.values())
-        self.crawler.stats.set_value("newsarchive/records/unique", len(entries))
-        entries.sort(key=lambda e: e.rank)  # list order breaks ties in time
-        entries = self.newest_within_limit(entries)
-        for entry in entries:
-            yield self._article_request(entry)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         entry: ListEntry = response.meta["entry"]

@@ -22,13 +22,13 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import ArchiveSpider, excerpt
+from spiders.base import excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.finews_feeds import FeedError
+from spiders.listing import ListingSpider
 from spiders.thepaper_pages import (
     ArticlePage,
     ListEntry,
@@ -47,7 +47,7 @@ SOURCE = "thepaper"
 SLOT = "thepaper"
 
 
-class ThepaperSpider(ArchiveSpider):
+class ThepaperSpider(ListingSpider):
     name = "thepaper"
     source = SOURCE
 
@@ -86,10 +86,8 @@ class ThepaperSpider(ArchiveSpider):
         spider.allowed_hosts = {h for h in (urlsplit(u).hostname for u in (api, cache, web)) if h}
         spider.allowed_domains = sorted(spider.allowed_hosts)
         spider.run = Run.of(crawler)
-        spider._pending = 0
         spider._entries: dict[str, ListEntry] = {}
         spider._requested: set[str] = set()
-        spider._articles_started = False
         return spider
 
     # --- requests ----------------------------------------------------------------------
@@ -109,7 +107,7 @@ class ThepaperSpider(ArchiveSpider):
             "excludeContIds": [],
             "listRecommendIds": [],
         }
-        self._pending += 1
+        self.list_sent()
         return scrapy.Request(
             self.channel_url,
             method="POST",
@@ -122,7 +120,7 @@ class ThepaperSpider(ArchiveSpider):
         )
 
     def _hot_request(self) -> scrapy.Request:
-        self._pending += 1
+        self.list_sent()
         return scrapy.Request(
             self.hot_url,
             headers=self._headers(),
@@ -132,7 +130,7 @@ class ThepaperSpider(ArchiveSpider):
             meta={"newsarchive_kind": "list", "download_slot": SLOT},
         )
 
-    def _article_request(self, entry: ListEntry) -> scrapy.Request:
+    def article_request(self, entry: ListEntry) -> scrapy.Request:
         assert entry.cont_id is not None
         self._requested.add(entry.cont_id)
         return scrapy.Request(
@@ -153,7 +151,7 @@ class ThepaperSpider(ArchiveSpider):
     # --- lists -------------------------------------------------------------------------
 
     def parse_channel(self, response: Response) -> Iterator[Any]:
-        self._pending -= 1
+        self.list_answered()
         channel, page_num = response.meta["channel"], response.meta["page"]
         try:
             page = parse_channel_page(response.body)
@@ -173,10 +171,10 @@ class ThepaperSpider(ArchiveSpider):
             else:
                 self.crawler.stats.inc_value(f"newsarchive/thepaper/stop/{why}")
                 self.logger.info("Channel %s: stop after page %d (%s)", channel, page_num, why)
-        yield from self._maybe_fetch_articles()
+        yield from self.maybe_fetch_articles()
 
     def parse_hot(self, response: Response) -> Iterator[Any]:
-        self._pending -= 1
+        self.list_answered()
         try:
             pairs = parse_hot(response.body, self.hot_lists)
         except FeedError as exc:
@@ -185,41 +183,15 @@ class ThepaperSpider(ArchiveSpider):
             self.crawler.stats.inc_value("newsarchive/lists/ok")
             raws = [raw for _, raw in pairs]
             yield from self._take(raws, "hot", response.url, (len(self.channels), 1), [])
-        yield from self._maybe_fetch_articles()
+        yield from self.maybe_fetch_articles()
 
-    def list_failed(self, failure: Failure) -> Iterator[Any]:
-        self._pending -= 1
-        reason, detail, status = classify(failure)
-        meta = failure.request.meta
-        if "channel" in meta:
-            detail = f"channel {meta['channel']} page {meta['page']}: {detail}"
-        yield from self.list_unusable(failure.request.url, reason, detail, status)
-        yield from self._maybe_fetch_articles()
+    def list_context(self, meta: dict[str, Any]) -> str:
+        return f"channel {meta['channel']} page {meta['page']}: " if "channel" in meta else ""
 
-    def _take(
-        self,
-        raws: list[Any],
-        feed: str,
-        list_url: str,
-        rank: tuple[int, int],
-        read: list[ListEntry | None],
-    ) -> Iterator[Any]:
-        """Read a list's entries (appended to ``read``), keep the ones to fetch, and yield
-        the quarantine records of the bad ones."""
-        stats = self.crawler.stats
-        for position, raw in enumerate(raws):
-            stats.inc_value("newsarchive/records/seen")
-            entry = read_entry(raw, feed, list_url, (*rank, position))
-            read.append(entry)
-            if entry is None:
-                detail = f"{feed} entry is a {type(raw).__name__}, not an object"
-                yield quarantine(self.source, "list", "bad_record", detail, url=list_url, raw=raw)
-                continue
-            problem = self._admit(entry)
-            if problem is not None:
-                yield problem
+    def _take(self, raws: list[Any], feed: str, list_url: str, rank: tuple[int, int], read: list[Any]) -> Iterator[Any]:
+        return self.take(raws, feed, list_url, lambda raw, n: read_entry(raw, feed, list_url, (*rank, n)), read)
 
-    def _admit(self, entry: ListEntry) -> Any:
+    def admit(self, entry: ListEntry) -> Any:
         """Keep an entry for fetching if it should be; return a quarantine record if it is bad."""
         stats = self.crawler.stats
         if entry.cont_id_raw in (None, ""):
@@ -247,11 +219,7 @@ class ThepaperSpider(ArchiveSpider):
                 url=entry.link,
                 raw=entry.raw,
             )
-        published = entry.published_at
-        if published is not None and (
-            (self.since is not None and published < self.since) or (self.until is not None and published > self.until)
-        ):
-            stats.inc_value("newsarchive/thepaper/out_of_range")
+        if self.out_of_range(entry.published_at):
             return None
         if not self.refetch and entry.cont_id in self.run.index(self.source):
             stats.inc_value("newsarchive/skipped_archived")
@@ -265,17 +233,8 @@ class ThepaperSpider(ArchiveSpider):
 
     # --- articles ----------------------------------------------------------------------
 
-    def _maybe_fetch_articles(self) -> Iterator[Any]:
-        """Once every list page has answered, request each new article's page once."""
-        if self._pending > 0 or self._articles_started:
-            return
-        self._articles_started = True
-        entries = [e for cid, e in self._entries.items() if cid not in self._requested]
-        self.crawler.stats.set_value("newsarchive/records/unique", len(self._entries))
-        entries.sort(key=lambda e: e.rank)  # list order breaks ties in time
-        entries = self.newest_within_limit(entries)
-        for entry in entries:
-            yield self._article_request(entry)
+    def fetchable(self) -> list[Any]:
+        return [e for cid, e in self._entries.items() if cid not in self._requested]
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         entry: ListEntry = response.meta["entry"]
@@ -310,7 +269,7 @@ class ThepaperSpider(ArchiveSpider):
             if cid and cid not in before and cid in self._entries and cid not in self._requested and budget > 0:
                 budget -= 1
                 self.crawler.stats.inc_value("newsarchive/thepaper/followed")
-                yield self._article_request(self._entries[cid])
+                yield self.article_request(self._entries[cid])
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         entry: ListEntry = failure.request.meta["entry"]

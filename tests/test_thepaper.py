@@ -716,7 +716,7 @@ def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
             "Referer": "https://www.thepaper.cn/",
             "Content-Type": "application/json",
         }
-        request = spider._article_request(read_entry({"contId": "1"}, "f", "u", (0, 1, 0)))
+        request = spider.article_request(read_entry({"contId": "1"}, "f", "u", (0, 1, 0)))
         assert request.meta["download_slot"] == "thepaper"  # one slot for the three hosts
     finally:
         crawler._newsarchive_run.release()

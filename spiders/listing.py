@@ -1,0 +1,111 @@
+"""The bookkeeping of a spider that reads paged lists before it fetches any article.
+
+``thepaper`` and ``eastmoney`` read every list page first (a page may ask for the next),
+keep the entries worth fetching by id, and only once the last list request has answered
+request each kept article once, newest first. A subclass reads one raw entry, decides
+whether to keep it (``admit``), and builds the requests; this class counts the list
+requests still out, reads a page's entries, quarantines the unreadable ones, applies the
+SINCE/UNTIL bounds and starts the articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any
+
+from twisted.python.failure import Failure
+
+from newsarchive.failures import classify
+from newsarchive.items import quarantine
+from spiders.base import ArchiveSpider
+
+
+class ListingSpider(ArchiveSpider):
+    #: Publication bounds (``<SPIDER>_SINCE``/``_UNTIL`` in UTC), read in ``from_crawler``.
+    since: datetime | None = None
+    until: datetime | None = None
+    #: Entries kept for fetching, by id (set per instance in ``from_crawler``).
+    _entries: dict[str, Any]
+    #: List requests sent and not yet answered: the articles wait until none is left.
+    _pending: int = 0
+    _articles_started: bool = False
+
+    # --- hooks ---------------------------------------------------------------------------
+
+    def admit(self, entry: Any) -> Any:
+        """Keep ``entry`` for fetching (in ``_entries``) if it should be; return a
+        quarantine record if it is bad, None otherwise."""
+        raise NotImplementedError
+
+    def article_request(self, entry: Any) -> Any:
+        raise NotImplementedError
+
+    def list_context(self, meta: dict[str, Any]) -> str:
+        """What a failed list request was (``"channel 25951 page 2: "``), for its quarantine detail."""
+        return ""
+
+    def fetchable(self) -> list[Any]:
+        """The kept entries whose article has not been requested yet."""
+        return list(self._entries.values())
+
+    # --- lists ---------------------------------------------------------------------------
+
+    def list_sent(self) -> None:
+        self._pending += 1
+
+    def list_answered(self) -> None:
+        """Called first by every list callback; its last step is :meth:`maybe_fetch_articles`."""
+        self._pending -= 1
+
+    def list_failed(self, failure: Failure) -> Iterator[Any]:
+        self.list_answered()
+        reason, detail, status = classify(failure)
+        detail = self.list_context(failure.request.meta) + detail
+        yield from self.list_unusable(failure.request.url, reason, detail, status)
+        yield from self.maybe_fetch_articles()
+
+    def take(
+        self,
+        raws: list[Any],
+        feed: str,
+        list_url: str,
+        read_one: Callable[[Any, int], Any],
+        read: list[Any],
+    ) -> Iterator[Any]:
+        """Read a list's entries (``read_one(raw, position)``, appended to ``read``), admit
+        the ones to fetch, and yield the quarantine records of the bad ones."""
+        stats = self.crawler.stats
+        for position, raw in enumerate(raws):
+            stats.inc_value("newsarchive/records/seen")
+            entry = read_one(raw, position)
+            read.append(entry)
+            if entry is None:
+                detail = f"{feed} entry is a {type(raw).__name__}, not an object"
+                yield quarantine(self.source, "list", "bad_record", detail, url=list_url, raw=raw)
+                continue
+            problem = self.admit(entry)
+            if problem is not None:
+                yield problem
+
+    def out_of_range(self, published: datetime | None) -> bool:
+        """Published before SINCE or after UNTIL (counted); an undated entry is kept."""
+        if published is None:
+            return False
+        if (self.since is not None and published < self.since) or (self.until is not None and published > self.until):
+            self.crawler.stats.inc_value(f"newsarchive/{self.source}/out_of_range")
+            return True
+        return False
+
+    # --- articles ------------------------------------------------------------------------
+
+    def maybe_fetch_articles(self) -> Iterator[Any]:
+        """Once every list page has answered, request each new article's page once."""
+        if self._pending > 0 or self._articles_started:
+            return
+        self._articles_started = True
+        entries = self.fetchable()
+        self.crawler.stats.set_value("newsarchive/records/unique", len(self._entries))
+        entries.sort(key=lambda e: e.rank)  # list order breaks ties in time
+        for entry in self.newest_within_limit(entries):
+            yield self.article_request(entry)
