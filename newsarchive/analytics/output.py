@@ -73,7 +73,7 @@ def write_csv(table: pa.Table, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(table.column_names)
     for row in rows(table):
-        writer.writerow(["" if v is None else cell(v) if not isinstance(v, str) else v for v in row.values()])
+        writer.writerow(["" if v is None else v if isinstance(v, str) else cell(v) for v in row.values()])
 
 
 def write_json(table: pa.Table, out: TextIO, lines: bool = False) -> None:

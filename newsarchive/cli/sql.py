@@ -64,13 +64,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         relation = con.sql(sql)
         table = relation.to_arrow_table() if relation is not None else None
-    except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as exc:
-        raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     except duckdb.IOException as exc:
         print(f"newsarchive sql: cannot read {archive}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except duckdb.Error as exc:
-        raise UsageError(str(exc)) from exc
+    except duckdb.Error as exc:  # parser, binder, catalog, conversion...: the query is wrong
+        raise UsageError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     if table is None:
         return EXIT_OK
     if args.out:

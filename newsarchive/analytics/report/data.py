@@ -83,23 +83,21 @@ def collect(con: duckdb.DuckDBPyConnection, days: int) -> ReportData:
     if operations:
         _reasons(con, data, operations)
         data.runs = _runs(con, operations)
-    data.newest = [
-        dict(zip(cols, row, strict=True))
-        for cols, row in _rows(
-            con,
-            """SELECT published_at, source, media_name, title, article_url, source_url, list_url, feed,
-                      run_id, warc_filename, warc_record_offset, content_sha256, fetched_at
-               FROM articles ORDER BY published_at DESC NULLS LAST, source, source_id LIMIT ?""",
-            [NEWEST_ARTICLES],
-        )
-    ]
+    data.newest = _dicts(
+        con,
+        """SELECT published_at, source, media_name, title, article_url, source_url, list_url, feed,
+                  run_id, warc_filename, warc_record_offset, content_sha256, fetched_at
+           FROM articles ORDER BY published_at DESC NULLS LAST, source, source_id LIMIT ?""",
+        [NEWEST_ARTICLES],
+    )
     return data
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[tuple[list[str], Any]]:
-    cur = con.execute(sql, params or [])
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The rows of a query as dicts by column name."""
+    cur = con.execute(sql, params)
     cols = [d[0] for d in cur.description or []]
-    return [(cols, row) for row in cur.fetchall()]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def _totals(con: duckdb.DuckDBPyConnection) -> Totals:
@@ -199,16 +197,13 @@ def _reasons(con: duckdb.DuckDBPyConnection, data: ReportData, w: Window) -> Non
 
 
 def _runs(con: duckdb.DuckDBPyConnection, w: Window) -> list[dict[str, Any]]:
-    runs = [
-        dict(zip(cols, row, strict=True))
-        for cols, row in _rows(
-            con,
-            """SELECT run_id, source, status, started_at, duration_s, requests,
-                      map_entries(requests_by_kind) AS by_kind, articles_written, quarantined, manifest, archive
-               FROM runs WHERE started_at BETWEEN ? AND ? ORDER BY started_at""",
-            [w.start, w.end],
-        )
-    ]
+    runs = _dicts(
+        con,
+        """SELECT run_id, source, status, started_at, duration_s, requests,
+                  map_entries(requests_by_kind) AS by_kind, articles_written, quarantined, manifest, archive
+           FROM runs WHERE started_at BETWEEN ? AND ? ORDER BY started_at""",
+        [w.start, w.end],
+    )
     for run in runs:  # map_entries: [{"key": kind, "value": n}, ...]
         run["by_kind"] = [(e["key"], int(e["value"])) for e in run["by_kind"] or []]
     return runs

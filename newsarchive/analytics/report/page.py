@@ -3,10 +3,10 @@ or image to fetch (it must open offline, straight from a bucket)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from newsarchive.analytics.report import svg
@@ -277,7 +277,7 @@ def archive_link(link_base: str | None, archive_root: str | None, key: str) -> s
     if link_base is not None:
         return f"{link_base.rstrip('/')}/{key}" if link_base else key
     if archive_root and not archive_root.startswith("s3://"):
-        return "file://" + os.path.join(archive_root, key)
+        return Path(archive_root, key).as_uri()
     return f"{archive_root}/{key}" if archive_root else key
 
 
