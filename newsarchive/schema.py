@@ -364,6 +364,17 @@ QUARANTINE_REASONS: dict[str, str] = {
     "special_topic": "A thepaper special topic (`specialDetail`): a collection page, not an article; "
     "the articles it lists are followed and archived on their own.",
     "fetch_error": "Any other download failure; `detail` names it.",
+    "too_deep": "A JSON response nested deeper than JSON_MAX_DEPTH levels; unusable as a whole.",
+    "number_out_of_range": "A number the archive cannot hold: an integer with more digits than "
+    "JSON_MAX_INT_DIGITS, or a time (epoch or date) outside any plausible range; `detail` names the field.",
+    "undecodable": "A body that cannot be decoded as text in the encoding its HTTP header, BOM or "
+    "markup declares (or UTF-8 when none does); `detail` names the encoding and the byte offset.",
+    "invalid_text": "A text field holds characters no Parquet file can store (a lone UTF-16 "
+    "surrogate such as `\\ud800`); `detail` names the field.",
+    "unsafe_url": "A link whose scheme is not http or https (`javascript:`, `data:`, …); the link is "
+    "not archived as a link, `detail` names the column.",
+    "internal_error": "An exception escaped a parsing step or a pipeline for this one item or "
+    "response; `detail` names it. Every other item of the run is archived.",
     "not_in_warc": "A reparse needed a response that the WARC files being replayed do not hold "
     "(the original run never fetched it); nothing is fetched instead.",
     "invalid": "The item failed validation after parsing; `detail` names the field.",
