@@ -11,7 +11,6 @@ keeps what was already published.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections import defaultdict
 from typing import Any
@@ -120,7 +119,10 @@ class ArticleWriterPipeline:
                 break
 
     def write_failed(self, exc: WriteFailed) -> None:
-        """The run's rows cannot be written: it fails, now, rather than fetch for nothing."""
+        """The run's rows cannot be written: it fails, now, rather than fetch for nothing.
+        The temporary files go at once (a full disk then still takes the quarantine and the
+        manifest); published files are never touched."""
+        self.sink.abort()
         if self.run.failures:
             return  # already failed and closing
         logger.error("The archive cannot be written, the run fails: %s", exc)
@@ -130,23 +132,29 @@ class ArticleWriterPipeline:
             deferred_from_coro(engine.close_spider_async(reason=WRITE_FAILED))
 
     def flush(self) -> None:
-        """Write every buffered row (files stay temporary); a failure waits for close_spider."""
-        with contextlib.suppress(WriteFailed):  # kept in self.sink.failed; close_spider reports it
+        """Write every buffered row (files stay temporary), before the quarantine publishes."""
+        try:
             self.sink.close()
+        except WriteFailed as exc:  # kept in self.sink.failed; close_spider reports it
+            self.write_failed(exc)
 
     def close_spider(self) -> None:
         try:
-            self.run.add_files(self.sink.publish())
-            self.run.add_files(self.write_index(self.index_rows))
+            self.sink.publish()
+            index = self.write_index(self.index_rows)
         except WriteFailed as exc:
-            self.sink.abort()  # temporary files only: what was published stays
+            self.sink.abort()  # temporary files only: what was published stays, named in the manifest
             self.run.fail(f"writing articles failed: {exc}")
+            self.run.add_files(self.sink.published)
             self.run.add_files(self.index_of_published())
             logger.error("Writing articles failed: %s", exc)
         except Exception as exc:
             self.sink.abort()
             self.run.fail(f"writing articles failed: {type(exc).__name__}: {exc}")
+            self.run.add_files(self.sink.published)
             raise
+        else:
+            self.run.add_files([*self.sink.published, *index])
         finally:
             self.count_published()
 

@@ -147,6 +147,8 @@ class QuarantineWriterPipeline:
         except Exception as exc:
             self.sink.abort()  # temporary files only: what was published stays
             self.run.add_files(self.sink.published)
+            assert self.crawler.stats is not None  # count what is on disk, not what was meant to be
+            self.crawler.stats.set_value("newsarchive/quarantined", sum(f.rows or 0 for f in self.sink.published))
             self.run.fail(f"writing quarantine failed: {type(exc).__name__}: {exc}")
             if not isinstance(exc, WriteFailed):
                 raise
