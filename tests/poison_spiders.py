@@ -16,6 +16,7 @@ from scrapy.http import Response
 
 from spiders.finews import FinewsSpider
 from spiders.finews_feeds import FeedRecord
+from spiders.jekyll import JekyllSpider
 
 
 class PoisonError(RuntimeError):
@@ -39,3 +40,16 @@ class PoisonFinewsSpider(FinewsSpider):
         if (rec.info_code or "").endswith("999"):
             raise PoisonError(f"poisoned text of {rec.info_code}")
         return super().article(rec, html, response)
+
+
+class PoisonJekyllSpider(JekyllSpider):
+    """The real importer; the post whose infoCode is the spider argument ``poison`` raises
+    while its row is built."""
+
+    name = "jekyll_poison"
+    poison = ""
+
+    def _article(self, seen: list[Any]) -> Iterator[Any]:
+        if seen[0].post.info_code == self.poison:
+            raise PoisonError(f"poisoned post {seen[0].path.name}")
+        yield from super()._article(seen)

@@ -382,3 +382,23 @@ def test_a_lone_surrogate_in_a_title_costs_that_article_only(feed_server: FeedSe
     assert [(r["reason"], r["info_code_raw"]) for r in bad] == [("invalid_text", code(2))]
     assert "title" in bad[0]["detail"]
     assert result.summary["articles_written"] == result.manifest["counts"]["articles_written"] == 2
+
+
+def test_an_exception_importing_one_post_costs_that_post_only(tmp_path: Path) -> None:
+    from tests.conftest import REFERENCE
+
+    posts = REFERENCE / "finews-posts"
+    plain = run_crawl("jekyll", {**FAST, "ARCHIVE_URI": str(tmp_path / "plain")}, extra_args=["-a", f"paths={posts}"])
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    codes = sorted({r["source_id"] for r in table_rows(tmp_path / "plain", "articles")})
+    poison = codes[len(codes) // 2]
+    settings = {**FAST, "ARCHIVE_URI": str(tmp_path / "archive"), "SPIDER_MODULES": "spiders,tests.poison_spiders"}
+    result = run_crawl("jekyll_poison", settings, extra_args=["-a", f"paths={posts}", "-a", f"poison={poison}"])
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.manifest["status"] == "complete"
+    assert sorted({r["source_id"] for r in table_rows(tmp_path / "archive", "articles")}) == [
+        c for c in codes if c != poison
+    ]
+    errors = [r for r in table_rows(tmp_path / "archive", "quarantine") if r["reason"] == "internal_error"]
+    assert len(errors) == 1 and "PoisonError: poisoned post" in errors[0]["detail"]
+    assert errors[0]["url"].startswith("file://")
