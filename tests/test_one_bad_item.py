@@ -278,6 +278,45 @@ def test_a_list_callback_that_raises_becomes_one_row_and_the_other_lists_go_on(t
     assert finews.crawler.stats.get_value("newsarchive/internal_errors/list") == 1
 
 
+def test_a_paging_spider_recovers_a_list_callback_that_raised(tmp_path: Path) -> None:
+    """The list-then-articles bookkeeping the paging spiders share (``spiders/listing.py``,
+    here eastmoney's): a column page whose callback raised is one row, and the other
+    column's articles are still requested once the last list has answered."""
+    from newsarchive.eastmoney_site import column_entry
+    from spiders.eastmoney import EastmoneySpider
+
+    crawler = get_crawler(
+        EastmoneySpider,
+        project(
+            ARCHIVE_URI=str(tmp_path / "archive"),
+            EASTMONEY_LIST_BASE="http://127.0.0.1:9",
+            EASTMONEY_FAST_BASE="http://127.0.0.1:9",
+            EASTMONEY_WEB_BASE="http://127.0.0.1:9",
+            EASTMONEY_COLUMNS="1,2",
+            EASTMONEY_FAST=False,
+            EASTMONEY_MAX_PAGES=1,
+            EASTMONEY_DOWNLOAD_DELAY=0,  # a real crawl sets it before the settings freeze
+        ),
+    )
+    spider = EastmoneySpider.from_crawler(crawler)
+    crawler.spider = spider
+    middleware = ContainCallbackErrors.from_crawler(crawler)
+    good, bad = spider._list_request("column:1", 1), spider._list_request("column:2", 1)
+    entries = [column_entry(f"2022011200000000{n:02d}", f"好文章{n}", "2022-01-12 10:00:00") for n in (1, 2)]
+    body = json.dumps({"code": "1", "message": "success", "data": {"list": entries}}).encode()
+    assert not [o for o in spider.parse_list(TextResponse(good.url, body=body, request=good)) if isinstance(o, Request)]
+    response = TextResponse(bad.url, body=b"{}", request=bad)
+    spider.list_answered(response.meta)  # the callback counted the answer, then raised
+    out = list(middleware.process_spider_exception(response, RecursionError("too deep")) or [])
+    spider.run.release()
+    rows = [o for o in out if isinstance(o, Quarantined)]
+    assert [(r["reason"], r["stage"]) for r in rows] == [("internal_error", "list")]
+    assert sorted(o.url for o in out if isinstance(o, Request)) == [
+        f"http://127.0.0.1:9/a/2022011200000000{n:02d}.html" for n in (1, 2)
+    ]
+    assert spider._pending == 0 and spider.run.problems
+
+
 def test_a_text_callback_that_raises_becomes_one_row_naming_the_article(finews: FinewsSpider) -> None:
     middleware = ContainCallbackErrors.from_crawler(finews.crawler)
     rec = type("Rec", (), {"info_code": code(5)})()
@@ -338,6 +377,7 @@ def test_exceptions_in_list_and_text_callbacks_cost_only_their_response(
         {**good, 999: "毒文"},
     )
     settings.update(ARCHIVE_URI=str(tmp_path / "archive"), SPIDER_MODULES="spiders,tests.poison_spiders")
+    settings["WARC_ENABLED"] = "True"  # the rows point to the responses that raised
     result = run_crawl("finews_poison", settings)
     assert result.returncode == 1, result.stderr[-3000:]
     m = result.manifest
@@ -351,6 +391,7 @@ def test_exceptions_in_list_and_text_callbacks_cost_only_their_response(
         ("text", f"text?id={code(999)}"),
     ]
     assert all("PoisonError: poisoned" in r["detail"] for r in errors)
+    assert all(r["warc_filename"] and r["warc_record_offset"] is not None for r in errors)
     assert m["counts"]["internal_errors"] == 3 and m["counts"]["articles_written"] == 3
     assert len(m["problems"]) == 2
 
