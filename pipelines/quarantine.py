@@ -73,6 +73,7 @@ class QuarantineWriterPipeline:
         try:
             return self.write(item)
         except WriteFailed as exc:
+            self.sink.abort()  # its temporary files only, at once: the manifest must still fit
             self.run.fail(f"writing quarantine failed: {exc}")
             logger.error("Quarantine not written: %s", exc)
             return item
