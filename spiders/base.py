@@ -7,7 +7,8 @@ requests go through the helpers below so every source names faults the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -73,17 +74,27 @@ class ArchiveSpider(scrapy.Spider):
         """Recovery for an exception that escaped a callback (called by
         :class:`~newsarchive.middlewares.contain.ContainCallbackErrors`): one ``internal_error``
         row naming it; a list also makes the run partial and goes on (:meth:`after_list`)."""
-        meta = response.meta
+        request = response.request
+        assert request is not None
+        yield from self._recover(request, exception, response.status, excerpt(response))
+
+    def errback_failed(self, failure: Failure, exception: Exception) -> Iterator[Any]:
+        """The same recovery for an exception in an errback (see :func:`contained_errback`):
+        Scrapy passes errback output to no spider middleware."""
+        yield from self._recover(failure.request, exception, None, None)
+
+    def _recover(self, request: Any, exception: Exception, status: int | None, raw: str | None) -> Iterator[Any]:
+        meta = request.meta
         kind = meta.get("newsarchive_kind") or "other"
-        callback = getattr(response.request, "callback", None)
-        where = f"{type(self).__name__}.{getattr(callback, '__name__', 'callback')}"
+        handler = request.callback if status is not None else request.errback
+        where = f"{type(self).__name__}.{getattr(handler, '__name__', 'callback')}"
         stats = self.crawler.stats
         stats.inc_value("newsarchive/internal_errors")
         stats.inc_value(f"newsarchive/internal_errors/{kind}")
-        self.logger.error("%s raised on %s", where, response.url, exc_info=exception)
+        self.logger.error("%s raised on %s", where, request.url, exc_info=exception)
         if kind == "list":
             detail = error_detail(exception, where)
-            yield from self.list_unusable(response.url, "internal_error", detail, response.status, excerpt(response))
+            yield from self.list_unusable(request.url, "internal_error", detail, status, raw)
             yield from self.after_list(meta)
             return
         yield internal_error(
@@ -91,10 +102,10 @@ class ArchiveSpider(scrapy.Spider):
             "text",
             exception,
             where=where,
-            url=response.url,
+            url=request.url,
             info_code_raw=self.source_id_of(meta),
-            raw=excerpt(response),
-            http_status=response.status,
+            raw=raw,
+            http_status=status,
         )
 
     def after_list(self, meta: dict[str, Any]) -> Iterator[Any]:
@@ -117,6 +128,22 @@ class ArchiveSpider(scrapy.Spider):
         return quarantine(
             self.source, stage, reason, detail, info_code_raw=source_id, url=failure.request.url, http_status=status
         )
+
+
+S = TypeVar("S", bound=ArchiveSpider)
+
+
+def contained_errback(errback: Callable[[S, Failure], Iterator[Any]]) -> Callable[[S, Failure], Iterator[Any]]:
+    """An errback whose exception becomes the spider's recovery (:meth:`ArchiveSpider.errback_failed`)."""
+
+    @functools.wraps(errback)
+    def wrapper(spider: S, failure: Failure) -> Iterator[Any]:
+        try:
+            yield from errback(spider, failure)
+        except Exception as exc:
+            yield from spider.errback_failed(failure, exc)
+
+    return wrapper
 
 
 def excerpt(response: Response, limit: int = 2000) -> str | None:

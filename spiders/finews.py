@@ -21,7 +21,7 @@ from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import ArchiveSpider, content_type, excerpt
+from spiders.base import ArchiveSpider, contained_errback, content_type, excerpt
 from spiders.finews_feeds import FeedError, FeedRecord, merge, parse_list, parse_text, read_record
 
 SOURCE = "finews"
@@ -79,6 +79,7 @@ class FinewsSpider(ArchiveSpider):
             yield from self._read_records(feed, response.url, raws)
         yield from self._maybe_fetch_texts()
 
+    @contained_errback
     def list_failed(self, failure: Failure) -> Iterator[Any]:
         self._list_answered(failure.request.meta)
         reason, detail, status = classify(failure)
@@ -195,6 +196,7 @@ class FinewsSpider(ArchiveSpider):
             return
         yield self.article(rec, html, response)
 
+    @contained_errback
     def text_failed(self, failure: Failure) -> Iterator[Any]:
         rec: FeedRecord = failure.request.meta["record"]
         yield self.fetch_failed(failure, rec.info_code)

@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 
 from newsarchive.failures import classify
 from newsarchive.items import quarantine
-from spiders.base import ArchiveSpider
+from spiders.base import ArchiveSpider, contained_errback
 
 
 class ListingSpider(ArchiveSpider):
@@ -67,6 +67,7 @@ class ListingSpider(ArchiveSpider):
         self.list_answered(meta)
         yield from self.maybe_fetch_articles()
 
+    @contained_errback
     def list_failed(self, failure: Failure) -> Iterator[Any]:
         self.list_answered(failure.request.meta)
         reason, detail, status = classify(failure)

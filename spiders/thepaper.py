@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import excerpt
+from spiders.base import contained_errback, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.finews_feeds import FeedError
 from spiders.listing import ListingSpider
@@ -271,6 +271,7 @@ class ThepaperSpider(ListingSpider):
                 self.crawler.stats.inc_value("newsarchive/thepaper/followed")
                 yield self.article_request(self._entries[cid])
 
+    @contained_errback
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         entry: ListEntry = failure.request.meta["entry"]
         yield self.fetch_failed(failure, entry.cont_id)

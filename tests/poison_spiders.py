@@ -3,8 +3,9 @@ escaping a callback is contained (``-s SPIDER_MODULES=spiders,tests.poison_spide
 
 The real finews spider, with three marks a feed server can serve: a list whose URL holds
 ``raise=before`` raises before its callback counted the answer, ``raise=after`` after it
-(as a parser failing on the body would), and a text whose infoCode ends in ``999`` raises
-while the article is built.
+(as a parser failing on the body would), a text whose infoCode ends in ``999`` raises
+while the article is built, and one ending in ``998`` raises in the errback of its failed
+request.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ class PoisonFinewsSpider(FinewsSpider):
         if "raise=after" in list_url:
             raise PoisonError(f"poisoned list {list_url} (after the answer was counted)")
         yield from super()._read_records(feed, list_url, raws)
+
+    def fetch_failed(self, failure: Any, source_id: str | None, stage: str = "text") -> Any:
+        if (source_id or "").endswith("998"):
+            raise PoisonError(f"poisoned errback of {source_id}")
+        return super().fetch_failed(failure, source_id, stage)
 
     def article(self, rec: FeedRecord, html: str, response: Response) -> Any:
         if (rec.info_code or "").endswith("999"):

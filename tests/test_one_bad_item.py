@@ -397,15 +397,27 @@ def test_exceptions_in_list_and_text_callbacks_cost_only_their_response(
 
 
 def test_an_exception_in_an_article_callback_leaves_the_run_complete(feed_server: FeedServer, tmp_path: Path) -> None:
-    settings = serve_lists(
-        feed_server, {"/good?marketType=37": [record(1, "好文章1"), record(999, "毒文")]}, {1: "好文章1", 999: "毒文"}
-    )
+    """In the callback of a text, or in the errback of a text that failed (which Scrapy
+    passes to no spider middleware): one internal_error row each, the run complete."""
+    from newsarchive.feedserver import Reply
+
+    records = [record(1, "好文章1"), record(999, "毒文"), record(998, "毒错")]
+    settings = serve_lists(feed_server, {"/good?marketType=37": records}, {1: "好文章1", 999: "毒文"})
+    feed_server.add(f"/text?id={code(998)}", Reply(status=404, body=b"{}"))
     settings.update(ARCHIVE_URI=str(tmp_path / "archive"), SPIDER_MODULES="spiders,tests.poison_spiders")
     result = run_crawl("finews_poison", settings)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.manifest["status"] == "complete"
     assert [r["source_id"] for r in table_rows(tmp_path / "archive", "articles")] == [code(1)]
-    assert [r["reason"] for r in table_rows(tmp_path / "archive", "quarantine")] == ["internal_error"]
+    rows = table_rows(tmp_path / "archive", "quarantine")
+    assert sorted((r["reason"], r["info_code_raw"]) for r in rows) == [
+        ("internal_error", code(998)),
+        ("internal_error", code(999)),
+    ]
+    assert {r["detail"].rsplit("(in ", 1)[1] for r in rows} == {
+        "PoisonFinewsSpider.parse_text)",
+        "PoisonFinewsSpider.text_failed)",
+    }
 
 
 def test_a_lone_surrogate_in_a_title_costs_that_article_only(feed_server: FeedServer, tmp_path: Path) -> None:
