@@ -7,7 +7,8 @@ requests go through the helpers below so every source names faults the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -16,8 +17,11 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newsarchive.failures import classify
-from newsarchive.items import quarantine
+from newsarchive.items import error_detail, internal_error, quarantine
 from newsarchive.run import Run
+
+#: ``request.meta`` key set once a list request's answer has been counted (see :meth:`ArchiveSpider.first_answer`).
+ANSWERED = "newsarchive_answered"
 
 
 class Dated(Protocol):
@@ -58,12 +62,88 @@ class ArchiveSpider(scrapy.Spider):
         self.logger.error("List %s unusable: %s (%s)", url, reason, detail)
         yield quarantine(self.source, "list", reason, detail, url=url, raw=raw, http_status=status)
 
+    def first_answer(self, meta: dict[str, Any]) -> bool:
+        """True the first time a list request's answer is counted: its callback counts it
+        first thing, and a recovery after the callback raised must not count it again."""
+        if meta.get(ANSWERED):
+            return False
+        meta[ANSWERED] = True
+        return True
+
+    def callback_failed(self, response: Response, exception: Exception) -> Iterator[Any]:
+        """Recovery for an exception that escaped a callback (called by
+        :class:`~newsarchive.middlewares.contain.ContainCallbackErrors`): one ``internal_error``
+        row naming it; a list also makes the run partial and goes on (:meth:`after_list`)."""
+        request = response.request
+        assert request is not None
+        yield from self._recover(request, exception, response.status, excerpt(response))
+
+    def errback_failed(self, failure: Failure, exception: Exception) -> Iterator[Any]:
+        """The same recovery for an exception in an errback (see :func:`contained_errback`):
+        Scrapy passes errback output to no spider middleware."""
+        yield from self._recover(failure.request, exception, None, None)
+
+    def _recover(self, request: Any, exception: Exception, status: int | None, raw: str | None) -> Iterator[Any]:
+        meta = request.meta
+        kind = meta.get("newsarchive_kind") or "other"
+        handler = request.callback if status is not None else request.errback
+        where = f"{type(self).__name__}.{getattr(handler, '__name__', 'callback')}"
+        stats = self.crawler.stats
+        stats.inc_value("newsarchive/internal_errors")
+        stats.inc_value(f"newsarchive/internal_errors/{kind}")
+        self.logger.error("%s raised on %s", where, request.url, exc_info=exception)
+        if kind == "list":
+            detail = error_detail(exception, where)
+            yield from self.list_unusable(request.url, "internal_error", detail, status, raw)
+            yield from self.after_list(meta)
+            return
+        yield internal_error(
+            self.source,
+            "text",
+            exception,
+            where=where,
+            url=request.url,
+            info_code_raw=self.source_id_of(meta),
+            raw=raw,
+            http_status=status,
+        )
+
+    def after_list(self, meta: dict[str, Any]) -> Iterator[Any]:
+        """What a list callback does last (count the answer, then maybe request the
+        articles), for a list whose callback raised."""
+        return iter(())
+
+    def source_id_of(self, meta: dict[str, Any]) -> str | None:
+        """The id of the article a request was for (its record's infoCode or contId)."""
+        for key in ("record", "entry"):
+            for attr in ("info_code", "cont_id"):
+                value = getattr(meta.get(key), attr, None)
+                if isinstance(value, str):
+                    return value
+        return None
+
     def fetch_failed(self, failure: Failure, source_id: str | None, stage: str = "text") -> Any:
         """A request that failed for good (after retries), named by its fault."""
         reason, detail, status = classify(failure)
         return quarantine(
             self.source, stage, reason, detail, info_code_raw=source_id, url=failure.request.url, http_status=status
         )
+
+
+S = TypeVar("S", bound=ArchiveSpider)
+
+
+def contained_errback(errback: Callable[[S, Failure], Iterator[Any]]) -> Callable[[S, Failure], Iterator[Any]]:
+    """An errback whose exception becomes the spider's recovery (:meth:`ArchiveSpider.errback_failed`)."""
+
+    @functools.wraps(errback)
+    def wrapper(spider: S, failure: Failure) -> Iterator[Any]:
+        try:
+            yield from errback(spider, failure)
+        except Exception as exc:
+            yield from spider.errback_failed(failure, exc)
+
+    return wrapper
 
 
 def excerpt(response: Response, limit: int = 2000) -> str | None:

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import excerpt
+from spiders.base import contained_errback, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.eastmoney_pages import (
     ListEntry,
@@ -144,7 +144,7 @@ class EastmoneySpider(ListingSpider):
     # --- lists -------------------------------------------------------------------------
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        self.list_answered()
+        self.list_answered(response.meta)
         feed, page = response.meta["feed"], response.meta["page"]
         fetched_at = utcnow()
         try:
@@ -265,6 +265,7 @@ class EastmoneySpider(ListingSpider):
             spider=self.name,
         )
 
+    @contained_errback
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         entry: ListEntry = failure.request.meta["entry"]
         yield self.fetch_failed(failure, entry.info_code)

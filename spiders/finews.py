@@ -21,7 +21,7 @@ from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import ArchiveSpider, content_type, excerpt
+from spiders.base import ArchiveSpider, contained_errback, content_type, excerpt
 from spiders.finews_feeds import FeedError, FeedRecord, merge, parse_list, parse_text, read_record
 
 SOURCE = "finews"
@@ -67,7 +67,7 @@ class FinewsSpider(ArchiveSpider):
     # --- lists -----------------------------------------------------------------------
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        self._pending_lists -= 1
+        self._list_answered(response.meta)
         try:
             feed, raws = parse_list(response.body, response.url)
         except FeedError as exc:
@@ -79,10 +79,21 @@ class FinewsSpider(ArchiveSpider):
             yield from self._read_records(feed, response.url, raws)
         yield from self._maybe_fetch_texts()
 
+    @contained_errback
     def list_failed(self, failure: Failure) -> Iterator[Any]:
-        self._pending_lists -= 1
+        self._list_answered(failure.request.meta)
         reason, detail, status = classify(failure)
         yield from self.list_unusable(failure.request.url, reason, detail, status)
+        yield from self._maybe_fetch_texts()
+
+    def _list_answered(self, meta: dict[str, Any]) -> None:
+        if self.first_answer(meta):
+            self._pending_lists -= 1
+
+    def after_list(self, meta: dict[str, Any]) -> Iterator[Any]:
+        """A list callback raised (before or after counting its answer): the texts of the
+        other lists are still requested once the last one answers."""
+        self._list_answered(meta)
         yield from self._maybe_fetch_texts()
 
     def _read_records(self, feed: str, list_url: str, raws: list[Any]) -> Iterator[Any]:
@@ -185,6 +196,7 @@ class FinewsSpider(ArchiveSpider):
             return
         yield self.article(rec, html, response)
 
+    @contained_errback
     def text_failed(self, failure: Failure) -> Iterator[Any]:
         rec: FeedRecord = failure.request.meta["record"]
         yield self.fetch_failed(failure, rec.info_code)

@@ -25,7 +25,7 @@ from twisted.python.failure import Failure
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import excerpt
+from spiders.base import contained_errback, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.finews_feeds import FeedError
 from spiders.listing import ListingSpider
@@ -151,7 +151,7 @@ class ThepaperSpider(ListingSpider):
     # --- lists -------------------------------------------------------------------------
 
     def parse_channel(self, response: Response) -> Iterator[Any]:
-        self.list_answered()
+        self.list_answered(response.meta)
         channel, page_num = response.meta["channel"], response.meta["page"]
         try:
             page = parse_channel_page(response.body)
@@ -174,7 +174,7 @@ class ThepaperSpider(ListingSpider):
         yield from self.maybe_fetch_articles()
 
     def parse_hot(self, response: Response) -> Iterator[Any]:
-        self.list_answered()
+        self.list_answered(response.meta)
         try:
             pairs = parse_hot(response.body, self.hot_lists)
         except FeedError as exc:
@@ -271,6 +271,7 @@ class ThepaperSpider(ListingSpider):
                 self.crawler.stats.inc_value("newsarchive/thepaper/followed")
                 yield self.article_request(self._entries[cid])
 
+    @contained_errback
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         entry: ListEntry = failure.request.meta["entry"]
         yield self.fetch_failed(failure, entry.cont_id)
