@@ -1,0 +1,186 @@
+"""What a source's bytes can do to the parsers: poison JSON (deep nesting, huge numbers,
+absurd times) and encodings (GBK, GB18030, UTF-16, garbage). In process, no network.
+
+Every parser either returns or raises FeedError with a reason code; nothing else escapes.
+The end-to-end side (real HTTP, real crawls) is in test_faults_feeds.py and
+test_decoding_properties.py.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from newsarchive.bodies import JsonLimits, OutOfRange, body_text, json_depth, loads, out_of_range_paths
+from newsarchive.eastmoney_site import page_html as eastmoney_page
+from newsarchive.thepaper_site import page_html as thepaper_page
+from newsarchive.thepaper_site import text_detail
+from newsarchive.timeparse import parse_beijing, time_fault
+from spiders.eastmoney_pages import parse_article as eastmoney_article
+from spiders.eastmoney_pages import parse_column_page, parse_fast_page
+from spiders.finews_feeds import FeedError, parse_list, parse_text
+from spiders.thepaper_pages import parse_article as thepaper_article
+from spiders.thepaper_pages import parse_channel_page, parse_hot
+
+FETCHED = datetime(2022, 1, 21, 12, 0, tzinfo=UTC)
+DEEP = 50_000
+
+
+def deep(n: int, inner: str = "1") -> str:
+    return "[" * n + inner + "]" * n
+
+
+def record(n: int, **extra: object) -> dict[str, object]:
+    return {"infoCode": f"NW20220112{n:010d}", "datetime": "2022-01-12 10:00:00", "title": f"T{n}", **extra}
+
+
+# --- poison JSON -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "parse",
+    [
+        lambda b: parse_list(b, "http://h/x"),
+        parse_text,
+        parse_column_page,
+        parse_fast_page,
+        parse_channel_page,
+        lambda b: parse_hot(b, ["hotNews"]),
+    ],
+    ids=["finews list", "finews text", "eastmoney column", "eastmoney fast", "thepaper channel", "thepaper hot"],
+)
+def test_json_nested_too_deep_is_too_deep_in_every_parser(parse):
+    body = ('{"record": ' + deep(DEEP) + "}").encode()
+    with pytest.raises(FeedError) as caught:
+        parse(body)
+    assert caught.value.reason == "too_deep" and "512" in caught.value.detail
+
+
+def test_depth_is_counted_without_recursion_and_ignores_brackets_in_strings():
+    assert json_depth(deep(DEEP), 512) == DEEP
+    assert json_depth(json.dumps({"a": "[" * 5000, "b": ['\\"[[[', {"c": []}]}), 10) == 4
+    assert json_depth('{"a": [1, 2]}', 512) == 0  # few brackets: not even scanned
+    limits = JsonLimits(max_depth=3)
+    assert loads("[[[1]]]", limits) == [[[1]]]
+    with pytest.raises(FeedError, match="too_deep"):
+        loads("[[[[1]]]]", limits)
+
+
+def test_a_deep_article_page_is_too_deep_unless_its_markup_saves_it():
+    page = thepaper_page("深", next_data=deep(DEEP))
+    with pytest.raises(FeedError) as caught:
+        thepaper_article(page, "1")
+    assert caught.value.reason == "too_deep" and "__NEXT_DATA__" in caught.value.detail
+    assert thepaper_article(thepaper_page("深", next_data=deep(DEEP), body="<p>正文</p>"), "1").kind == "html"
+
+
+def test_a_huge_integer_spoils_only_its_record():
+    huge = "9" * 5000
+    body = ('{"record": [' + json.dumps(record(1)) + ', {"infoCode": "NW1", "views": ' + huge + "}]}").encode()
+    feed, raws = parse_list(body, "http://h/x?marketType=37")
+    assert feed == "market-37" and raws[0] == record(1)
+    assert out_of_range_paths(raws[0]) == []
+    (where,) = out_of_range_paths(raws[1])
+    assert where.startswith("`views` (5000-digit integer 999999999999") and len(where) < 120
+    assert "9" * 100 not in repr(raws[1]) and "9" * 100 not in str(raws[1]["views"])
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999", "NaN", "Infinity", "-Infinity"])
+def test_numbers_no_float_can_hold_become_markers(number):
+    data = loads('{"a": [1, {"b": ' + number + "}]}")
+    assert isinstance(data["a"][1]["b"], OutOfRange)
+    assert out_of_range_paths(data) == [f"`a[1].b` ({data['a'][1]['b'].what})"]
+    assert loads("[1.5, -2, 12345678901234567890]") == [1.5, -2, 12345678901234567890]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (10**500, "number_out_of_range"),  # /1000 overflowed a float before the fix
+        (10**300, "number_out_of_range"),
+        (3_155_760_000_000_000, "number_out_of_range"),  # year 99999 in milliseconds
+        (-1, "number_out_of_range"),
+        (float("inf"), "number_out_of_range"),
+        (float("nan"), "number_out_of_range"),
+        (OutOfRange("5000-digit integer"), "number_out_of_range"),
+        ("9999-12-31 23:59:59", "number_out_of_range"),
+        ("1900-01-01 00:00", "number_out_of_range"),
+        ("2022-13-45 99:99:99", "missing_time"),
+        ("soon", "missing_time"),
+        ("", "missing_time"),
+        (None, "missing_time"),
+    ],
+)
+def test_a_time_never_raises_and_its_fault_is_named(value, reason):
+    assert parse_beijing(value) is None
+    got, detail = time_fault(value, "showtime")
+    assert got == reason and detail and len(detail) < 200
+
+
+def test_plausible_times_still_parse():
+    assert parse_beijing(1642000000000) == datetime(2022, 1, 12, 15, 6, 40, tzinfo=UTC)
+    assert parse_beijing(1642000000) == datetime(2022, 1, 12, 15, 6, 40, tzinfo=UTC)
+    assert parse_beijing("2022-01-12 10:00") == datetime(2022, 1, 12, 2, 0, tzinfo=UTC)
+
+
+# --- encodings -------------------------------------------------------------------------
+
+
+def test_a_gbk_list_with_its_charset_is_read():
+    body = json.dumps({"record": [record(1, title="澎湃新闻：上海")]}, ensure_ascii=False).encode("gbk")
+    with pytest.raises(FeedError) as caught:
+        parse_list(body, "http://h/x")  # no charset: UTF-8, and these bytes are not UTF-8
+    assert caught.value.reason == "undecodable"
+    _, raws = parse_list(body, "http://h/x", "application/json; charset=GBK")
+    assert raws[0]["title"] == "澎湃新闻：上海"
+    assert parse_column_page(
+        json.dumps({"code": "1", "data": {"list": [{"title": "东方财富"}]}}, ensure_ascii=False).encode("gbk"),
+        "application/json;charset=gb2312",
+    ) == [{"title": "东方财富"}]
+
+
+def test_a_gb18030_text_is_read_and_characters_outside_gbk_survive():
+    html = "<p>𠀀 — 澎湃 €</p>"  # U+20000 exists only in GB18030, not in GBK
+    body = json.dumps({"text": html}, ensure_ascii=False).encode("gb18030")
+    assert parse_text(body, "text/plain; charset=GB18030") == html
+    assert parse_text(body, b"application/json; charset=gbk") == html  # GBK is read as its superset
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_json_in_utf16_or_utf32_is_detected_without_a_bom(codec):
+    assert parse_text(json.dumps({"text": "<p>正文</p>"}, ensure_ascii=False).encode(codec)) == "<p>正文</p>"
+
+
+def test_a_bom_wins_over_a_wrong_charset():
+    body = "\ufeff".encode() + json.dumps({"text": "<p>正文</p>"}, ensure_ascii=False).encode()
+    assert parse_text(body, "application/json; charset=iso-8859-1") == "<p>正文</p>"
+
+
+def test_bytes_invalid_in_the_declared_encoding_name_it_and_the_offset():
+    body = b'{"text": "<p>\xe6\xad\xa3\xff</p>"}'
+    with pytest.raises(FeedError) as caught:
+        parse_text(body, "application/json; charset=utf-8")
+    assert caught.value.reason == "undecodable"
+    assert "utf-8" in caught.value.detail and "at byte 16" in caught.value.detail and "\\xff" in caught.value.detail
+    with pytest.raises(FeedError) as caught:
+        body_text(b"\x81\x30\x81", "text/html; charset=gb18030")  # a four-byte sequence cut short
+    assert caught.value.reason == "undecodable" and "gb18030" in caught.value.detail
+
+
+def test_html_pages_decode_by_header_or_meta_and_never_silently_replace():
+    gbk_page = eastmoney_page("标题", "2022-01-21 18:05:40", "澎湃新闻", "<p>正文</p>").decode()
+    gbk_page = gbk_page.replace('<meta charset="utf-8"/>', '<meta charset="gbk"/>').encode("gbk")
+    page = eastmoney_article(gbk_page, FETCHED)  # declared in the markup
+    assert page.title == "标题" and "正文" in page.content_html and page.media_name == "澎湃新闻"
+    assert eastmoney_article(gbk_page, FETCHED, "text/html; charset=GBK").title == "标题"
+    with pytest.raises(FeedError) as caught:
+        eastmoney_article(gbk_page, FETCHED, "text/html; charset=utf-8")  # the header wins, and is wrong
+    assert caught.value.reason == "undecodable"
+    detail = text_detail("1", "澎湃标题", "2022-01-12 15:35:00")
+    paper = thepaper_page("澎湃标题", detail_data={"contentDetail": detail}).decode().encode("gb18030")
+    assert thepaper_article(paper, "1", content_type="text/html; charset=gb18030").title == "澎湃标题"
+    with pytest.raises(FeedError) as caught:
+        thepaper_article(paper, "1")  # no charset anywhere: UTF-8, and it is not
+    assert caught.value.reason == "undecodable"
