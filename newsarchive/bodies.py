@@ -110,7 +110,7 @@ def declared_encoding(body: bytes, content_type: str | bytes | None, *, html: bo
     ctype = content_type.decode("latin-1") if isinstance(content_type, bytes) else content_type
     header = http_content_type_encoding(ctype) if ctype else None
     if header:
-        return header, f"Content-Type {ctype!r}"
+        return header, "Content-Type charset"
     if html:
         meta = html_body_declared_encoding(body)
         found = resolve_encoding(meta) if meta else None
