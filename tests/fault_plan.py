@@ -127,30 +127,6 @@ def build(server: FeedServer) -> FaultSite:
     records.append("not an object")
     fault(Fault("list entry that is not an object", "record", "bad_record", "quarantined"))
     expect("list", "bad_record", "")
-    # poison numbers: only their record is quarantined, the rest of the list is read
-    records.append(record(52, "巨大的整数", views="@huge@"))
-    fault(
-        Fault(
-            "integer with thousands of digits",
-            "record",
-            "number_out_of_range",
-            "only its record quarantined, naming the field; the list's other records archived",
-        )
-    )
-    expect("list", "number_out_of_range", code(52))
-    site.details[code(52)] = "`views` (5000-digit integer"
-    records.append(record(53, "巨大的时间", datetime="@huge_epoch@"))
-    fault(Fault("epoch time with hundreds of digits", "record", "number_out_of_range", "quarantined before any request"))
-    expect("list", "number_out_of_range", code(53))
-    site.details[code(53)] = "`datetime` (401-digit integer"
-    records.append(record(54, "九万年", datetime=3_155_760_000_000_000))
-    fault(Fault("epoch time in the year 99999", "record", "number_out_of_range", "quarantined before any request"))
-    expect("list", "number_out_of_range", code(54))
-    site.details[code(54)] = "3155760000000000 is no plausible epoch time"
-    records.append(record(55, "无穷", datetime="@infinity@"))
-    fault(Fault("epoch time Infinity", "record", "number_out_of_range", "quarantined before any request"))
-    expect("list", "number_out_of_range", code(55))
-    site.details[code(55)] = "`datetime` (Infinity)"
     # text faults, on records of list 1 --------------------------------------------------
     text_faults: list[tuple[int, str, Reply | list[Reply], str | None, str]] = [
         (
@@ -281,8 +257,40 @@ def build(server: FeedServer) -> FaultSite:
             site.good.add(code(n))
         else:
             expect("text", reason, code(n))
+    site.add_list("/list?marketType=37", json.dumps({"record": records}, ensure_ascii=False).encode())
+
+    # --- a poison list (market-41): good articles beside records holding poison numbers -
+    poison: list[Any] = []
+    for n in (10, 11):
+        poison.append(record(n, f"好文章{n}"))
+        site.good.add(code(n))
+        server.add(f"/text?id={code(n)}", text_ok(f"好文章{n}"))
+    # poison numbers: only their record is quarantined, the rest of the list is read
+    poison.append(record(52, "巨大的整数", views="@huge@"))
+    fault(
+        Fault(
+            "integer with thousands of digits",
+            "record",
+            "number_out_of_range",
+            "only its record quarantined, naming the field; the list's other records archived",
+        )
+    )
+    expect("list", "number_out_of_range", code(52))
+    site.details[code(52)] = "`views` (5000-digit integer"
+    poison.append(record(53, "巨大的时间", datetime="@huge_epoch@"))
+    fault(Fault("epoch time with hundreds of digits", "record", "number_out_of_range", "quarantined before any request"))
+    expect("list", "number_out_of_range", code(53))
+    site.details[code(53)] = "`datetime` (401-digit integer"
+    poison.append(record(54, "九万年", datetime=3_155_760_000_000_000))
+    fault(Fault("epoch time in the year 99999", "record", "number_out_of_range", "quarantined before any request"))
+    expect("list", "number_out_of_range", code(54))
+    site.details[code(54)] = "3155760000000000 is no plausible epoch time"
+    poison.append(record(55, "无穷", datetime="@infinity@"))
+    fault(Fault("epoch time Infinity", "record", "number_out_of_range", "quarantined before any request"))
+    expect("list", "number_out_of_range", code(55))
+    site.details[code(55)] = "`datetime` (Infinity)"
     numbers = {"huge": HUGE_INT, "huge_epoch": "1" + "0" * 400, "infinity": "Infinity"}
-    site.add_list("/list?marketType=37", with_raw_numbers({"record": records}, numbers))
+    site.add_list("/poison?marketType=41", with_raw_numbers({"record": poison}, numbers))
 
     # --- list 2 (media): a duplicate across feeds, and one more good article -----------
     site.add_list(
