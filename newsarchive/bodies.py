@@ -127,12 +127,12 @@ def body_text(body: bytes, content_type: str | bytes | None = None, *, html: boo
     """The body as text, decoded strictly in its declared encoding; FeedError
     ``undecodable`` naming the encoding and the byte offset when it is not valid in it."""
     codec, where = declared_encoding(body, content_type, html=html)
-    bom, mark = read_bom(body)
-    data = body[len(mark) :] if bom else body
+    _, mark = read_bom(body)
+    skip = len(mark) if mark else 0
     try:
-        return data.decode(codec)
+        return body[skip:].decode(codec)
     except UnicodeDecodeError as exc:
-        offset = exc.start + (len(mark) if bom else 0)
+        offset = exc.start + skip
         bad = body[offset : offset + 8]
         raise FeedError(
             "undecodable",
@@ -208,4 +208,3 @@ def json_text(body: bytes, content_type: str | bytes | None = None) -> str:
     if stripped[:1] == "<":
         raise FeedError("bad_json", f"an HTML/XML page, not JSON: {stripped[:80]!r}")
     return text
-

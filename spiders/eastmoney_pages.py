@@ -30,9 +30,9 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
+from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, json_text, loads
 from newsarchive.infocode import valid_info_code
 from newsarchive.timeparse import BEIJING, parse_beijing
-from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, json_text, loads
 
 _JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
 _CODE = re.compile(r"[0-9]{18}")

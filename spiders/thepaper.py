@@ -241,7 +241,11 @@ class ThepaperSpider(ListingSpider):
         entry: ListEntry = response.meta["entry"]
         try:
             page = parse_article(
-                response.body, entry.cont_id, base=response.url, content_type=declared_type(response), limits=self.json_limits
+                response.body,
+                entry.cont_id,
+                base=response.url,
+                content_type=declared_type(response),
+                limits=self.json_limits,
             )
         except FeedError as exc:
             yield quarantine(

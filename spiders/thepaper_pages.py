@@ -21,7 +21,6 @@ is relative ("17小时前") and never used. Error answers look like ``{code: 999
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,8 +31,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
-from newsarchive.timeparse import parse_beijing
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, load_json, loads
+from newsarchive.timeparse import parse_beijing
 
 #: A contId: it goes into URLs and file names, so digits only.
 CONT_ID = re.compile(r"[0-9]{1,12}")

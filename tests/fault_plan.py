@@ -278,7 +278,9 @@ def build(server: FeedServer) -> FaultSite:
     expect("list", "number_out_of_range", code(52))
     site.details[code(52)] = "`views` (5000-digit integer"
     poison.append(record(53, "巨大的时间", datetime="@huge_epoch@"))
-    fault(Fault("epoch time with hundreds of digits", "record", "number_out_of_range", "quarantined before any request"))
+    fault(
+        Fault("epoch time with hundreds of digits", "record", "number_out_of_range", "quarantined before any request")
+    )
     expect("list", "number_out_of_range", code(53))
     site.details[code(53)] = "`datetime` (401-digit integer"
     poison.append(record(54, "九万年", datetime=3_155_760_000_000_000))

@@ -184,3 +184,50 @@ def test_html_pages_decode_by_header_or_meta_and_never_silently_replace():
     with pytest.raises(FeedError) as caught:
         thepaper_article(paper, "1")  # no charset anywhere: UTF-8, and it is not
     assert caught.value.reason == "undecodable"
+
+
+# --- end to end: a crawl, then its replay ------------------------------------------------
+
+
+def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tmp_path):
+    """Real HTTP, a real crawl, then ``reparse`` of its WARC files: the recorded Content-Type
+    travels with the bytes, so the replay decodes them as the crawl did."""
+    from newsarchive.archive.reader import open_dataset
+    from newsarchive.feedserver import FeedServer, Reply
+    from tests.conftest import FAST, run_cli, run_crawl
+
+    codes = [f"NW20220112{n:010d}" for n in (1, 2, 3)]
+    titles = ["国标码", "澎湃新闻", "𠀀字"]
+    texts = {
+        codes[0]: ("<p>　　上海市数据条例。</p>", "gbk"),
+        codes[1]: ("<p>正文 € 𠀀</p>", "gb18030"),
+        codes[2]: ("<p>UTF-16 正文</p>", "utf-16-le"),
+    }
+    with FeedServer() as server:
+        listed = [{"infoCode": c, "datetime": "2022-01-12 10:00:00", "title": t} for c, t in zip(codes, titles)]
+        body = json.dumps({"record": listed}, ensure_ascii=False).encode("gb18030")
+        server.add("/list?marketType=37", Reply(body=body, content_type="application/json; charset=GB18030"))
+        for c, (html, codec) in texts.items():
+            charset = "" if codec.startswith("utf-16") else f"; charset={codec}"  # UTF-16: RFC 8259 detection
+            text = json.dumps({"text": html}, ensure_ascii=False).encode(codec)
+            server.add(f"/text?id={c}", Reply(body=text, content_type="application/json" + charset))
+        archive = tmp_path / "archive"
+        settings = {
+            **FAST,
+            "FINEWS_LIST_URLS": server.url("/list?marketType=37"),
+            "FINEWS_TEXT_URL": server.url("/text?id={info_code}"),
+            "ARCHIVE_URI": archive,
+        }
+        crawled = run_crawl("finews", settings)
+    assert crawled.returncode == 0, crawled.stderr[-3000:]
+    got = {r["source_id"]: r for r in open_dataset(str(archive), "articles").to_table().to_pylist()}
+    assert {c: (got[c]["title"], got[c]["content_html"]) for c in codes} == {
+        c: (t, texts[c][0]) for c, t in zip(codes, titles)
+    }
+    replayed = tmp_path / "replayed"
+    proc = run_cli("reparse", "--warc", str(archive / "warc"), "--archive", str(replayed))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    again = {r["source_id"]: r for r in open_dataset(str(replayed), "articles").to_table().to_pylist()}
+    assert {c: (again[c]["title"], again[c]["content_html"]) for c in codes} == {
+        c: (got[c]["title"], got[c]["content_html"]) for c in codes
+    }
