@@ -231,3 +231,52 @@ def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tm
     assert {c: (again[c]["title"], again[c]["content_html"]) for c in codes} == {
         c: (got[c]["title"], got[c]["content_html"]) for c in codes
     }
+
+
+def test_an_eastmoney_crawl_quarantines_poison_entries_and_pages_and_archives_the_rest(tmp_path):
+    """The listing spiders (eastmoney here; thepaper shares ``spiders/listing.py``): a huge
+    integer or an impossible time spoils only its entry, a GBK page declared in its markup is
+    archived, bytes invalid in the declared charset spoil only their page, and a fast-news
+    list nested too deep makes the run partial while the column list is archived."""
+    from newsarchive.archive.reader import open_dataset
+    from newsarchive.eastmoney_site import EastmoneySite, column_entry
+    from newsarchive.feedserver import FeedServer, Reply
+    from tests.conftest import FAST, run_crawl
+
+    good, gbk, huge, future, broken = (f"20220121{n:010d}" for n in range(1, 6))
+    with FeedServer() as server:
+        site = EastmoneySite(server)
+        site.columns = {"345": []}
+        site.fast = {"102": []}
+        entries = [
+            column_entry(good, "好文章", "2022-01-21 10:00:00"),
+            column_entry(gbk, "国标码页面", "2022-01-21 09:00:00"),
+            column_entry(huge, "巨大的整数", "2022-01-21 08:00:00", views="@huge@"),
+            column_entry(future, "九万年", 3_155_760_000_000_000),
+            column_entry(broken, "坏字节", "2022-01-21 07:00:00"),
+        ]
+        listed = json.dumps({"code": "1", "data": {"list": entries}}, ensure_ascii=False)
+        site.faults["column:345"] = Reply(body=listed.replace('"@huge@"', "9" * 5000).encode())
+        site.faults["fast:102"] = Reply(body=('{"code": "1", "data": {"fastNewsList": ' + deep(DEEP) + "}}").encode())
+        site.add_article(good, "好文章", "2022-01-21 10:00:00", "澎湃新闻", "<p>正文。</p>")
+        page = eastmoney_page("国标码页面", "2022-01-21 09:00:00", "澎湃新闻", "<p>国标码正文。</p>").decode()
+        page = page.replace('<meta charset="utf-8"/>', '<meta charset="gbk"/>').encode("gbk")
+        server.add_request_handler(f"/a/{gbk}.html", lambda r: Reply(body=page, content_type="text/html"))
+        bad = eastmoney_page("坏字节", None, None, "<p>正文</p>").replace("正文".encode(), b"\xff\xfe")
+        server.add_request_handler(f"/a/{broken}.html", lambda r: Reply(body=bad, content_type="text/html"))
+        result = run_crawl("eastmoney", {**FAST, **site.settings(), "ARCHIVE_URI": tmp_path})
+    assert result.returncode == 1 and result.manifest["status"] == "partial", result.stderr[-3000:]
+    articles = {r["source_id"]: r for r in open_dataset(str(tmp_path), "articles").to_table().to_pylist()}
+    assert set(articles) == {f"NW{good}", f"NW{gbk}"}
+    assert "国标码正文" in articles[f"NW{gbk}"]["content_html"]
+    rows = open_dataset(str(tmp_path), "quarantine").to_table().to_pylist()
+    got = sorted((r["stage"], r["reason"]) for r in rows)
+    assert got == [
+        ("list", "number_out_of_range"),
+        ("list", "number_out_of_range"),
+        ("list", "too_deep"),
+        ("text", "undecodable"),
+    ], rows
+    details = " | ".join(r["detail"] for r in rows)
+    assert "`views` (5000-digit integer" in details and "3155760000000000 is no plausible epoch time" in details
+    assert "not valid utf-8 (<meta charset='utf-8'>) at byte" in details
