@@ -204,6 +204,7 @@ def test_loads_and_times_never_raise_anything_else(value):
 # --- end to end: the real spider ----------------------------------------------------------
 
 GOOD = 6
+GENERATED = {f"NW20220112{n:010d}" for n in range(500, 600)}
 
 
 def code(n: int) -> str:
@@ -238,6 +239,10 @@ def test_a_crawl_archives_every_good_article_beside_generated_bodies(tmp_path_fa
             server.add(f"/text?id={c}", good_text(n))
         for c, (body, ctype) in zip(poisoned, texts, strict=True):
             server.add(f"/text?id={c}", Reply(body=body, content_type=ctype))
+        # the generated lists' records get a good text: their generated titles (lone
+        # surrogates, control characters) and times then reach the pipelines and writers
+        server.add_handler("/text", lambda path, query: Reply(body=good_text(0)))
+        listed: set[str] = set()
         list_urls = [server.url("/good?marketType=37")]
         unusable: dict[str, str] = {}
         for i, (body, ctype) in enumerate(lists):
@@ -245,9 +250,11 @@ def test_a_crawl_archives_every_good_article_beside_generated_bodies(tmp_path_fa
             server.add(path, Reply(body=body, content_type=ctype))
             list_urls.append(server.url(path))
             try:
-                parse_list(body, server.url(path), ctype)
+                _, raws = parse_list(body, server.url(path), ctype)
             except FeedError as exc:
                 unusable[path] = exc.reason
+            else:
+                listed |= {r["infoCode"] for r in raws if isinstance(r, dict) and r.get("infoCode") in GENERATED}
         settings_ = {
             **FAST,
             "FINEWS_LIST_URLS": ",".join(list_urls),
@@ -269,6 +276,8 @@ def test_a_crawl_archives_every_good_article_beside_generated_bodies(tmp_path_fa
         assert (c in articles) != (c in by_code), c  # archived, or quarantined: exactly one
         if c in by_code:
             assert by_code[c]["reason"] in QUARANTINE_REASONS and by_code[c]["detail"]
+    for c in listed:  # a generated record with a valid infoCode: archived or quarantined (maybe both)
+        assert c in articles or c in by_code or any(c in (r["raw"] or "") for r in quarantined), c
     for path, reason in unusable.items():
         rows = [r for r in quarantined if r["stage"] == "list" and (r["url"] or "").endswith(path)]
         assert [r["reason"] for r in rows] == [reason], (path, rows)
