@@ -14,6 +14,7 @@ from typing import Any
 import scrapy
 
 from newsarchive.schema import ARTICLE_COLUMNS, QUARANTINE_COLUMNS, Column
+from newsarchive.surrogates import escape
 
 
 def _item_class(name: str, columns: tuple[Column, ...], doc: str) -> type[scrapy.Item]:
@@ -48,15 +49,28 @@ def quarantine(
 ) -> scrapy.Item:
     """A :class:`Quarantined` item; ``raw`` (any JSON value, or bytes) is stored as JSON text.
 
+    Its text is always storable: a lone surrogate (from a JSON escape in the bad input) is
+    kept as its ``\\uXXXX`` escape, so the row that says why the input was bad is written.
+
     ``evidence``: an item (or mapping) whose WARC pointer (:data:`EVIDENCE_FIELDS`) to keep."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "replace")
     raw_text = None if raw is None else json.dumps(raw, ensure_ascii=False, default=str)
     if raw_text is not None and len(raw_text) > RAW_LIMIT:
         raw_text = json.dumps({"truncated": True, "prefix": raw_text[:RAW_LIMIT]}, ensure_ascii=False)
-    item = Quarantined(source=source, stage=stage, reason=reason, detail=detail, url=url, raw=raw_text)
+    if raw_text is not None:
+        raw_text = escape(raw_text)
+    item = Quarantined(
+        source=source,
+        stage=stage,
+        reason=reason,
+        detail=escape(detail) if isinstance(detail, str) else detail,
+        url=escape(url) if isinstance(url, str) else url,
+        raw=raw_text,
+    )
     if info_code_raw is not None:
-        item["info_code_raw"] = info_code_raw if isinstance(info_code_raw, str) else json.dumps(info_code_raw)
+        text = info_code_raw if isinstance(info_code_raw, str) else json.dumps(info_code_raw, default=str)
+        item["info_code_raw"] = escape(text)
     if http_status is not None:
         item["http_status"] = http_status
     if evidence is not None:
@@ -64,3 +78,44 @@ def quarantine(
             if evidence.get(name) is not None:
                 item[name] = evidence[name]
     return item
+
+
+#: Longest exception message kept in an ``internal_error`` detail (a message can quote a
+#: whole bad input).
+ERROR_MESSAGE_LIMIT = 1000
+
+
+def error_detail(exc: BaseException, where: str | None = None) -> str:
+    """``RecursionError: maximum recursion depth exceeded (in FinewsSpider.parse_list)``."""
+    message = str(exc)
+    if len(message) > ERROR_MESSAGE_LIMIT:
+        message = message[:ERROR_MESSAGE_LIMIT] + f"... ({len(message)} characters)"
+    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return f"{detail} (in {where})" if where else detail
+
+
+def internal_error(
+    source: str,
+    stage: str,
+    exc: BaseException,
+    *,
+    where: str | None = None,
+    url: str | None = None,
+    info_code_raw: Any = None,
+    raw: Any = None,
+    http_status: int | None = None,
+    evidence: Mapping[str, Any] | None = None,
+) -> scrapy.Item:
+    """The quarantine row of an exception that escaped our code for one item or response:
+    ``internal_error``, naming the exception, where it happened and (in ``url``) what it read."""
+    return quarantine(
+        source,
+        stage,
+        "internal_error",
+        error_detail(exc, where),
+        info_code_raw=info_code_raw,
+        url=url,
+        raw=raw,
+        http_status=http_status,
+        evidence=evidence,
+    )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsarchive import __version__
 from newsarchive.archive.files import WrittenFile
@@ -39,6 +40,15 @@ class Run:
     files: list[WrittenFile] = field(default_factory=list)
     #: Problems that make the run ``partial`` (a list feed down, a write error...).
     problems: list[str] = field(default_factory=list)
+    #: Failures that make the run ``failed`` whatever else it did: its good rows could not
+    #: all be written (disk full, I/O error). Also listed in ``problems``.
+    failures: list[str] = field(default_factory=list)
+    #: The quarantine writer's intake, for rows found bad outside the item chain (a row a
+    #: writer cannot store); set by the quarantine writer.
+    quarantine: Callable[[Any], Any] | None = None
+    #: Called by the quarantine writer before it publishes: the other writers flush their
+    #: buffers then, so the rows they cannot store still reach the quarantine.
+    before_quarantine_publish: list[Callable[[], None]] = field(default_factory=list)
     #: Values that must never be written anywhere (secret env vars, passwords in URL settings).
     secrets: set[str] = field(default_factory=set)
     _lock: RunLock | None = None
@@ -84,6 +94,12 @@ class Run:
 
     def add_files(self, files: list[WrittenFile]) -> None:
         self.files.extend(files)
+
+    def fail(self, problem: str) -> None:
+        """The run cannot write its good rows: it is ``failed`` (see :attr:`failures`)."""
+        if problem not in self.failures:
+            self.failures.append(problem)
+            self.problems.append(problem)
 
     def release(self) -> None:
         if self._lock is not None:

@@ -253,7 +253,12 @@ DOWNLOADER_MIDDLEWARES = {
     # ... or, in a reparse, answers it from the recorded responses instead.
     "newsarchive.warc.replay.WarcReplay": 960,
 }
-SPIDER_MIDDLEWARES = {"newsarchive.warc.evidence.WarcEvidence": 950}
+SPIDER_MIDDLEWARES = {
+    "newsarchive.warc.evidence.WarcEvidence": 950,
+    # Next to the spider: an exception escaping a callback becomes one internal_error
+    # quarantine row (and, for a list, the rest of the run goes on); its output is stamped above.
+    "newsarchive.middlewares.contain.ContainCallbackErrors": 990,
+}
 EXTENSIONS = {
     "newsarchive.extensions.requeststats.RequestKindStats": 500,
     # The same object as the downloader middleware: publishes the WARC files before the manifest.

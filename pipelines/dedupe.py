@@ -15,6 +15,7 @@ from scrapy.exceptions import DropItem
 
 from newsarchive.items import Article
 from newsarchive.run import Run
+from pipelines.guard import contained
 
 
 class DedupePipeline:
@@ -27,6 +28,7 @@ class DedupePipeline:
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
         return cls(crawler)
 
+    @contained("dedupe")
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item

@@ -14,6 +14,7 @@ from newsarchive.run import Run
 from newsarchive.schema import SCHEMA_VERSION
 from newsarchive.slug import media_slug
 from newsarchive.story import story_id
+from pipelines.guard import contained
 
 
 def normalise(item: Any, run_id: str, dag_run_id: str | None, pipeline_version: str = __version__) -> Any:
@@ -44,6 +45,7 @@ class NormalisePipeline:
     def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:
         return cls(crawler)
 
+    @contained("normalise")
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from typing import Any
 
@@ -18,12 +19,16 @@ from scrapy.crawler import Crawler
 
 from newsarchive.archive.index import load_fingerprints, write_index_part
 from newsarchive.archive.layout import QUARANTINE, check_source, partition_key
-from newsarchive.archive.sink import PartitionedSink
+from newsarchive.archive.sink import PartitionedSink, WriteFailed
 from newsarchive.items import Quarantined
 from newsarchive.run import Run
 from newsarchive.schema import QUARANTINE_FIELDS, QUARANTINE_SCHEMA, SCHEMA_VERSION
+from newsarchive.surrogates import escaped
 from newsarchive.timeparse import beijing_date, utcnow
 from pipelines.articles import sink_options
+from pipelines.guard import as_quarantine
+
+logger = logging.getLogger(__name__)
 
 
 def fingerprint(source: str, reason: str, raw: str | None) -> str | None:
@@ -41,11 +46,13 @@ class QuarantineWriterPipeline:
             QUARANTINE_SCHEMA,
             self.run.run_id,
             kind=QUARANTINE,
+            on_reject=self.escape_row,
             **sink_options(crawler.settings),
         )
         self.day = beijing_date(self.run.started_at)
         self._known: dict[str, set[str]] = {}
         self.index_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.run.quarantine = self.process_item  # for rows found bad outside the item chain
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> QuarantineWriterPipeline:
@@ -58,8 +65,34 @@ class QuarantineWriterPipeline:
         return self._known[source]
 
     def process_item(self, item: Any) -> Any:
+        """Write ``item``; if that raises (a bug, a source name no path may hold), write an
+        ``internal_error`` row about it instead: the quarantine is the last stage, so there
+        is no later one to hand it to."""
         if not isinstance(item, Quarantined):
             return item
+        try:
+            return self.write(item)
+        except WriteFailed as exc:
+            self.run.fail(f"writing quarantine failed: {exc}")
+            logger.error("Quarantine not written: %s", exc)
+            return item
+        except Exception as exc:
+            where = f"{type(self).__name__}.process_item"
+            replacement = as_quarantine(self, item, "quarantine", exc, where)
+            try:
+                self.write(replacement)
+            except Exception as again:
+                self.run.problems.append(f"a quarantine row could not be written: {type(again).__name__}: {again}")
+                logger.error("Quarantine row not written: %s", again, exc_info=again)
+            return item
+
+    @staticmethod
+    def escape_row(row: dict[str, Any], exc: Exception) -> dict[str, Any]:
+        """A row the sink cannot convert: its text escaped (lone surrogates as ``\\uXXXX``)."""
+        logger.warning("Quarantine row of %s stored escaped: %s", row.get("url") or row.get("info_code_raw"), exc)
+        return {k: escaped(v) for k, v in row.items()}
+
+    def write(self, item: Any) -> Any:
         stats = self.crawler.stats
         assert stats is not None
         source = check_source(item.get("source") or "unknown")
@@ -105,12 +138,20 @@ class QuarantineWriterPipeline:
         return item
 
     def close_spider(self) -> None:
+        for flush in self.run.before_quarantine_publish:  # their unstorable rows come here first
+            flush()
         try:
             files = self.sink.publish()
             for source, rows in sorted(self.index_rows.items()):
                 files.append(write_index_part(self.run.layout, source, self.run.run_id, rows, QUARANTINE))
         except Exception as exc:
-            self.sink.abort()
-            self.run.problems.append(f"writing quarantine failed: {type(exc).__name__}: {exc}")
-            raise
+            self.sink.abort()  # temporary files only: what was published stays
+            self.run.add_files(self.sink.published)
+            assert self.crawler.stats is not None  # count what is on disk, not what was meant to be
+            self.crawler.stats.set_value("newsarchive/quarantined", sum(f.rows or 0 for f in self.sink.published))
+            self.run.fail(f"writing quarantine failed: {type(exc).__name__}: {exc}")
+            if not isinstance(exc, WriteFailed):
+                raise
+            logger.error("Writing quarantine failed: %s", exc)
+            return
         self.run.add_files(files)

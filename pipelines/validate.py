@@ -10,6 +10,8 @@ from scrapy.crawler import Crawler
 
 from newsarchive.infocode import valid_info_code
 from newsarchive.items import Article, quarantine
+from newsarchive.surrogates import SURROGATE, surrogate_field
+from pipelines.guard import contained
 
 #: Sources whose id is the article's infoCode.
 INFO_CODE_SOURCES = frozenset(("finews", "eastmoney"))
@@ -39,7 +41,21 @@ def problem(item: Any) -> tuple[str, str] | None:
     html = item.get("content_html")
     if not isinstance(html, str) or not html.strip():
         return "empty_text", "content_html is missing or blank"
+    bad = surrogate_field(item)
+    if bad is not None:
+        return "invalid_text", f"{bad} holds a lone UTF-16 surrogate ({_surrogate_at(item[bad])})"
     return None
+
+
+def _surrogate_at(value: Any) -> str:
+    """Which lone surrogate and where (``U+D800 at character 3``), for the detail."""
+    texts = list(value) if isinstance(value, (list, tuple)) else [value]
+    for n, text in enumerate(texts):
+        found = SURROGATE.search(text) if isinstance(text, str) else None
+        if found is not None:
+            where = f"character {found.start()}" + (f" of item {n}" if isinstance(value, (list, tuple)) else "")
+            return f"U+{ord(found.group()):04X} at {where}"
+    return "position unknown"
 
 
 class ValidatePipeline:
@@ -50,6 +66,7 @@ class ValidatePipeline:
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
         return cls(crawler)
 
+    @contained("validate")
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Article):
             return item

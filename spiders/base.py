@@ -16,8 +16,11 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newsarchive.failures import classify
-from newsarchive.items import quarantine
+from newsarchive.items import error_detail, internal_error, quarantine
 from newsarchive.run import Run
+
+#: ``request.meta`` key set once a list request's answer has been counted (see :meth:`ArchiveSpider.first_answer`).
+ANSWERED = "newsarchive_answered"
 
 
 class Dated(Protocol):
@@ -57,6 +60,56 @@ class ArchiveSpider(scrapy.Spider):
         self.run.problems.append(f"list {url}: {reason} ({detail})")
         self.logger.error("List %s unusable: %s (%s)", url, reason, detail)
         yield quarantine(self.source, "list", reason, detail, url=url, raw=raw, http_status=status)
+
+    def first_answer(self, meta: dict[str, Any]) -> bool:
+        """True the first time a list request's answer is counted: its callback counts it
+        first thing, and a recovery after the callback raised must not count it again."""
+        if meta.get(ANSWERED):
+            return False
+        meta[ANSWERED] = True
+        return True
+
+    def callback_failed(self, response: Response, exception: Exception) -> Iterator[Any]:
+        """Recovery for an exception that escaped a callback (called by
+        :class:`~newsarchive.middlewares.contain.ContainCallbackErrors`): one ``internal_error``
+        row naming it; a list also makes the run partial and goes on (:meth:`after_list`)."""
+        meta = response.meta
+        kind = meta.get("newsarchive_kind") or "other"
+        callback = getattr(response.request, "callback", None)
+        where = f"{type(self).__name__}.{getattr(callback, '__name__', 'callback')}"
+        stats = self.crawler.stats
+        stats.inc_value("newsarchive/internal_errors")
+        stats.inc_value(f"newsarchive/internal_errors/{kind}")
+        self.logger.error("%s raised on %s", where, response.url, exc_info=exception)
+        if kind == "list":
+            detail = error_detail(exception, where)
+            yield from self.list_unusable(response.url, "internal_error", detail, response.status, excerpt(response))
+            yield from self.after_list(meta)
+            return
+        yield internal_error(
+            self.source,
+            "text",
+            exception,
+            where=where,
+            url=response.url,
+            info_code_raw=self.source_id_of(meta),
+            raw=excerpt(response),
+            http_status=response.status,
+        )
+
+    def after_list(self, meta: dict[str, Any]) -> Iterator[Any]:
+        """What a list callback does last (count the answer, then maybe request the
+        articles), for a list whose callback raised."""
+        return iter(())
+
+    def source_id_of(self, meta: dict[str, Any]) -> str | None:
+        """The id of the article a request was for (its record's infoCode or contId)."""
+        for key in ("record", "entry"):
+            for attr in ("info_code", "cont_id"):
+                value = getattr(meta.get(key), attr, None)
+                if isinstance(value, str):
+                    return value
+        return None
 
     def fetch_failed(self, failure: Failure, source_id: str | None, stage: str = "text") -> Any:
         """A request that failed for good (after retries), named by its fault."""

@@ -145,7 +145,7 @@ class EastmoneySpider(ListingSpider):
     # --- lists -------------------------------------------------------------------------
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        self.list_answered()
+        self.list_answered(response.meta)
         feed, page = response.meta["feed"], response.meta["page"]
         fetched_at = utcnow()
         try:

@@ -69,7 +69,7 @@ class FinewsSpider(ArchiveSpider):
     # --- lists -----------------------------------------------------------------------
 
     def parse_list(self, response: Response) -> Iterator[Any]:
-        self._pending_lists -= 1
+        self._list_answered(response.meta)
         try:
             feed, raws = parse_list(response.body, response.url, declared_type(response), self.json_limits)
         except FeedError as exc:
@@ -82,9 +82,19 @@ class FinewsSpider(ArchiveSpider):
         yield from self._maybe_fetch_texts()
 
     def list_failed(self, failure: Failure) -> Iterator[Any]:
-        self._pending_lists -= 1
+        self._list_answered(failure.request.meta)
         reason, detail, status = classify(failure)
         yield from self.list_unusable(failure.request.url, reason, detail, status)
+        yield from self._maybe_fetch_texts()
+
+    def _list_answered(self, meta: dict[str, Any]) -> None:
+        if self.first_answer(meta):
+            self._pending_lists -= 1
+
+    def after_list(self, meta: dict[str, Any]) -> Iterator[Any]:
+        """A list callback raised (before or after counting its answer): the texts of the
+        other lists are still requested once the last one answers."""
+        self._list_answered(meta)
         yield from self._maybe_fetch_texts()
 
     def _read_records(self, feed: str, list_url: str, raws: list[Any]) -> Iterator[Any]:

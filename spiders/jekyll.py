@@ -25,7 +25,7 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.items import Article, quarantine
+from newsarchive.items import Article, error_detail, quarantine
 from newsarchive.jekyll.format import ParsedPost, PostError, info_code_of_name, parse_post
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
@@ -82,7 +82,11 @@ class JekyllSpider(scrapy.Spider):
             yield item
         self.crawler.stats.set_value("newsarchive/records/unique", len(groups))
         for seen in groups.values():
-            for item in self._article(seen):
+            try:  # one post no rule foresaw costs that post only
+                items = list(self._article(seen))
+            except Exception as exc:
+                items = [self._internal_error(exc, seen[0].path, "JekyllSpider._article")]
+            for item in items:
                 yield item
 
     def _scan(self, groups: dict[tuple[str, str], list[_Seen]]) -> Iterator[Any]:
@@ -128,6 +132,8 @@ class JekyllSpider(scrapy.Spider):
             post = parse_post(data, path.name)
         except PostError as exc:
             return self._bad(exc.reason, exc.detail, path, data, exc.info_code)
+        except Exception as exc:  # one post no rule foresaw costs that post only
+            return self._internal_error(exc, path, "parse_post", data)
         problem = _missing(post)
         if problem is not None:
             return self._bad(*problem, path, data, post.info_code)
@@ -167,6 +173,13 @@ class JekyllSpider(scrapy.Spider):
             raw_sha256=_sha(data),
             **fields,
         )
+
+    def _internal_error(self, exc: Exception, path: Path, where: str, data: bytes | None = None) -> Any:
+        """An exception reading one post: an ``internal_error`` row naming it and the file."""
+        self.crawler.stats.inc_value("newsarchive/internal_errors")
+        self.crawler.stats.inc_value("newsarchive/internal_errors/import")
+        self.logger.error("%s failed on %s", where, path, exc_info=exc)
+        return self._bad("internal_error", error_detail(exc, where), path, data)
 
     def _bad(self, reason: str, detail: str, path: Path, data: bytes | None, info_code: str | None = None) -> Any:
         """A quarantine record whose ``raw`` is the file's text: the same bad post, wherever

@@ -56,12 +56,21 @@ class ListingSpider(ArchiveSpider):
     def list_sent(self) -> None:
         self._pending += 1
 
-    def list_answered(self) -> None:
-        """Called first by every list callback; its last step is :meth:`maybe_fetch_articles`."""
-        self._pending -= 1
+    def list_answered(self, meta: dict[str, Any]) -> None:
+        """Called first by every list callback (with its ``response.meta``); its last step is
+        :meth:`maybe_fetch_articles`. Counts each list request once, even when a recovery
+        (:meth:`after_list`) calls it again."""
+        if self.first_answer(meta):
+            self._pending -= 1
+
+    def after_list(self, meta: dict[str, Any]) -> Iterator[Any]:
+        """A list callback raised (before or after counting its answer): the other lists'
+        articles are still requested once the last one answers."""
+        self.list_answered(meta)
+        yield from self.maybe_fetch_articles()
 
     def list_failed(self, failure: Failure) -> Iterator[Any]:
-        self.list_answered()
+        self.list_answered(failure.request.meta)
         reason, detail, status = classify(failure)
         detail = self.list_context(failure.request.meta) + detail
         yield from self.list_unusable(failure.request.url, reason, detail, status)

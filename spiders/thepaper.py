@@ -152,7 +152,7 @@ class ThepaperSpider(ListingSpider):
     # --- lists -------------------------------------------------------------------------
 
     def parse_channel(self, response: Response) -> Iterator[Any]:
-        self.list_answered()
+        self.list_answered(response.meta)
         channel, page_num = response.meta["channel"], response.meta["page"]
         try:
             page = parse_channel_page(response.body, declared_type(response), self.json_limits)
@@ -175,7 +175,7 @@ class ThepaperSpider(ListingSpider):
         yield from self.maybe_fetch_articles()
 
     def parse_hot(self, response: Response) -> Iterator[Any]:
-        self.list_answered()
+        self.list_answered(response.meta)
         try:
             pairs = parse_hot(response.body, self.hot_lists, declared_type(response), self.json_limits)
         except FeedError as exc:

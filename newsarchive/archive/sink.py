@@ -8,11 +8,19 @@ memory for the end of the run). At most ``max_open`` partitions keep a writer op
 least recently used one is closed when another is needed (its next rows start a new part).
 Files become visible under their final names only in :meth:`PartitionedSink.publish`, at
 the end of the run.
+
+Two kinds of failure are kept apart. A *row* pyarrow cannot convert (a value no Parquet
+column can hold) costs only that row: the row group is converted again row by row (only
+then: the hot path is one conversion per row group), the bad rows go to ``on_reject`` and
+the rest is written. A failure to *write* (disk full, I/O error) is the run's: it raises
+:class:`WriteFailed`, the sink refuses further rows, and what was published stays.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,22 @@ import pyarrow.parquet as pq
 
 from newsarchive.archive.files import WrittenFile, publish, sha256_file
 from newsarchive.archive.layout import Layout, part_name, temp_name
+
+logger = logging.getLogger(__name__)
+
+#: What converting a row to Arrow raises for a value its column cannot hold (a lone
+#: surrogate: UnicodeEncodeError, a ValueError; a wrong type: ArrowTypeError; an integer too
+#: large: ArrowInvalid or OverflowError).
+CONVERSION_ERRORS = (pa.ArrowException, ValueError, TypeError, OverflowError)
+
+#: Called with a row that cannot be stored and the error; returns a row to store instead
+#: (e.g. the same text escaped), or None to leave it out.
+OnReject = Callable[[dict[str, Any], Exception], "dict[str, Any] | None"]
+
+
+class WriteFailed(Exception):  # noqa: N818 (a state, like DropItem)
+    """Writing or publishing a file of the run failed: the run fails, its rows are not
+    turned into quarantine rows, and files already published stay."""
 
 
 @dataclass
@@ -56,6 +80,7 @@ class PartitionedSink:
         max_open: int = 16,
         compression: str = "zstd",
         compression_level: int | None = 3,
+        on_reject: OnReject | None = None,
     ) -> None:
         self.layout = layout
         self.schema = schema
@@ -71,8 +96,17 @@ class PartitionedSink:
         self._buffered: OrderedDict[str, None] = OrderedDict()  # partitions holding rows, oldest first
         self._finished: list[_Part] = []
         self.rows = 0
+        self.on_reject = on_reject
+        #: Rows left out because they could not be stored (after ``on_reject``).
+        self.rejected = 0
+        #: Files published so far (kept when a later one fails: they are the run's rows on disk).
+        self.published: list[WrittenFile] = []
+        #: The write failure that stopped this sink, if any.
+        self.failed: WriteFailed | None = None
 
     def write(self, partition_key: str, row: dict[str, Any]) -> None:
+        if self.failed is not None:
+            raise self.failed
         part = self._partitions.get(partition_key)
         if part is None:
             part = self._partitions[partition_key] = _Partition(partition_key)
@@ -94,16 +128,50 @@ class PartitionedSink:
         self._buffered.pop(partition.key, None)
         if not partition.buffer:
             return
-        table = pa.Table.from_pylist(partition.buffer, schema=self.schema)
-        partition.buffer = []
-        if partition.part is None:
-            self._open_part(partition)
-        assert partition.part is not None
-        partition.part.writer.write_table(table, row_group_size=self.row_group_size)
-        partition.part.rows += table.num_rows
-        self._open.move_to_end(partition.key)
-        if partition.part.rows >= self.max_rows_per_file:
-            self._close_part(partition)
+        rows, partition.buffer = partition.buffer, []
+        table = self._table(rows)
+        if table is None or not table.num_rows:
+            return
+        try:
+            if partition.part is None:
+                self._open_part(partition)
+            assert partition.part is not None
+            partition.part.writer.write_table(table, row_group_size=self.row_group_size)
+            partition.part.rows += table.num_rows
+            self._open.move_to_end(partition.key)
+            if partition.part.rows >= self.max_rows_per_file:
+                self._close_part(partition)
+        except Exception as exc:
+            raise self._fail(f"writing {partition.key}", exc) from exc
+
+    def _fail(self, doing: str, exc: Exception) -> WriteFailed:
+        if isinstance(exc, WriteFailed):
+            return exc
+        self.failed = WriteFailed(f"{self.kind}: {doing} failed: {type(exc).__name__}: {exc}")
+        return self.failed
+
+    def _table(self, rows: list[dict[str, Any]]) -> pa.Table | None:
+        """The rows as one table; rows that cannot be converted are handed to ``on_reject``."""
+        try:
+            return pa.Table.from_pylist(rows, schema=self.schema)
+        except CONVERSION_ERRORS:
+            if self.on_reject is None:
+                raise
+        tables = []
+        for row in rows:
+            try:
+                tables.append(pa.Table.from_pylist([row], schema=self.schema))
+                continue
+            except CONVERSION_ERRORS as exc:
+                instead = self.on_reject(row, exc)
+            if instead is not None:
+                try:
+                    tables.append(pa.Table.from_pylist([instead], schema=self.schema))
+                    continue
+                except CONVERSION_ERRORS as again:
+                    logger.error("%s: a row could not be stored even after on_reject: %s", self.kind, again)
+            self.rejected += 1
+        return pa.concat_tables(tables) if tables else None
 
     def _open_part(self, partition: _Partition) -> None:
         while len(self._open) >= self.max_open:
@@ -135,31 +203,46 @@ class PartitionedSink:
 
     def close(self) -> None:
         """Flush every buffer and close every writer; files stay temporary."""
+        if self.failed is not None:
+            raise self.failed
         for partition in self._partitions.values():
             self._flush(partition)
-            self._close_part(partition)
+            try:
+                self._close_part(partition)
+            except Exception as exc:
+                raise self._fail(f"closing {partition.key}", exc) from exc
         self._open.clear()
 
     def publish(self) -> list[WrittenFile]:
-        """Give every finished part its final name; return them for the manifest."""
+        """Give every finished part its final name; return them for the manifest (and keep
+        them in :attr:`published`, so a failure halfway still knows what is on disk)."""
         self.close()
         out: list[WrittenFile] = []
-        for part in self._finished:
+        while self._finished:
+            part = self._finished[0]
             final = self.layout.path(part.key)
-            digest = sha256_file(part.tmp)
-            size = part.tmp.stat().st_size
-            publish(part.tmp, final)
-            out.append(WrittenFile(part.key, self.kind, digest, size, part.rows))
-        self._finished = []
+            try:
+                digest = sha256_file(part.tmp)
+                size = part.tmp.stat().st_size
+                publish(part.tmp, final)
+            except Exception as exc:
+                raise self._fail(f"publishing {part.key}", exc) from exc
+            self._finished.pop(0)
+            written = WrittenFile(part.key, self.kind, digest, size, part.rows)
+            out.append(written)
+            self.published.append(written)
         return out
 
     def abort(self) -> None:
-        """Close writers and delete temporary files (a failed run leaves nothing behind)."""
+        """Close writers and delete the temporary files; published files are never touched."""
         self._buffered.clear()
         for partition in self._partitions.values():
             partition.buffer = []
             if partition.part is not None:
-                partition.part.writer.close()
+                try:
+                    partition.part.writer.close()
+                except Exception as exc:  # a full disk fails the footer too; the file goes anyway
+                    logger.warning("%s: closing %s while aborting: %s", self.kind, partition.part.tmp, exc)
                 self._finished.append(partition.part)
                 partition.part = None
         for part in self._finished:

@@ -89,7 +89,8 @@ class RunManifest:
         stats = self.crawler.stats
         assert stats is not None
         values = stats.get_stats()
-        status = run_status(reason, self.run.problems, values)
+        # a run that could not write its good rows failed, whatever it fetched
+        status = "failed" if self.run.failures else run_status(reason, self.run.problems, values)
         stats.set_value(STATUS_STAT, status)
         run_counts = counts(values)
         manifest: dict[str, Any] = {
