@@ -204,7 +204,7 @@ def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tm
         codes[2]: ("<p>UTF-16 正文</p>", "utf-16-le"),
     }
     with FeedServer() as server:
-        listed = [{"infoCode": c, "datetime": "2022-01-12 10:00:00", "title": t} for c, t in zip(codes, titles)]
+        listed = [{"infoCode": c, "datetime": "2022-01-12 10:00:00", "title": t} for c, t in zip(codes, titles, strict=True)]
         body = json.dumps({"record": listed}, ensure_ascii=False).encode("gb18030")
         server.add("/list?marketType=37", Reply(body=body, content_type="application/json; charset=GB18030"))
         for c, (html, codec) in texts.items():
@@ -222,7 +222,7 @@ def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tm
     assert crawled.returncode == 0, crawled.stderr[-3000:]
     got = {r["source_id"]: r for r in open_dataset(str(archive), "articles").to_table().to_pylist()}
     assert {c: (got[c]["title"], got[c]["content_html"]) for c in codes} == {
-        c: (t, texts[c][0]) for c, t in zip(codes, titles)
+        c: (t, texts[c][0]) for c, t in zip(codes, titles, strict=True)
     }
     replayed = tmp_path / "replayed"
     proc = run_cli("reparse", "--warc", str(archive / "warc"), "--archive", str(replayed))
@@ -280,3 +280,49 @@ def test_an_eastmoney_crawl_quarantines_poison_entries_and_pages_and_archives_th
     details = " | ".join(r["detail"] for r in rows)
     assert "`views` (5000-digit integer" in details and "3155760000000000 is no plausible epoch time" in details
     assert "not valid utf-8 (<meta charset='utf-8'>) at byte" in details
+
+
+def test_a_thepaper_crawl_decodes_pages_as_declared_and_quarantines_the_poison(tmp_path):
+    """thepaper: a GB18030 page declared in its header is archived; an impossible list time,
+    a page whose ``__NEXT_DATA__`` nests too deep (no markup to fall back on) and a page of
+    bytes invalid in UTF-8 cost their article only; a hot list nested too deep makes the run
+    partial."""
+    from newsarchive.archive.reader import open_dataset
+    from newsarchive.feedserver import FeedServer, Reply
+    from newsarchive.thepaper_site import ThepaperSite, entry
+    from tests.conftest import FAST, run_crawl
+
+    with FeedServer() as server:
+        site = ThepaperSite(server)
+        published = "2022-01-12 15:35:00"
+        site.add_channel(
+            "25951",
+            [
+                entry(1, "好文章", published),
+                entry(2, "国标码", published),
+                entry(3, "负时间", pubTimeLong=-1),
+                entry(4, "太深", published),
+                entry(5, "坏字节", published),
+            ],
+        )
+        site.add_page(1, thepaper_page("好文章", detail_data={"contentDetail": text_detail("1", "好文章", published)}))
+        paper = thepaper_page("国标码", detail_data={"contentDetail": text_detail("2", "国标码", published)})
+        gb = Reply(body=paper.decode().encode("gb18030"), content_type="text/html; charset=GB18030")
+        server.add_request_handler("/newsDetail_forward_2", site._guarded(lambda r: gb))
+        site.add_page(4, thepaper_page("太深", next_data=deep(DEEP)))
+        site.add_page(
+            5, thepaper_page("坏字节", detail_data={"contentDetail": text_detail("5", "坏", published)})[:-20] + b"\xff"
+        )
+        site.hot_body = ('{"resultCode": 1, "data": {"hotNews": ' + deep(DEEP) + "}}").encode()
+        result = run_crawl("thepaper", {**FAST, **site.settings(), "ARCHIVE_URI": tmp_path})
+    assert result.returncode == 1 and result.manifest["status"] == "partial", result.stderr[-3000:]
+    articles = {r["source_id"]: r for r in open_dataset(str(tmp_path), "articles").to_table().to_pylist()}
+    assert set(articles) == {"1", "2"} and articles["2"]["title"] == "国标码"
+    rows = open_dataset(str(tmp_path), "quarantine").to_table().to_pylist()
+    got = sorted((r["stage"], r["reason"], r["info_code_raw"]) for r in rows)
+    assert got == [
+        ("list", "number_out_of_range", None),
+        ("list", "too_deep", None),
+        ("text", "too_deep", "4"),
+        ("text", "undecodable", "5"),
+    ], rows
