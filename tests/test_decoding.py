@@ -204,7 +204,9 @@ def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tm
         codes[2]: ("<p>UTF-16 正文</p>", "utf-16-le"),
     }
     with FeedServer() as server:
-        listed = [{"infoCode": c, "datetime": "2022-01-12 10:00:00", "title": t} for c, t in zip(codes, titles, strict=True)]
+        listed = [
+            {"infoCode": c, "datetime": "2022-01-12 10:00:00", "title": t} for c, t in zip(codes, titles, strict=True)
+        ]
         body = json.dumps({"record": listed}, ensure_ascii=False).encode("gb18030")
         server.add("/list?marketType=37", Reply(body=body, content_type="application/json; charset=GB18030"))
         for c, (html, codec) in texts.items():
