@@ -27,11 +27,17 @@ from typing import Any
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom, resolve_encoding
 
+from newsarchive.surrogates import escape
+
 
 class FeedError(ValueError):
-    """A response that cannot be used; ``reason`` is a quarantine reason code."""
+    """A response that cannot be used; ``reason`` is a quarantine reason code.
+
+    ``detail`` quotes the source (keys, error messages): its lone surrogates are escaped, as
+    it goes into quarantine rows, the log and the run manifest's ``problems``, all UTF-8."""
 
     def __init__(self, reason: str, detail: str) -> None:
+        detail = escape(detail)
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
@@ -87,7 +93,7 @@ def out_of_range_paths(value: Any, limit: int = 10) -> list[str]:
     while stack and len(found) < limit:
         path, node = stack.pop()
         if isinstance(node, OutOfRange):
-            found.append(f"`{path or '.'}` ({node.what})")
+            found.append(escape(f"`{path or '.'}` ({node.what})"))
         elif isinstance(node, dict):
             stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(node.items()))
         elif isinstance(node, list):

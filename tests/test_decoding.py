@@ -119,6 +119,19 @@ def test_a_time_never_raises_and_its_fault_is_named(value, reason):
     assert got == reason and detail and len(detail) < 200
 
 
+def test_details_quoting_the_source_are_storable_even_with_lone_surrogates():
+    """A detail goes into the run manifest's problems (UTF-8 JSON): a lone surrogate in a
+    key or an error message once made the manifest unwritable, so the run had none."""
+    for parse, body in (
+        (lambda b: parse_list(b, "http://h/x"), b'{"\\ud800key": 1}'),
+        (parse_channel_page, b'{"code": 1, "desc": "busy \\udfff"}'),
+    ):
+        with pytest.raises(FeedError) as caught:
+            parse(body)
+        assert "\\ud" in caught.value.detail
+        caught.value.detail.encode("utf-8")  # would raise UnicodeEncodeError
+
+
 def test_plausible_times_still_parse():
     assert parse_beijing(1642000000000) == datetime(2022, 1, 12, 15, 6, 40, tzinfo=UTC)
     assert parse_beijing(1642000000) == datetime(2022, 1, 12, 15, 6, 40, tzinfo=UTC)
