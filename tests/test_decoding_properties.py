@@ -261,6 +261,7 @@ def test_a_crawl_archives_every_good_article_beside_generated_bodies(tmp_path_fa
             "FINEWS_TEXT_URL": server.url("/text?id={info_code}"),
             "ARCHIVE_URI": archive,
             "RETRY_TIMES": "0",
+            "DOWNLOAD_TIMEOUT": "60",  # a loaded CI machine must not turn a good text into a timeout
             "WARC_ENABLED": "False",
         }
         result = run_crawl("finews", settings_, timeout=120)
