@@ -87,9 +87,9 @@ class ListingSpider(ArchiveSpider):
         """Read a list's entries (``read_one(raw, position)``, appended to ``read``), admit
         the ones to fetch, and yield the quarantine records of the bad ones.
 
-        An entry holding a number the archive cannot hold (JSON_MAX_INT_DIGITS, ``1e999``) or
-        a numeric time that is no plausible time is quarantined ``number_out_of_range``; it
-        counts as an unreadable entry (None in ``read``) for paging."""
+        An entry holding a number the archive cannot hold (JSON_MAX_INT_DIGITS, ``1e999``) is
+        quarantined ``number_out_of_range`` unread (None in ``read``); so is an entry whose
+        time is a number (or date) that is no plausible time, after it was read."""
         stats = self.crawler.stats
         for position, raw in enumerate(raws):
             stats.inc_value("newsarchive/records/seen")
