@@ -34,6 +34,17 @@ _CONNECTION = (
 )
 
 
+def _data_loss(exc: BaseException) -> str:
+    """What a ResponseDataLossError cut: Twisted's chunked decoder names its state; a body
+    with a Content-Length simply ended early."""
+    cause = exc.__cause__
+    reasons = getattr(cause, "reasons", None) or []
+    chunked = next((str(r.value) for r in reasons if "Chunked decoder" in str(getattr(r, "value", ""))), None)
+    if chunked:
+        return f"the chunked transfer ended before its last chunk ({chunked})"
+    return "the connection closed before the whole body arrived (Content-Length not reached)"
+
+
 def classify(failure: Failure | BaseException) -> tuple[str, str, int | None]:
     """Return (reason, detail, http_status) for a request's failure."""
     exc: Any = failure.value if isinstance(failure, Failure) else failure
@@ -50,7 +61,10 @@ def classify(failure: Failure | BaseException) -> tuple[str, str, int | None]:
     if isinstance(exc, DownloadCancelledError) and "max size" in message:
         return "too_large", message, None
     if isinstance(exc, ResponseDataLossError):
-        return "truncated", "the connection closed before the whole body arrived (Content-Length not reached)", None
+        return "truncated", _data_loss(exc), None
+    if isinstance(exc, IgnoreRequest) and "exceeded DOWNLOAD_MAXSIZE" in message:
+        # HttpCompressionMiddleware: a body that expands past the cap while decompressing
+        return "too_large", message, None
     if isinstance(exc, IgnoreRequest):
         if "robots.txt" in message:
             return "robots_forbidden", message, None

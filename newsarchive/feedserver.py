@@ -30,7 +30,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     #: ``"reset"`` closes the connection without answering; ``"truncate"`` announces the
-    #: full Content-Length and sends half of the body.
+    #: full Content-Length and sends half of the body; ``"chunked_cut"`` sends half of the
+    #: body as one chunk of a chunked transfer and closes before the last (empty) chunk.
     action: str | None = None
 
 
@@ -179,13 +180,17 @@ class FeedServer:
             return
         req.send_response(reply.status)
         req.send_header("Content-Type", reply.content_type)
-        req.send_header("Content-Length", str(len(reply.body)))
+        if reply.action == "chunked_cut":
+            req.send_header("Transfer-Encoding", "chunked")
+        else:
+            req.send_header("Content-Length", str(len(reply.body)))
         for name, value in reply.headers.items():
             req.send_header(name, value)
         req.end_headers()
         body = reply.body
-        if reply.action == "truncate":
-            req.wfile.write(body[: len(body) // 2])
+        if reply.action in ("truncate", "chunked_cut"):
+            half = body[: len(body) // 2]
+            req.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n" if reply.action == "chunked_cut" else half)
             req.wfile.flush()
             req.close_connection = True
             req.connection.shutdown(2)

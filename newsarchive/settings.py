@@ -163,6 +163,14 @@ MAX_ARTICLES_PER_RUN = 20_000
 #: Responses larger than this are refused (Scrapy cancels the download).
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+#: JSON nested deeper than this is refused as ``too_deep`` before it is parsed (Python's
+#: parser would raise RecursionError near 1000 levels). Real answers nest under 20 levels
+#: (the deepest sample, thepaper's ``__NEXT_DATA__``, has 9); a list that deep is unusable.
+JSON_MAX_DEPTH = 512
+#: A JSON integer with more digits than this is kept as a marker, not converted: the record
+#: holding it is quarantined ``number_out_of_range`` and the rest of its list is read. The
+#: longest number any source sends is an 18-20 digit id; Python refuses above 4300 digits.
+JSON_MAX_INT_DIGITS = 100
 
 # --- Provenance -------------------------------------------------------------------
 #: Set by the Airflow DAG; stored in the ``dag_run_id`` column. Empty for hand runs.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, time, timedelta, timezone
+
+from newsarchive.bodies import OutOfRange
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -14,23 +17,45 @@ _LOCAL = re.compile(
 )
 
 
+#: Epoch values above this are milliseconds (1973 in ms; year 5138 in seconds).
+_MS_FROM = 10**11
+#: No plausible epoch (seconds or milliseconds) is this large: year 33658 in milliseconds.
+_EPOCH_MAX = 10**15
+
+
 def parse_beijing(value: object) -> datetime | None:
-    """Parse a source time to an aware UTC datetime, or None if it is not usable.
+    """Parse a source time to an aware UTC datetime, or None if it is not usable; never raises.
 
     Accepts ``YYYY-MM-DD HH:MM[:SS[.ffffff]]`` (also ``/`` or ``.`` separators and a ``T``),
-    read as Beijing time unless an explicit offset is given, and epoch milliseconds (int).
-    Dates before 1990 or more than two days in the future are refused as implausible.
+    read as Beijing time unless an explicit offset is given, and epoch seconds or
+    milliseconds (a number). Dates before 1990 or more than two days in the future are
+    refused as implausible; :func:`time_fault` says which of these a refused value was.
     """
-    dt: datetime | None = None
+    dt = _read(value)
+    if dt is None or not plausible(dt):
+        return None
+    return dt
+
+
+def plausible(dt: datetime) -> bool:
+    """Not before 1990, not more than two days ahead."""
+    return dt.year >= 1990 and dt <= datetime.now(UTC) + timedelta(days=2)
+
+
+def _read(value: object) -> datetime | None:
+    """The time ``value`` names, plausible or not; None when it names none."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        seconds = value / 1000 if value > 10**11 else value
+        # Compare before dividing: an integer of hundreds of digits overflows a float.
+        if not (isinstance(value, int) or math.isfinite(value)) or abs(value) > _EPOCH_MAX:
+            return None
+        seconds = value / 1000 if value > _MS_FROM else value
         try:
-            dt = datetime.fromtimestamp(seconds, UTC)
+            return datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
-    elif isinstance(value, str):
+    if isinstance(value, str):
         m = _LOCAL.fullmatch(value.strip())
         if not m:
             return None
@@ -38,7 +63,7 @@ def parse_beijing(value: object) -> datetime | None:
             tz = BEIJING
             if m["tz"]:
                 tz = UTC if m["tz"] == "Z" else _offset(m["tz"])
-            dt = datetime(
+            return datetime(
                 int(m["y"]),
                 int(m["mo"]),
                 int(m["d"]),
@@ -48,11 +73,31 @@ def parse_beijing(value: object) -> datetime | None:
                 int((m["f"] or "0").ljust(6, "0")),
                 tzinfo=tz,
             ).astimezone(UTC)
-        except ValueError:
+        except (ValueError, OverflowError):
             return None
-    if dt is None or dt.year < 1990 or dt > datetime.now(UTC) + timedelta(days=2):
-        return None
-    return dt
+    return None
+
+
+def time_fault(value: object, field: str = "time") -> tuple[str, str]:
+    """(quarantine reason, detail) for a time :func:`parse_beijing` refused.
+
+    ``number_out_of_range``: a number (or a number too large to parse, see
+    ``newsarchive.bodies.OutOfRange``) or a well-formed date that is no plausible time
+    (before 1990, more than two days ahead); ``missing_time``: absent,
+    empty, or not a time at all (``2022-13-45``, ``soon``)."""
+    shown = repr(value) if not isinstance(value, str) or len(value) <= 40 else repr(value[:40] + "…")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, int) and abs(value) > 10**40:
+            shown = f"a {int(value.bit_length() * math.log10(2)) + 1}-digit integer"  # no str(): digit limit
+        return "number_out_of_range", f"{field} {shown} is no plausible epoch time"
+    if isinstance(value, OutOfRange):
+        return "number_out_of_range", f"{field} {shown} is no plausible epoch time"
+    dt = _read(value)
+    if dt is not None:
+        return "number_out_of_range", f"{field} {shown} is outside 1990 .. two days from now"
+    if isinstance(value, str) and _LOCAL.fullmatch(value.strip()):
+        return "missing_time", f"{field} {shown} is no calendar date"
+    return "missing_time", f"no usable publication time (got {shown})"
 
 
 def _offset(text: str) -> timezone:

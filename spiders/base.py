@@ -151,5 +151,12 @@ def excerpt(response: Response, limit: int = 2000) -> str | None:
     return response.body[:limit].decode("utf-8", "replace") if response.body else None
 
 
+def declared_type(response: Response) -> str | None:
+    """The response's Content-Type header (its ``charset`` decides the decoding; a replay
+    from WARC restores it, so a reparse decodes the bytes as the crawl did)."""
+    value = response.headers.get(b"Content-Type")
+    return value.decode("latin-1") if value else None
+
+
 def content_type(response: Response) -> str:
     return response.headers.get(b"Content-Type", b"").decode("latin-1") or "none"

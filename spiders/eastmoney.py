@@ -21,10 +21,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from newsarchive.bodies import FeedError, JsonLimits
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import contained_errback, excerpt
+from spiders.base import contained_errback, declared_type, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.eastmoney_pages import (
     ListEntry,
@@ -35,7 +36,6 @@ from spiders.eastmoney_pages import (
     read_entry,
     stop_paging,
 )
-from spiders.finews_feeds import FeedError
 from spiders.listing import ListingSpider
 
 SOURCE = "eastmoney"
@@ -87,6 +87,7 @@ class EastmoneySpider(ListingSpider):
         spider.referer = (s.get("EASTMONEY_REFERER") or "").strip()
         spider.refetch = s.getbool("EASTMONEY_REFETCH")
         spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
+        spider.json_limits = JsonLimits.from_settings(s)
         apply_download_delay(s, "EASTMONEY_DOWNLOAD_DELAY")
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in (lists, fast, web)) if h})
@@ -149,7 +150,7 @@ class EastmoneySpider(ListingSpider):
         fetched_at = utcnow()
         try:
             parse = parse_column_page if feed.startswith("column:") else parse_fast_page
-            raws = parse(response.body)
+            raws = parse(response.body, declared_type(response), self.json_limits)
         except FeedError as exc:
             detail = f"{feed} page {page}: {exc.detail}"
             yield from self.list_unusable(response.url, exc.reason, detail, response.status, excerpt(response))
@@ -223,7 +224,7 @@ class EastmoneySpider(ListingSpider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         entry: ListEntry = response.meta["entry"]
         try:
-            page = parse_article(response.body, utcnow())
+            page = parse_article(response.body, utcnow(), declared_type(response))
         except FeedError as exc:
             yield quarantine(
                 self.source,

@@ -30,11 +30,11 @@ from typing import Any
 import lxml.etree
 import lxml.html
 
+from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, json_text, loads
 from newsarchive.infocode import valid_info_code
 from newsarchive.timeparse import BEIJING, parse_beijing
-from spiders.finews_feeds import FeedError, load_json
 
-_JSONP = re.compile(rb"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
+_JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
 _CODE = re.compile(r"[0-9]{18}")
 _DIGITS = re.compile(r"[0-9]{9,13}")
 _CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
@@ -153,11 +153,13 @@ def _url(value: Any) -> str | None:
 # --- lists -----------------------------------------------------------------------------
 
 
-def load_answer(body: bytes) -> dict[str, Any]:
+def load_answer(body: bytes, content_type: str | bytes | None = None, limits: JsonLimits = LIMITS) -> dict[str, Any]:
     """The JSON object of a list answer (a JSONP wrapper is unwrapped), or FeedError:
-    ``bad_json``, ``bad_feed`` (not an object) or ``api_error`` (``code`` not "1")."""
-    m = _JSONP.match(body) if body[:1] not in (b"{", b"[") else None
-    data = load_json(m["json"] if m else body)
+    ``bad_json``, ``undecodable``, ``too_deep``, ``bad_feed`` (not an object) or ``api_error``
+    (``code`` not "1")."""
+    text = json_text(body, content_type)
+    m = _JSONP.match(text) if text.lstrip()[:1] not in ("{", "[") else None
+    data = loads(m["json"] if m else text, limits)
     if not isinstance(data, dict):
         raise FeedError("bad_feed", f"top-level JSON is a {type(data).__name__}, not an object")
     if "code" in data and str(data["code"]) != "1":
@@ -174,14 +176,14 @@ def _list_under(data: dict[str, Any], key: str) -> list[Any]:
     return inner[key]
 
 
-def parse_column_page(body: bytes) -> list[Any]:
+def parse_column_page(body: bytes, content_type: str | bytes | None = None, limits: JsonLimits = LIMITS) -> list[Any]:
     """The raw entries of one page of a column list."""
-    return _list_under(load_answer(body), "list")
+    return _list_under(load_answer(body, content_type, limits), "list")
 
 
-def parse_fast_page(body: bytes) -> list[Any]:
+def parse_fast_page(body: bytes, content_type: str | bytes | None = None, limits: JsonLimits = LIMITS) -> list[Any]:
     """The raw entries of one page of the 7x24 fast news."""
-    return _list_under(load_answer(body), "fastNewsList")
+    return _list_under(load_answer(body, content_type, limits), "fastNewsList")
 
 
 @dataclass
@@ -286,13 +288,11 @@ def _inner_html(el: Any) -> str:
     return "".join(parts).strip()
 
 
-def parse_article(body: bytes, fetched_at: datetime) -> ArticlePage:
+def parse_article(body: bytes, fetched_at: datetime, content_type: str | bytes | None = None) -> ArticlePage:
     """Read an article page; FeedError ``not_article`` when it has no ``div#ContentBody``,
-    ``empty_text`` when that body is empty."""
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = body.decode("utf-8", "replace")
+    ``empty_text`` when that body is empty, ``undecodable`` when its bytes are not valid in
+    the encoding it declares (header, BOM, ``<meta charset>``; UTF-8 when none)."""
+    text = body_text(body, content_type, html=True)
     try:
         root = lxml.html.document_fromstring(text) if text.strip() else None
     except (lxml.etree.ParserError, ValueError):

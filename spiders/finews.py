@@ -17,11 +17,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from newsarchive.bodies import JsonLimits, out_of_range_paths
 from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
-from newsarchive.timeparse import utcnow
-from spiders.base import ArchiveSpider, contained_errback, content_type, excerpt
+from newsarchive.timeparse import time_fault, utcnow
+from spiders.base import ArchiveSpider, contained_errback, content_type, declared_type, excerpt
 from spiders.finews_feeds import FeedError, FeedRecord, merge, parse_list, parse_text, read_record
 
 SOURCE = "finews"
@@ -46,6 +47,7 @@ class FinewsSpider(ArchiveSpider):
         spider.share_url = settings.get("FINEWS_SHARE_URL", "")
         spider.refetch = settings.getbool("FINEWS_REFETCH")
         spider.max_articles = settings.getint("MAX_ARTICLES_PER_RUN")
+        spider.json_limits = JsonLimits.from_settings(settings)
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in [*urls, text_url]) if h})
         spider.run = Run.of(crawler)
@@ -69,7 +71,7 @@ class FinewsSpider(ArchiveSpider):
     def parse_list(self, response: Response) -> Iterator[Any]:
         self._list_answered(response.meta)
         try:
-            feed, raws = parse_list(response.body, response.url)
+            feed, raws = parse_list(response.body, response.url, declared_type(response), self.json_limits)
         except FeedError as exc:
             yield from self.list_unusable(
                 response.url, exc.reason, _detail(exc, response), response.status, raw=excerpt(response)
@@ -101,6 +103,18 @@ class FinewsSpider(ArchiveSpider):
         for raw in raws:
             stats.inc_value("newsarchive/records/seen")
             self._position += 1
+            huge = out_of_range_paths(raw)
+            if huge:
+                yield quarantine(
+                    self.source,
+                    "list",
+                    "number_out_of_range",
+                    f"{feed} record holds a number the archive cannot hold: {', '.join(huge)}",
+                    info_code_raw=_code_of(raw),
+                    url=list_url,
+                    raw=raw,
+                )
+                continue
             rec = read_record(raw, feed, list_url, self._position)
             if rec is None:
                 yield quarantine(
@@ -141,11 +155,12 @@ class FinewsSpider(ArchiveSpider):
                 stats.inc_value("newsarchive/skipped_archived")
                 continue
             if rec.published_at is None:
+                reason, detail = time_fault(rec.time_raw, "publication time")
                 yield quarantine(
                     self.source,
                     "list",
-                    "missing_time",
-                    f"no usable publication time (got {rec.time_raw!r})",
+                    reason,
+                    detail,
                     info_code_raw=info_code,
                     url=rec.list_url,
                     raw=[r.raw for r in [rec, *rec.others]],
@@ -181,7 +196,7 @@ class FinewsSpider(ArchiveSpider):
     def parse_text(self, response: Response) -> Iterator[Any]:
         rec: FeedRecord = response.meta["record"]
         try:
-            html = parse_text(response.body)
+            html = parse_text(response.body, declared_type(response), self.json_limits)
         except FeedError as exc:
             yield quarantine(
                 self.source,
@@ -221,6 +236,14 @@ class FinewsSpider(ArchiveSpider):
             http_status=response.status,
             spider=self.name,
         )
+
+
+def _code_of(raw: Any) -> str | None:
+    """The infoCode a bad record names, as evidence (never used in a URL)."""
+    if isinstance(raw, dict):
+        code = next((raw[k] for k in ("infoCode", "infocode", "InfoCode", "info_code") if k in raw), None)
+        return code if isinstance(code, str) else None
+    return None
 
 
 def _detail(exc: FeedError, response: Response) -> str:

@@ -15,47 +15,19 @@ and the text endpoint, a JSON object with ``text`` (clean HTML) and/or ``content
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from newsarchive.bodies import LIMITS, FeedError, JsonLimits, load_json
 from newsarchive.infocode import valid_info_code
 from newsarchive.timeparse import parse_beijing
 
 FAMILIES = (("records", "rolling"), ("nodeList", "media"), ("record", "market"))
 _DIGITS18 = re.compile(r"[0-9]{18}")
 _DIGEST_TITLE = re.compile(r"^\s*【[^】]*】")
-
-
-class FeedError(ValueError):
-    """A response that cannot be used; ``reason`` is a quarantine reason code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
-def load_json(body: bytes) -> Any:
-    """Decode a JSON response, naming the fault when it is not JSON."""
-    if not body or not body.strip():
-        raise FeedError("bad_json", "empty body")
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FeedError("bad_json", f"not UTF-8: {exc}") from exc
-    stripped = text.lstrip()
-    if stripped[:1] == "<":
-        raise FeedError("bad_json", f"an HTML/XML page, not JSON: {stripped[:80]!r}")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        ended = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string")
-        kind = "truncated JSON" if ended else "invalid JSON"
-        raise FeedError("bad_json", f"{kind}: {exc.msg} at char {exc.pos}") from exc
 
 
 def feed_name(family: str, list_url: str) -> str:
@@ -65,9 +37,12 @@ def feed_name(family: str, list_url: str) -> str:
     return f"market-{market}" if re.fullmatch(r"[0-9A-Za-z_]{1,16}", market) else "market"
 
 
-def parse_list(body: bytes, list_url: str) -> tuple[str, list[Any]]:
-    """Return (feed name, raw records) of a list response."""
-    data = load_json(body)
+def parse_list(
+    body: bytes, list_url: str, content_type: str | bytes | None = None, limits: JsonLimits = LIMITS
+) -> tuple[str, list[Any]]:
+    """Return (feed name, raw records) of a list response (``content_type``: its header, so
+    a replay decodes it as the crawl did)."""
+    data = load_json(body, content_type, limits)
     if isinstance(data, dict):
         for key, family in FAMILIES:
             records = data.get(key)
@@ -162,9 +137,9 @@ def merge(records: list[FeedRecord]) -> FeedRecord:
     return winner
 
 
-def parse_text(body: bytes) -> str:
+def parse_text(body: bytes, content_type: str | bytes | None = None, limits: JsonLimits = LIMITS) -> str:
     """The article HTML of a text response: ``text`` (clean) else ``content``."""
-    data = load_json(body)
+    data = load_json(body, content_type, limits)
     nested = isinstance(data, dict) and isinstance(data.get("data"), dict)
     if nested and not any(k in data for k in ("text", "content")):
         data = data["data"]

@@ -16,8 +16,10 @@ from typing import Any
 
 from twisted.python.failure import Failure
 
+from newsarchive.bodies import out_of_range_paths
 from newsarchive.failures import classify
 from newsarchive.items import quarantine
+from newsarchive.timeparse import time_fault
 from spiders.base import ArchiveSpider, contained_errback
 
 
@@ -84,16 +86,31 @@ class ListingSpider(ArchiveSpider):
         read: list[Any],
     ) -> Iterator[Any]:
         """Read a list's entries (``read_one(raw, position)``, appended to ``read``), admit
-        the ones to fetch, and yield the quarantine records of the bad ones."""
+        the ones to fetch, and yield the quarantine records of the bad ones.
+
+        An entry holding a number the archive cannot hold (JSON_MAX_INT_DIGITS, ``1e999``) is
+        quarantined ``number_out_of_range`` unread (None in ``read``); so is an entry whose
+        time is a number (or date) that is no plausible time, after it was read."""
         stats = self.crawler.stats
         for position, raw in enumerate(raws):
             stats.inc_value("newsarchive/records/seen")
-            entry = read_one(raw, position)
+            huge = out_of_range_paths(raw)
+            entry = None if huge else read_one(raw, position)
             read.append(entry)
+            if huge:
+                detail = f"{feed} entry holds a number the archive cannot hold: {', '.join(huge)}"
+                yield quarantine(self.source, "list", "number_out_of_range", detail, url=list_url, raw=raw)
+                continue
             if entry is None:
                 detail = f"{feed} entry is a {type(raw).__name__}, not an object"
                 yield quarantine(self.source, "list", "bad_record", detail, url=list_url, raw=raw)
                 continue
+            time_raw = getattr(entry, "time_raw", None)
+            if time_raw is not None and entry.published_at is None:
+                reason, detail = time_fault(time_raw, f"{feed} entry time")
+                if reason == "number_out_of_range":
+                    yield quarantine(self.source, "list", reason, detail, url=list_url, raw=raw)
+                    continue
             problem = self.admit(entry)
             if problem is not None:
                 yield problem

@@ -22,12 +22,12 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from newsarchive.bodies import FeedError, JsonLimits
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
-from spiders.base import contained_errback, excerpt
+from spiders.base import contained_errback, declared_type, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
-from spiders.finews_feeds import FeedError
 from spiders.listing import ListingSpider
 from spiders.thepaper_pages import (
     ArticlePage,
@@ -81,6 +81,7 @@ class ThepaperSpider(ListingSpider):
         spider.follow_topics = s.getbool("THEPAPER_FOLLOW_TOPICS")
         spider.refetch = s.getbool("THEPAPER_REFETCH")
         spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
+        spider.json_limits = JsonLimits.from_settings(s)
         apply_download_delay(s, "THEPAPER_DOWNLOAD_DELAY")
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_hosts = {h for h in (urlsplit(u).hostname for u in (api, cache, web)) if h}
@@ -154,7 +155,7 @@ class ThepaperSpider(ListingSpider):
         self.list_answered(response.meta)
         channel, page_num = response.meta["channel"], response.meta["page"]
         try:
-            page = parse_channel_page(response.body)
+            page = parse_channel_page(response.body, declared_type(response), self.json_limits)
         except FeedError as exc:
             detail = f"channel {channel} page {page_num}: {exc.detail}"
             yield from self.list_unusable(response.url, exc.reason, detail, response.status, excerpt(response))
@@ -176,7 +177,7 @@ class ThepaperSpider(ListingSpider):
     def parse_hot(self, response: Response) -> Iterator[Any]:
         self.list_answered(response.meta)
         try:
-            pairs = parse_hot(response.body, self.hot_lists)
+            pairs = parse_hot(response.body, self.hot_lists, declared_type(response), self.json_limits)
         except FeedError as exc:
             yield from self.list_unusable(response.url, exc.reason, exc.detail, response.status, excerpt(response))
         else:
@@ -239,7 +240,13 @@ class ThepaperSpider(ListingSpider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         entry: ListEntry = response.meta["entry"]
         try:
-            page = parse_article(response.body, entry.cont_id, base=response.url)
+            page = parse_article(
+                response.body,
+                entry.cont_id,
+                base=response.url,
+                content_type=declared_type(response),
+                limits=self.json_limits,
+            )
         except FeedError as exc:
             yield quarantine(
                 self.source,

@@ -21,7 +21,6 @@ is relative ("17小时前") and never used. Error answers look like ``{code: 999
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,8 +31,8 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
+from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, load_json, loads
 from newsarchive.timeparse import parse_beijing
-from spiders.finews_feeds import FeedError, load_json
 
 #: A contId: it goes into URLs and file names, so digits only.
 CONT_ID = re.compile(r"[0-9]{1,12}")
@@ -41,7 +40,8 @@ _NEXT_DATA = re.compile(r"<script\b[^>]*\bid\s*=\s*[\"']__NEXT_DATA__[\"'][^>]*>
 _NAMES = re.compile(r"[、,，;；/|｜\s]+")
 _PAGE_TIME = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
 _PAGE_SOURCE = re.compile(r"来源[：:]\s*([^\s|｜]+)")
-_DIGITS = re.compile(r"[0-9]+")
+#: Epoch milliseconds as digits (longer is no time: ``int()`` of thousands of digits raises).
+_DIGITS = re.compile(r"[0-9]{1,19}")
 #: Class-name prefixes of the article markup (CSS modules add a hash: ``index_title__B8mhI``),
 #: and the pre-2022 layout's class names.
 TITLE_CLASSES = ("index_title__", "news_title")
@@ -136,8 +136,8 @@ class ListPage:
     start_time: int | str | None
 
 
-def parse_channel_page(body: bytes) -> ListPage:
-    data = check_status(load_json(body))
+def parse_channel_page(body: bytes, content_type: str | bytes | None = None, limits: JsonLimits = LIMITS) -> ListPage:
+    data = check_status(load_json(body, content_type, limits))
     inner = data.get("data")
     if not isinstance(inner, dict) or not isinstance(inner.get("list"), list):
         what = _keys(inner) if isinstance(inner, dict) else type(inner).__name__
@@ -149,9 +149,11 @@ def parse_channel_page(body: bytes) -> ListPage:
     return ListPage(inner["list"], has_next, cursor)
 
 
-def parse_hot(body: bytes, keys: Sequence[str]) -> list[tuple[str, Any]]:
+def parse_hot(
+    body: bytes, keys: Sequence[str], content_type: str | bytes | None = None, limits: JsonLimits = LIMITS
+) -> list[tuple[str, Any]]:
     """(list key, raw entry) of a hot-list answer, in the order of ``keys``."""
-    data = check_status(load_json(body))
+    data = check_status(load_json(body, content_type, limits))
     inner = data.get("data")
     if isinstance(inner, list):
         return [("list", raw) for raw in inner]
@@ -177,6 +179,8 @@ class ListEntry:
     cont_id_raw: Any = None
     cont_id: str | None = None
     title: str | None = None
+    #: ``pubTimeLong`` as listed (an out-of-range number gets the entry quarantined).
+    time_raw: Any = None
     published_at: datetime | None = None
     channel: str | None = None
     link: str | None = None
@@ -190,7 +194,8 @@ def read_entry(raw: Any, feed: str, list_url: str, rank: tuple[int, int, int]) -
     entry.cont_id_raw = raw.get("contId")
     entry.cont_id = valid_cont_id(entry.cont_id_raw)
     entry.title = _text(raw.get("name"))
-    entry.published_at = when(raw.get("pubTimeLong"))
+    entry.time_raw = raw.get("pubTimeLong")
+    entry.published_at = when(entry.time_raw)
     entry.channel = _text(_dig(raw, "nodeInfo", "name"))
     entry.link = _text(raw.get("link"))
     return entry
@@ -257,34 +262,35 @@ class ArticlePage:
     updated_at: datetime | None = None
 
 
-def decode(body: bytes) -> str:
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return body.decode("utf-8", "replace")
-
-
-def next_data(text: str) -> Any | None:
+def next_data(text: str, limits: JsonLimits = LIMITS) -> Any | None:
     """The JSON of the page's ``__NEXT_DATA__`` script; None when there is none."""
     match = _NEXT_DATA.search(text)
     if match is None:
         return None
     try:
-        return json.loads(match.group(1))
-    except json.JSONDecodeError as exc:
-        raise FeedError("bad_json", f"__NEXT_DATA__ is not JSON: {exc.msg} at char {exc.pos}") from exc
+        return loads(match.group(1), limits)
+    except FeedError as exc:
+        raise FeedError(exc.reason, f"__NEXT_DATA__: {exc.detail}") from exc
 
 
-def parse_article(body: bytes, cont_id: str | None = None, base: str = "https://www.thepaper.cn/") -> ArticlePage:
+def parse_article(
+    body: bytes,
+    cont_id: str | None = None,
+    base: str = "https://www.thepaper.cn/",
+    content_type: str | bytes | None = None,
+    limits: JsonLimits = LIMITS,
+) -> ArticlePage:
     """Read an article page; PageError (with its reason) when it holds no article.
 
     ``base`` resolves relative image URLs; ``cont_id`` is the page's own id (left out of a
-    special topic's entries).
+    special topic's entries). The bytes are decoded strictly in the encoding the page
+    declares (``content_type``, BOM, ``<meta charset>``; UTF-8 when none): FeedError
+    ``undecodable`` otherwise.
     """
-    text = decode(body)
+    text = body_text(body, content_type, html=True)
     problem: FeedError | None = None
     try:
-        data = next_data(text)
+        data = next_data(text, limits)
     except FeedError as exc:
         data, problem = None, exc
     where = problem.detail if problem else "no __NEXT_DATA__ script"

@@ -96,6 +96,16 @@ def test_every_fault_is_quarantined_with_the_reason_that_names_it(faulty):
         assert all(r["detail"] for r in match)
 
 
+def test_poison_input_is_named_in_the_detail(faulty):
+    """Deep JSON, huge numbers, bad bytes, compression bombs and cut chunked bodies: the
+    detail says what was wrong (the field, the encoding and byte offset, the cut)."""
+    site, archive, first, _, _, _ = faulty
+    found = [r for r in rows(archive, "quarantine") if r["run_id"] == first.summary["run_id"]]
+    for key, words in site.details.items():
+        match = [r for r in found if r["info_code_raw"] == key or (r["url"] or "").endswith(key)]
+        assert match and all(words in r["detail"] for r in match), (key, words, [r["detail"] for r in match])
+
+
 def test_hostile_info_codes_never_reach_a_url_or_a_file_name(faulty):
     site, archive, _, _, _requests_first, requests_all = faulty
     for _, path, _ in requests_all:

@@ -100,7 +100,7 @@ def test_list_families_are_recognised_by_their_json():
         (b'{"data": []}', "bad_feed", "no records/nodeList/record"),
         (b"[1, 2]", "bad_feed", "list"),
         (b'{"records": "none"}', "bad_feed", "records"),
-        (b"\xff\xfe{}", "bad_json", "UTF-8"),
+        (b'{"records": ["\xff"]}', "undecodable", "utf-8 (default) at byte 14"),
     ],
 )
 def test_bad_lists_name_their_fault(body, reason, words):
