@@ -68,7 +68,11 @@ class Run:
             # before anything is written (the lock lives in runs/): no link is followed
             run.archive_problems.extend(move_links_aside(run.layout, run.run_id))
             run._lock = RunLock(run.layout, run.run_id).acquire()
-            run.archive_problems.extend(recover(run.layout, current_run_id=run.run_id).unreadable)
+            try:
+                run.archive_problems.extend(recover(run.layout, current_run_id=run.run_id).unreadable)
+            except Exception as exc:  # tidying is best effort: what it left waits for the next run
+                logger.exception("Tidying the archive failed; the crawl goes on")
+                run.archive_problems.append(f"tidying the archive failed: {type(exc).__name__}: {exc}")
             crawler._newsarchive_run = run  # type: ignore[attr-defined]
             logger.info("Run %s writing to %s", run.run_id, run.layout.root)
         return run

@@ -178,16 +178,19 @@ class Layout:
             if base.is_symlink():
                 yield self.key(base), True
                 return
-        if not base.is_dir():
-            return
-        for dirpath, dirnames, filenames in os.walk(base):  # followlinks=False
-            for name in sorted([*dirnames, *filenames]):
-                path = Path(dirpath, name)
-                if path.is_symlink():
-                    yield self.key(path), True
-                elif name in filenames:
-                    yield self.key(path), False
-            dirnames.sort()
+        stack = [base]
+        while stack:  # os.scandir: one system call per directory, link or not from d_type
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.is_symlink():
+                    yield self.key(Path(entry.path)), True
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                else:
+                    yield self.key(Path(entry.path)), False
 
     def files(self, top: str) -> list[str]:
         """Keys of the regular files under ``top`` (links neither listed nor followed)."""
