@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from newsarchive import __version__
 from newsarchive.archive.files import WrittenFile
 from newsarchive.archive.index import ArchiveIndex
-from newsarchive.archive.layout import Layout
+from newsarchive.archive.layout import Layout, move_links_aside
 from newsarchive.archive.locks import RunLock
 from newsarchive.archive.recovery import recover
 from newsarchive.config import redact_value
@@ -49,6 +49,10 @@ class Run:
     #: Called by the quarantine writer before it publishes: the other writers flush their
     #: buffers then, so the rows they cannot store still reach the quarantine.
     before_quarantine_publish: list[Callable[[], None]] = field(default_factory=list)
+    #: What the run found wrong in the archive itself (planted links moved aside, files it
+    #: could not read): named in the manifest's ``archive_problems``; they do not change the
+    #: status (every article was still archived), ``newsarchive verify`` reports them.
+    archive_problems: list[str] = field(default_factory=list)
     #: Values that must never be written anywhere (secret env vars, passwords in URL settings).
     secrets: set[str] = field(default_factory=set)
     _lock: RunLock | None = None
@@ -71,8 +75,14 @@ class Run:
                 secrets=secrets_from_env() | url_passwords(settings.copy_to_dict().values()),
             )
             run.layout.root.mkdir(parents=True, exist_ok=True)
+            # before anything is written (the lock lives in runs/): no link is followed
+            run.archive_problems.extend(move_links_aside(run.layout, run.run_id))
             run._lock = RunLock(run.layout, run.run_id).acquire()
-            recover(run.layout, current_run_id=run.run_id)
+            try:
+                run.archive_problems.extend(recover(run.layout, current_run_id=run.run_id).unreadable)
+            except Exception as exc:  # tidying is best effort: what it left waits for the next run
+                logger.exception("Tidying the archive failed; the crawl goes on")
+                run.archive_problems.append(f"tidying the archive failed: {type(exc).__name__}: {exc}")
             crawler._newsarchive_run = run  # type: ignore[attr-defined]
             logger.info("Run %s writing to %s", run.run_id, run.layout.root)
         return run
@@ -89,7 +99,8 @@ class Run:
         the dedupe lets the newer rows through; rerunning the same reparse adds nothing."""
         if source not in self._indexes:
             floor = self.pipeline_version if self.replay else None
-            self._indexes[source] = ArchiveIndex.load(self.layout, source, min_version=floor)
+            self._indexes[source] = index = ArchiveIndex.load(self.layout, source, min_version=floor)
+            self.archive_problems.extend(index.skipped)
         return self._indexes[source]
 
     def add_files(self, files: list[WrittenFile]) -> None:

@@ -61,7 +61,7 @@ class QuarantineWriterPipeline:
     def known(self, source: str) -> set[str]:
         """Fingerprints already in the quarantine (from its index, loaded once per run)."""
         if source not in self._known:
-            self._known[source] = load_fingerprints(self.run.layout, source)
+            self._known[source] = load_fingerprints(self.run.layout, source, self.run.archive_problems)
         return self._known[source]
 
     def process_item(self, item: Any) -> Any:

@@ -30,10 +30,11 @@ def is_archive(path: Path) -> bool:
 def archive_roots(uri: str) -> list[str]:
     """Absolute local paths or ``s3://bucket/prefix`` URIs, one per archive."""
     if uri.startswith("s3://"):
-        bucket_prefix = uri[len("s3://") :].strip("/")
-        if not bucket_prefix:
+        from newsarchive.storage.s3 import format_s3_uri, parse_s3_uri
+
+        if not uri[len("s3://") :].strip("/"):
             raise ArchiveNotFoundError(f"{uri!r}: name a bucket (s3://BUCKET[/PREFIX])")
-        return [f"s3://{bucket_prefix}"]
+        return [format_s3_uri(*parse_s3_uri(uri))]
     if "://" in uri and not uri.startswith("file://"):
         raise ArchiveNotFoundError(f"{uri!r}: an archive is a local directory, file:// or s3:// URI")
     path = Path(uri.removeprefix("file://")).expanduser().resolve()

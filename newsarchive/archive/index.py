@@ -10,10 +10,15 @@ A row version is (source_id, content_sha256) plus the ``pipeline_version`` that 
 reparse with newer parsers writes the same content again under a newer version, and only an
 equal or newer version makes it a duplicate. Parts written before the column existed load
 with the version unknown, which counts as never older (those rows are never rewritten).
+
+A part that cannot be read (planted, truncated, not Parquet) is skipped and named in
+:attr:`ArchiveIndex.skipped` and the log: its articles look new and are fetched again (the
+``articles`` view keeps one row per article), which is better than no crawl at all.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,6 +32,10 @@ from newsarchive.schema import INDEX_SCHEMA, QUARANTINE_INDEX_SCHEMA
 
 #: The version of an index entry written before index parts had a ``pipeline_version``.
 UNKNOWN = None
+#: What reading a planted or damaged Parquet file raises.
+UNREADABLE = (OSError, ValueError, KeyError, pa.ArrowException)
+
+logger = logging.getLogger(__name__)
 
 
 class ArchiveIndex:
@@ -37,6 +46,8 @@ class ArchiveIndex:
         self.source = source
         self.ids = ids
         self.versions: dict[tuple[str, str], str | None] = versions if versions is not None else {}
+        #: one line per part that could not be read (its path and why); it was skipped
+        self.skipped: list[str] = []
 
     def __contains__(self, source_id: object) -> bool:
         return source_id in self.ids
@@ -70,17 +81,22 @@ class ArchiveIndex:
     def load(cls, layout: Layout, source: str, min_version: str | None = None) -> ArchiveIndex:
         """The index of ``source``; with ``min_version``, only rows written by that pipeline
         version or a newer one (what a reparse at that version has already rebuilt)."""
-        return cls.from_files(source, _parts(layout.path(index_dir(ARTICLES, source))), min_version)
+        return cls.from_files(source, _parts(layout, index_dir(ARTICLES, source)), min_version)
 
     @classmethod
     def from_files(cls, source: str, paths: Iterable[Path], min_version: str | None = None) -> ArchiveIndex:
         index = cls(source, set(), {})
         floor = version_key(min_version) if min_version else None
         for path in paths:
-            parquet = pq.ParquetFile(path)
-            has_version = "pipeline_version" in parquet.schema_arrow.names
-            columns = ["source_id", "content_sha256", *(["pipeline_version"] if has_version else [])]
-            table = parquet.read(columns=columns)
+            try:
+                parquet = pq.ParquetFile(path)
+                has_version = "pipeline_version" in parquet.schema_arrow.names
+                columns = ["source_id", "content_sha256", *(["pipeline_version"] if has_version else [])]
+                table = parquet.read(columns=columns)
+            except UNREADABLE as exc:
+                index.skipped.append(f"{path}: unreadable index part, skipped ({type(exc).__name__}: {exc})")
+                logger.error("%s", index.skipped[-1])
+                continue
             sids = table.column("source_id").to_pylist()
             shas = table.column("content_sha256").to_pylist()
             pvs = table.column("pipeline_version").to_pylist() if has_version else [UNKNOWN] * len(sids)
@@ -93,21 +109,29 @@ class ArchiveIndex:
     @classmethod
     def rebuild(cls, layout: Layout, source: str) -> ArchiveIndex:
         """Rebuild from the article files' id columns (when index parts were lost)."""
-        base = layout.root / ARTICLES / f"source={check_source(source)}"
-        return cls.from_files(source, _parts(base))
+        return cls.from_files(source, _parts(layout, f"{ARTICLES}/source={check_source(source)}"))
 
 
-def _parts(base: Path) -> list[Path]:
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.rglob("part-*.parquet") if not p.name.startswith("."))
+def _parts(layout: Layout, top: str) -> list[Path]:
+    """Published parts under ``top``, never through a link."""
+    return [layout.root / key for key in layout.data_files((top,))]
 
 
-def load_fingerprints(layout: Layout, source: str) -> set[str]:
-    """Fingerprints of every bad record the quarantine already holds for ``source``."""
+def load_fingerprints(layout: Layout, source: str, skipped: list[str] | None = None) -> set[str]:
+    """Fingerprints of every bad record the quarantine already holds for ``source``; an
+    unreadable part is skipped (its records may be quarantined again) and named in
+    ``skipped`` and the log."""
     found: set[str] = set()
-    for path in _parts(layout.path(index_dir(QUARANTINE, source))):
-        found.update(v for v in pq.read_table(path, columns=["fingerprint"]).column(0).to_pylist() if v)
+    for path in _parts(layout, index_dir(QUARANTINE, source)):
+        try:
+            values = pq.read_table(path, columns=["fingerprint"]).column(0).to_pylist()
+        except UNREADABLE as exc:
+            line = f"{path}: unreadable quarantine index part, skipped ({type(exc).__name__}: {exc})"
+            logger.error("%s", line)
+            if skipped is not None:
+                skipped.append(line)
+            continue
+        found.update(v for v in values if v)
     return found
 
 

@@ -11,11 +11,21 @@ compactions/<compaction_id>.json                                       compactio
 ```
 Names starting with ``.`` are temporary and invisible to readers (pyarrow and DuckDB skip
 them; upload ignores them).
+
+An archive holds no symbolic links: none is ever created, and one found inside is planted
+(a mistaken ``ln -s``, a restored backup, an attacker). :meth:`Layout.path` is the one place
+a key becomes a path, and it refuses a key whose path passes through a link, so nothing is
+written or read through one; the listings (:meth:`Layout.files` and what builds on it) walk
+the tree without following links. A crawl moves the links it finds aside at start
+(:func:`move_links_aside`), so a planted link never blocks the next run.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +46,27 @@ INDEX_RE = re.compile(r"index/(?P<table>articles|quarantine)/source=(?P<source>[
 WARC_NAME_RE = re.compile(r"(?P<run_id>[A-Za-z0-9_.-]+)-(?P<n>\d+)\.warc\.gz")
 PARTITION_RE = re.compile(r"(?P<table>[a-z]+)/source=(?P<source>[a-z][a-z0-9_]*)/date=(?P<date>\d{4}-\d{2}-\d{2})")
 TEMP_SUFFIX = ".tmp"
+#: A planted link moved aside by a run: ``.<name>.link-<run_id>`` in the same directory.
+MOVED_LINK_RE = re.compile(r"\.(?P<name>.+)\.link-(?P<run_id>[A-Za-z0-9_.-]+)")
+#: Top-level names of the archive (everything a reader or upload may look at).
+TOP_LEVEL = (ARTICLES, QUARANTINE, INDEX, RUNS, COMPACTIONS, WARC)
+
+logger = logging.getLogger(__name__)
+
+
+class UnsafePathError(OSError):
+    """A key that is not a plain relative path, or whose path passes through a symbolic
+    link: the archive never writes or reads through one."""
+
+
+def check_key(key: str) -> list[str]:
+    """The segments of ``key``, a relative POSIX path with no empty, ``.`` or ``..``
+    segment, backslash or control character (keys come from manifests and bucket listings
+    too, so they are checked, not trusted)."""
+    parts = key.split("/")
+    if not key or any(p in ("", ".", "..") or "\\" in p for p in parts) or any(ord(c) < 32 or c == "\x7f" for c in key):
+        raise UnsafePathError(f"invalid archive key {key!r}")
+    return parts
 
 
 def check_source(source: str) -> str:
@@ -120,37 +151,104 @@ class Layout:
         return cls(Path(uri).expanduser().resolve())
 
     def path(self, key: str) -> Path:
-        return self.root.joinpath(*key.split("/"))
+        """The path of ``key``; :class:`UnsafePathError` if it would pass through a link.
+
+        Every writer and reader gets its paths here, so this one check keeps them all inside
+        the archive (each existing component is ``lstat``-ed: a few system calls per file,
+        not per row). It guards against links planted between runs; a process racing a live
+        run with write access to the archive could as well overwrite its files."""
+        path = self.root
+        for part in check_key(key):
+            path = path / part
+            if path.is_symlink():
+                raise UnsafePathError(f"{self.key(path)} is a symbolic link; the archive never follows one")
+        return path
 
     def key(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root).as_posix()
+        """The key of a path under the root (taken as it is: links are not resolved)."""
+        return Path(os.path.abspath(path)).relative_to(self.root).as_posix()
+
+    def walk(self, top: str = "") -> Iterator[tuple[str, bool]]:
+        """(key, is_link) of every file and link under ``top`` (the whole archive when
+        empty), hidden names included, without following any link: a link to a directory is
+        reported, never entered."""
+        base = self.root
+        for part in check_key(top) if top else []:
+            base = base / part
+            if base.is_symlink():
+                yield self.key(base), True
+                return
+        stack = [base]
+        while stack:  # os.scandir: one system call per directory, link or not from d_type
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                if entry.is_symlink():
+                    yield self.key(Path(entry.path)), True
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                else:
+                    yield self.key(Path(entry.path)), False
+
+    def files(self, top: str) -> list[str]:
+        """Keys of the regular files under ``top`` (links neither listed nor followed)."""
+        return sorted(key for key, link in self.walk(top) if not link)
+
+    def links(self) -> list[str]:
+        """Keys of every symbolic link in the archive."""
+        return sorted(key for key, link in self.walk() if link)
 
     def manifests(self) -> list[str]:
-        runs = self.root / RUNS
-        if not runs.is_dir():
-            return []
-        return sorted(f"{RUNS}/{p.name}" for p in runs.iterdir() if p.suffix == ".json" and not p.name.startswith("."))
+        return [k for k in self.files(RUNS) if k.count("/") == 1 and k.endswith(".json") and not _hidden(k)]
 
     def data_files(self, tables: tuple[str, ...] = (*TABLES, INDEX)) -> list[str]:
         """Keys of every published Parquet file under the given tables."""
         out: list[str] = []
         for table in tables:
-            base = self.root / table
-            if base.is_dir():
-                out.extend(self.key(p) for p in base.rglob("part-*.parquet") if not p.name.startswith("."))
+            out.extend(k for k in self.files(table) if PART_RE.fullmatch(k.rsplit("/", 1)[-1]) and not _hidden(k))
         return sorted(out)
 
     def warc_files(self) -> list[str]:
         """Keys of every published WARC file."""
-        base = self.root / WARC
-        if not base.is_dir():
-            return []
-        return sorted(self.key(p) for p in base.rglob("*.warc.gz") if not p.name.startswith("."))
+        return [k for k in self.files(WARC) if k.endswith(".warc.gz") and not _hidden(k)]
 
     def temp_files(self) -> list[Path]:
         out: list[Path] = []
-        for table in (*TABLES, INDEX, RUNS, COMPACTIONS, WARC):
-            base = self.root / table
-            if base.is_dir():
-                out.extend(p for p in base.rglob(f".*{TEMP_SUFFIX}") if p.is_file())
+        for table in TOP_LEVEL:
+            out.extend(self.root / k for k in self.files(table) if is_temp(k.rsplit("/", 1)[-1]))
         return sorted(out)
+
+
+def _hidden(key: str) -> bool:
+    return any(part.startswith(".") for part in key.split("/"))
+
+
+def moved_link_name(name: str, run_id: str) -> str:
+    return f".{name}.link-{run_id}"
+
+
+def move_links_aside(layout: Layout, run_id: str) -> list[str]:
+    """Rename every symbolic link in the archive to a hidden sibling (the link itself, never
+    its target), so this run writes a real file or directory in its place and readers never
+    see it; returns one line per link, naming it and its target, for the log and the run's
+    manifest. Links moved aside by an earlier run are left (``verify`` keeps naming them)."""
+    found: list[str] = []
+    for key in layout.links():
+        path = layout.root / key
+        if MOVED_LINK_RE.fullmatch(path.name):
+            continue
+        target = os.readlink(path)
+        aside = path.with_name(moved_link_name(path.name, run_id))
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            continue  # another run starting now moved it
+        except OSError as exc:
+            found.append(f"symbolic link {key} -> {target}: could not be moved aside: {exc}")
+            logger.error("%s", found[-1])
+            continue
+        found.append(f"symbolic link {key} -> {target}: moved aside to {layout.key(aside)}, not followed")
+        logger.error("Planted %s", found[-1])
+    return found

@@ -6,6 +6,10 @@
   files' id columns and a manifest with status ``recovered`` is written, so the next run
   neither refetches nor duplicates those articles, and upload picks them up. Its published
   WARC files (``warc/``) are listed too: they are the evidence its rows point to.
+* A file that cannot be read (planted, truncated, not Parquet, without the id columns) is
+  left where it is, not adopted, and named in :attr:`Recovery.unreadable` (the run's
+  manifest lists it under ``archive_problems``, ``newsarchive verify`` names it): one bad
+  file never stops a crawl, nor keeps the good files of its run from being adopted.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsarchive import __version__
@@ -43,6 +48,8 @@ COMPACTION_PREFIX = "compact-"
 class Recovery:
     temp_removed: list[str] = field(default_factory=list)
     runs_recovered: list[str] = field(default_factory=list)
+    #: one line per file that could not be read: its key and why
+    unreadable: list[str] = field(default_factory=list)
 
 
 def recover(layout: Layout, current_run_id: str | None = None) -> Recovery:
@@ -68,32 +75,34 @@ def recover(layout: Layout, current_run_id: str | None = None) -> Recovery:
     for run_id, keys in sorted(orphans.items()):
         if all(key.startswith(INDEX + "/") for key in keys):
             continue  # index parts alone were pulled from the bucket (pull-index): not a dead run here
-        _adopt(layout, run_id, keys)
-        report.runs_recovered.append(run_id)
+        if _adopt(layout, run_id, keys, report.unreadable):
+            report.runs_recovered.append(run_id)
     if report.temp_removed:
         logger.warning("Removed %d temporary files of dead runs", len(report.temp_removed))
     if report.runs_recovered:
         logger.warning("Adopted files of runs without a manifest: %s", report.runs_recovered)
+    for line in report.unreadable:
+        logger.error("Not adopted, left in place: %s", line)
     return report
 
 
-def _adopt(layout: Layout, run_id: str, keys: list[str]) -> None:
+def _adopt(layout: Layout, run_id: str, keys: list[str], unreadable: list[str]) -> bool:
+    """Adopt the readable files among ``keys``; the others are named in ``unreadable``.
+    Returns whether anything was adopted."""
     files: list[WrittenFile] = []
     index_rows: dict[tuple[str, str], list[dict[str, object]]] = defaultdict(list)
     for key in keys:
-        path: Path = layout.path(key)
-        kind = "index" if key.startswith(INDEX + "/") else key.split("/", 1)[0]
-        if kind == WARC:  # not Parquet: no rows to count or index
-            files.append(WrittenFile(key, kind, sha256_file(path), path.stat().st_size))
+        try:
+            file, rows = _read_orphan(layout, key)
+        except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+            unreadable.append(f"{key}: unreadable ({type(exc).__name__}: {exc})")
             continue
-        meta = pq.read_metadata(path)
-        files.append(WrittenFile(key, kind, sha256_file(path), path.stat().st_size, meta.num_rows))
+        files.append(file)
         m = PARTITION_RE.match(key)
-        if kind == ARTICLES and m:
-            index_rows[(ARTICLES, m["source"])].extend(pq.read_table(path, columns=list(INDEX_FIELDS)).to_pylist())
-        elif kind == QUARANTINE and m:
-            rows = pq.read_table(path, columns=["source", "fingerprint", "seen_at"]).to_pylist()
-            index_rows[(QUARANTINE, m["source"])].extend(r for r in rows if r["fingerprint"])
+        if rows and m:
+            index_rows[(file.kind, m["source"])].extend(rows)
+    if not any(f.kind != "index" for f in files):
+        return False  # nothing of a run's data readable (or index parts alone): no manifest
     for (table, source), rows in index_rows.items():
         if rows and not layout.path(index_key(source, run_id, table)).exists():
             files.append(write_index_part(layout, source, run_id, rows, table))
@@ -108,3 +117,23 @@ def _adopt(layout: Layout, run_id: str, keys: list[str]) -> None:
             "pipeline_version": __version__,
         },
     )
+    return True
+
+
+def _read_orphan(layout: Layout, key: str) -> tuple[WrittenFile, list[dict[str, object]]]:
+    """The manifest entry of an orphan file and the index rows it contributes; raises if
+    the file is not what its name says."""
+    path: Path = layout.path(key)
+    kind = "index" if key.startswith(INDEX + "/") else key.split("/", 1)[0]
+    if kind == WARC:  # not Parquet: no rows to count or index
+        return WrittenFile(key, kind, sha256_file(path), path.stat().st_size), []
+    parquet = pq.ParquetFile(path)
+    rows: list[dict[str, object]] = []
+    if kind == ARTICLES:
+        rows = parquet.read(columns=list(INDEX_FIELDS)).to_pylist()
+    elif kind == QUARANTINE:
+        quarantined = parquet.read(columns=["source", "fingerprint", "seen_at"]).to_pylist()
+        rows = [r for r in quarantined if r["fingerprint"]]
+    else:
+        parquet.read()  # an index part: readable as a whole
+    return WrittenFile(key, kind, sha256_file(path), path.stat().st_size, parquet.metadata.num_rows), rows

@@ -58,9 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    from newsarchive.storage.s3 import InvalidS3URIError
+
     try:
         return int(args._module.run(args))
-    except UsageError as exc:
+    except (UsageError, InvalidS3URIError) as exc:
         print(f"newsarchive {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -117,7 +117,10 @@ def crawl(
 
 def summarise(crawler: Any) -> dict[str, Any]:
     run = getattr(crawler, "_newsarchive_run", None)
-    stats = crawler.stats.get_stats() if crawler.stats else {}
+    # ``crawler.stats`` raises before the crawl started (a component's from_crawler failed):
+    # the summary must still say "failed" and leave the real error, printed above, in view
+    collector = getattr(crawler, "_stats", None)
+    stats = collector.get_stats() if collector is not None else {}
     status = stats.get("newsarchive/status") or "failed"
     out: dict[str, Any] = {"status": status, "spider": crawler.spidercls.name}
     if run is not None:

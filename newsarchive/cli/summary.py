@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 ARTICLES_BY_DAY = """
     SELECT date, coalesce(media_name, '(unknown)') AS media, count(*) AS n
-    FROM read_parquet($glob, hive_partitioning = true, union_by_name = true)
+    FROM rows
     WHERE $run IS NULL OR run_id = $run
     GROUP BY ALL ORDER BY date, media"""
 QUARANTINE_BY_REASON = """
     SELECT stage, reason, count(*) AS n, any_value(detail) AS example
-    FROM read_parquet($glob, hive_partitioning = true, union_by_name = true)
+    FROM rows
     WHERE $run IS NULL OR run_id = $run
     GROUP BY ALL ORDER BY n DESC, reason"""
 
@@ -32,12 +33,33 @@ def pad(text: str, width: int) -> str:
 
 
 def query(root: Path, table: str, sql: str, run: str | None) -> list[tuple[Any, ...]]:
+    """``sql`` over the table's rows, read as every reader reads them (no link followed,
+    unreadable files skipped with a warning naming them)."""
     import duckdb
 
-    if not any((root / table).rglob("part-*.parquet")):
+    from newsarchive.archive.layout import Layout
+    from newsarchive.archive.reader import open_dataset
+
+    if not Layout(root).data_files((table,)):
         return []
-    params = {"glob": f"{root}/{table}/**/*.parquet", "run": run}
-    return duckdb.connect().execute(sql, params).fetchall()
+    con = duckdb.connect()
+    con.register("rows", open_dataset(str(root), table))
+    return con.execute(sql, {"run": run}).fetchall()
+
+
+def manifests(layout: Any) -> list[dict[str, Any]]:
+    """Every readable run manifest; the others are named on stderr and skipped."""
+    out = []
+    for key in layout.manifests():
+        try:
+            manifest = json.loads(layout.path(key).read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict) or "run_id" not in manifest:
+                raise ValueError("not a run manifest")
+        except (OSError, ValueError) as exc:
+            print(f"Skipping unreadable manifest {key}: {exc}", file=sys.stderr)
+            continue
+        out.append(manifest)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,10 +75,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nQuarantined records ({sum(r[2] for r in rows)}):")
     for stage, reason, n, example in rows:
         print(f"  {stage:<9} {reason:<18} {n:>4}  e.g. {example}")
-    manifests = [json.loads(layout.path(k).read_text(encoding="utf-8")) for k in layout.manifests()]
-    manifests = [m for m in manifests if not args.run or m["run_id"] == args.run]
-    print(f"\nRuns ({len(manifests)}):")
-    for m in manifests:
+    runs = [m for m in manifests(layout) if not args.run or m["run_id"] == args.run]
+    print(f"\nRuns ({len(runs)}):")
+    for m in runs:
         c = m.get("counts", {})
         print(
             f"  {m['run_id']}  {m['status']:<9} articles {c.get('articles_written', 0):>4}"

@@ -1,7 +1,10 @@
 """Check that every file each manifest names is there with its SHA-256.
 
 Works on a local archive or s3://BUCKET/PREFIX. --deep downloads and hashes every object
-instead of trusting the SHA-256 recorded with it.
+instead of trusting the SHA-256 recorded with it. Also reported: data files no manifest
+names (unlisted, and whether their Parquet can be read), unreadable index parts and
+manifests, and in a local archive every symbolic link (never followed). Exit code 1 if
+anything is wrong, one line per problem; 2 for an invalid s3:// URI (no request made).
 """
 
 from __future__ import annotations

@@ -101,6 +101,7 @@ class RunManifest:
             "status": status,
             "finish_reason": reason,
             "problems": [self.run.redact(p) for p in self.run.problems],
+            "archive_problems": [self.run.redact(p) for p in self.run.archive_problems],
             "started_at": self.run.started_at.isoformat(),
             "finished_at": utcnow().isoformat(),
             "counts": run_counts,

@@ -1,5 +1,7 @@
 """An archive in a local directory, with the same rules as a bucket: a final file is never
-replaced, and a file is visible under its key only when complete (hidden temp + hard link)."""
+replaced, and a file is visible under its key only when complete (hidden temp + hard link).
+Keys become paths through :meth:`Layout.path`, so no key leaves the directory or passes
+through a symbolic link, and listings never follow one."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from newsarchive.archive.files import FinalExistsError, publish, sha256_file, write_atomic
-from newsarchive.archive.layout import temp_name
+from newsarchive.archive.layout import Layout, UnsafePathError, temp_name
 from newsarchive.storage.base import ChecksumMismatchError, MiB, ObjectInfo, StoreError
 
 
@@ -17,24 +19,29 @@ class LocalStore:
         path = uri[len("file://") :] if uri.startswith("file://") else uri
         self.root = Path(path).expanduser().resolve()
         self.uri = str(self.root)
+        self.layout = Layout(self.root)
 
     def _path(self, key: str) -> Path:
-        path = self.root.joinpath(*key.split("/")).resolve()
-        if self.root not in path.parents and path != self.root:
-            raise StoreError(f"key {key!r} escapes the archive root")
-        return path
+        try:
+            return self.layout.path(key)
+        except UnsafePathError as exc:
+            raise StoreError(f"key {key!r}: {exc}") from exc
 
     def objects(self, prefix: str = "") -> Iterator[ObjectInfo]:
-        base = self._path(prefix) if prefix else self.root
-        if base.is_file():
-            yield ObjectInfo(prefix, base.stat().st_size)
-            return
-        if not base.is_dir():
-            return
-        for path in sorted(base.rglob("*")):
-            rel = path.relative_to(self.root)
-            if path.is_file() and not any(part.startswith(".") for part in rel.parts):
-                yield ObjectInfo(rel.as_posix(), path.stat().st_size)
+        """Regular files under ``prefix`` (a directory key, with or without its ``/``);
+        hidden names and symbolic links are not objects."""
+        top = prefix.rstrip("/")
+        if top:
+            try:
+                path = self._path(top)
+            except StoreError:
+                return  # through a link: nothing is listed (verify names the link)
+            if path.is_file():
+                yield ObjectInfo(top, path.stat().st_size)
+                return
+        for key in self.layout.files(top):
+            if not any(part.startswith(".") for part in key.split("/")):
+                yield ObjectInfo(key, (self.root / key).stat().st_size)
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

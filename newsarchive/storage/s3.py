@@ -6,7 +6,10 @@ shows the endpoint and key id prefix, nothing secret.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -14,14 +17,65 @@ if TYPE_CHECKING:
     import pyarrow.fs as pafs
 
 
+#: S3 bucket naming rules (general purpose buckets): 3-63 lower-case letters, digits, dots
+#: and hyphens, starting and ending with a letter or digit.
+BUCKET_RE = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+#: Keys are at most 1024 bytes; leave room for the archive's own keys under the prefix.
+MAX_PREFIX_BYTES = 768
+
+
+class InvalidS3URIError(ValueError):
+    """An ``s3://`` URI no request should be made for; the message names it and says why
+    (the CLI reports it as bad usage, exit code 2)."""
+
+
 def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/some/prefix/`` → (``bucket``, ``some/prefix``)."""
+    """``s3://bucket/some/prefix/`` → (``bucket``, ``some/prefix``), or
+    :class:`InvalidS3URIError` before any request is made.
+
+    Every command and job that takes an ``s3://`` URI parses it here. Refused: a bucket name
+    S3 would refuse (with a 400, after retries), and a prefix with an empty, ``.`` or ``..``
+    segment, a backslash or a control or format character: S3 keeps such keys literally, so
+    they would put the archive somewhere no other tool finds it (``a/../b`` is not ``b``).
+    One trailing ``/`` is allowed."""
+
+    def bad(why: str) -> InvalidS3URIError:
+        return InvalidS3URIError(f"invalid S3 URI {uri!r}: {why}")
+
     if not uri.startswith("s3://"):
-        raise ValueError(f"not an s3:// URI: {uri!r}")
+        raise bad("not an s3:// URI")
     bucket, _, prefix = uri[len("s3://") :].partition("/")
     if not bucket:
-        raise ValueError(f"no bucket in {uri!r}")
-    return bucket, prefix.strip("/")
+        raise bad("no bucket")
+    if not BUCKET_RE.fullmatch(bucket) or ".." in bucket or _is_ip(bucket):
+        raise bad(f"{bucket!r} is not a valid bucket name (3-63 of a-z 0-9 . -, not an IP address)")
+    prefix = prefix.removesuffix("/")
+    if not prefix:
+        return bucket, ""
+    for ch in prefix:
+        if ch == "\\":
+            raise bad("a backslash in the prefix")
+        if unicodedata.category(ch) in {"Cc", "Cf", "Cs"}:
+            raise bad(f"a control character ({ch!r}) in the prefix")
+    for segment in prefix.split("/"):
+        if segment in ("", ".", ".."):
+            raise bad(f"an empty, '.' or '..' segment in the prefix ({segment!r})")
+    if len(prefix.encode("utf-8")) > MAX_PREFIX_BYTES:
+        raise bad(f"the prefix is longer than {MAX_PREFIX_BYTES} bytes")
+    return bucket, prefix
+
+
+def format_s3_uri(bucket: str, prefix: str = "") -> str:
+    """The inverse of :func:`parse_s3_uri`."""
+    return f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}"
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def join_key(prefix: str, key: str) -> str:
