@@ -245,3 +245,54 @@ def test_the_dag_never_logs_the_connection_secret(monkeypatch, capfd, seaweed, s
     )
     for text in (out, err, logs, everything_written(tmp_path / "staging")):
         assert FAKE_SECRET not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "scheme"),
+    [
+        ("http://h/a", "http"),
+        ("HTTPS://h/a", "https"),
+        ("javascript:alert(1)", "javascript"),
+        ("JaVaScRiPt:alert(1)", "javascript"),
+        (" jav\tascript:alert(1)", "javascript"),  # browsers drop tabs and newlines anywhere
+        ("\x01\x1f javascript:alert(1)", "javascript"),  # and C0 controls and spaces at the ends
+        ("java\nscript:alert(1)", "javascript"),
+        ("data:text/html,<script>alert(1)</script>", "data"),
+        ("vbscript:x", "vbscript"),
+        ("/relative/path", None),
+        ("runs/x.json", None),
+    ],
+)
+def test_links_are_read_as_a_browser_reads_them(value, scheme):
+    from newsarchive import links
+
+    assert links.scheme(value) == scheme
+    assert (links.link_url(value) is not None) == (scheme in {"http", "https"})
+
+
+def test_unsafe_links_are_dropped_by_column():
+    """The ingest rule: a URL column keeps only http(s) (``source_url``/``list_url`` also the
+    importer's ``file:``), credentials masked; what was dropped is returned to be quarantined."""
+    from newsarchive.schema import ARTICLE_COLUMNS
+    from pipelines.normalise import URL_COLUMNS, unsafe_links
+
+    # every URL column of the schema is covered by the rule
+    assert {c.name for c in ARTICLE_COLUMNS if c.name.endswith(("_url", "_urls"))} == set(URL_COLUMNS)
+    item = {
+        "article_url": " jav\tascript:alert(1)",
+        "share_url": "HTTPS://h/share",
+        "image_urls": ["http://h/1.png", "data:image/png;base64,AAAA", "https://h/2.png"],
+        "source_url": "file:///posts/a.md",
+        "list_url": f"http://reader:{FAKE_PASSWORD}@h/l",
+    }
+    removed = unsafe_links(item, redact_value)
+    assert removed == [("article_url", " jav\tascript:alert(1)"), ("image_urls", "data:image/png;base64,AAAA")]
+    assert item == {
+        "article_url": None,
+        "share_url": "HTTPS://h/share",
+        "image_urls": ["http://h/1.png", "https://h/2.png"],
+        "source_url": "file:///posts/a.md",
+        "list_url": "http://***@h/l",
+    }
+    assert unsafe_links({"article_url": "file:///etc/passwd"}) == [("article_url", "file:///etc/passwd")]
+    assert unsafe_links({"article_url": "", "share_url": None}) == []
