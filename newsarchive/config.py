@@ -17,9 +17,11 @@ from typing import Any
 ENV_PREFIX = "NEWSARCHIVE_"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
-_SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|ACCESS_KEY|PRIVATE|API_KEY)", re.I)
+#: ``_PASS`` at the end: Scrapy's ``HTTPAUTH_PASS`` (and ``FTP_PASS``-style names).
+_SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|ACCESS_KEY|PRIVATE|API_KEY|(?:^|_)PASS$)", re.I)
 _NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@", re.I)
+#: Userinfo ends at the first ``/``, ``?`` or ``#``: ``http://h/?a=b@c`` has none.
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@", re.I)
 
 
 class SettingError(ValueError):

@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from newsarchive.config import is_secret_name
 
 MASK = "***"
-_PASSWORD_IN_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^/@\s:]+:([^/@\s]+)@", re.I)
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+@", re.I)
+#: The userinfo of a URL (``user:password`` or a lone token), which ends at ``/``, ``?`` or ``#``.
+_USERINFO_PART = re.compile(r"[a-z][a-z0-9+.-]*://([^/?#@\s]+)@", re.I)
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/?#@\s]+@", re.I)
 #: Secrets shorter than this are not masked (masking "1" or "true" would garble every line).
 MIN_SECRET = 6
 
@@ -28,14 +29,27 @@ def secrets_from_env(environ: Mapping[str, str] | None = None) -> set[str]:
 
 
 def url_passwords(values: Iterable[object]) -> set[str]:
-    """Passwords embedded as ``user:password@`` in URL-like setting values."""
+    """Passwords embedded as ``user:password@`` (or a lone ``token@``) in URL-like setting
+    values: masked wherever they show up, in URL form or not (Twisted's "invalid hostname:
+    user:password@host")."""
     found: set[str] = set()
     for value in values:
         items = value if isinstance(value, (list, tuple)) else [value]
         for item in items:
-            if isinstance(item, str):
-                found.update(m for m in _PASSWORD_IN_URL.findall(item) if len(m) >= MIN_SECRET)
+            if not isinstance(item, str):
+                continue
+            for userinfo in _USERINFO_PART.findall(item):
+                secret = userinfo.split(":", 1)[1] if ":" in userinfo else userinfo
+                if len(secret) >= MIN_SECRET:
+                    found.add(secret)
     return found
+
+
+def setting_secrets(settings: Mapping[str, object]) -> set[str]:
+    """What a run's settings hold that must never be written: passwords in URLs and the
+    values of secret-named settings (``HTTPAUTH_PASS``: Scrapy logs the settings it was given)."""
+    named = {v for k, v in settings.items() if is_secret_name(str(k)) and isinstance(v, str) and len(v) >= MIN_SECRET}
+    return named | url_passwords(settings.values())
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

@@ -15,7 +15,7 @@ from newsarchive.archive.layout import Layout, move_links_aside
 from newsarchive.archive.locks import RunLock
 from newsarchive.archive.recovery import recover
 from newsarchive.config import redact_value
-from newsarchive.logredact import redact, secrets_from_env, url_passwords
+from newsarchive.logredact import redact, secrets_from_env, setting_secrets
 from newsarchive.runid import new_run_id
 from newsarchive.timeparse import utcnow
 
@@ -72,7 +72,7 @@ class Run:
                 dag_run_id=settings.get("DAG_RUN_ID") or None,
                 pipeline_version=str(settings.get("PIPELINE_VERSION") or __version__),
                 replay=bool(settings.getlist("WARC_REPLAY_PATHS")),
-                secrets=secrets_from_env() | url_passwords(settings.copy_to_dict().values()),
+                secrets=secrets_from_env() | setting_secrets(settings.copy_to_dict()),
             )
             run.layout.root.mkdir(parents=True, exist_ok=True)
             # before anything is written (the lock lives in runs/): no link is followed

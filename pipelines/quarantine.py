@@ -17,6 +17,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
+from newsarchive import signals
 from newsarchive.archive.index import load_fingerprints, write_index_part
 from newsarchive.archive.layout import QUARANTINE, check_source, partition_key
 from newsarchive.archive.sink import PartitionedSink, WriteFailed
@@ -56,7 +57,13 @@ class QuarantineWriterPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> QuarantineWriterPipeline:
-        return cls(crawler)
+        pipeline = cls(crawler)
+        # rows of articles that were archived all the same (an unsafe link dropped)
+        crawler.signals.connect(pipeline.quarantine_row, signal=signals.quarantine_row)
+        return pipeline
+
+    def quarantine_row(self, item: Any) -> None:
+        self.process_item(item)
 
     def known(self, source: str) -> set[str]:
         """Fingerprints already in the quarantine (from its index, loaded once per run)."""
@@ -111,7 +118,7 @@ class QuarantineWriterPipeline:
                 return item
             known.add(fp)
         row = {name: item.get(name) for name in QUARANTINE_FIELDS}
-        for name in ("url", "detail"):  # no credential from a setting ends up in the archive
+        for name in ("url", "detail", "raw"):  # no credential from a setting ends up in the archive
             if row.get(name):
                 row[name] = self.run.redact(row[name])
         row.update(

@@ -148,6 +148,9 @@ def test_titles_labels_and_links():
         "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202201122245299970"
     )
     assert safe_url("javascript:alert(1)") is None and safe_url("data:text/html,x") is None
+    # what a browser reads as javascript: (case, control characters, tabs and newlines) is no link either
+    for hostile in (" jav\tascript:alert(1)", "\x01javascript:alert(1)", "JaVaScript:x", "java\nscript:x", "file:///x"):
+        assert safe_url(hostile) is None, hostile
     assert safe_url("http://x/a><script>alert(1)</script>") == "http://x/a%3E%3Cscript%3Ealert%281%29%3C/script%3E"
     assert safe_slug("pengpaixinwen") == "pengpaixinwen" and safe_slug("xinjingbao·beike 2") == "xinjingbao·beike 2"
     assert safe_slug("[x](javascript:alert(1))") == "xjavascriptalert1" and safe_slug("a: b") == "a b"

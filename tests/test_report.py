@@ -51,6 +51,8 @@ def browser():
         "--disable-sync",
         f"--user-data-dir={profile}",
         "--window-size=1100,900",
+        # a link that escaped the rules must not reach the network: only 127.0.0.1 resolves
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
@@ -175,3 +177,98 @@ def test_windows_keep_charts_readable(days, unit, bars):
     assert window is not None and window.unit == unit
     assert len(window.buckets()) == bars
     assert window.bucket(window.end) == window.buckets()[-1]
+
+
+#: What a hostile link does if it ever runs: the test looks for the mark after every click.
+PWNED = "pwned"
+CLICK_STATE = "return [document.title, window.name]"
+
+
+def _hostile_archive(tmp_path: Path, safe_link: str) -> Path:
+    """An archive holding ``javascript:`` links both ways: a post imported through
+    ``import-jekyll`` (the ingest rule applies), and a row written straight into the Parquet
+    files, as an archive made before the rule may hold it (in every URL column the report
+    links, and as the WARC key)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from newsarchive.jekyll.format import original_rolling_post
+
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    # rolling-news posts: their link is the publisher's page, the report's article link
+    for code, link in (
+        ("202201122245299970", f"javascript:void(document.title='{PWNED}-import')"),
+        ("202201122245299971", safe_link),
+    ):
+        text = original_rolling_post("标题" + code[-2:], "2022-01-12 15:51:41", "摘要", "<p>正文</p>", link, "//x.test")
+        (posts / f"2022-01-12-{code}.md").write_text(text, encoding="utf-8")
+    archive = tmp_path / "archive"
+    proc = run_cli("import-jekyll", str(posts), "--archive", str(archive))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (part,) = archive.glob("articles/**/*.parquet")
+    table = pq.read_table(part)
+    old = dict(table.to_pylist()[0])
+    old.update(
+        source_id="NW202601122245299979",
+        info_code="NW202601122245299979",
+        title="旧档案",
+        published_at=old["published_at"].replace(year=2026),
+        article_url=f"JavaScript:void(document.title='{PWNED}-old-article')",
+        source_url=f" jav\tascript:void(window.name='{PWNED}-old-source')",
+        list_url=f"\x01javascript:void(document.title='{PWNED}-old-list')",
+        warc_filename=f"javascript:void(document.title='{PWNED}-old-warc')",
+        warc_record_offset=0,
+        run_id="20200101T000000Z-0ld00000",
+    )
+    pq.write_table(
+        pa.Table.from_pylist([old], schema=table.schema), part.with_name("part-20200101T000000Z-0ld0000-0.parquet")
+    )
+    return archive
+
+
+def test_no_link_in_the_report_runs_a_script(browser, tmp_path, feed_server):
+    """``javascript:`` links, imported or already in an old archive, are text in the report:
+    clicking every link of the page (rendered with and without ``--link-base``) runs nothing."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    from newsarchive.archive.reader import open_dataset
+
+    feed_server.add("/safe", b"{}")
+    safe = feed_server.url("/safe")
+    archive = _hostile_archive(tmp_path, safe)
+    # the ingest rule: the imported post is archived without its link, and one row says why
+    imported = {r["source_id"]: r for r in open_dataset(str(archive), "articles").to_table().to_pylist()}
+    assert imported["NW202201122245299970"]["article_url"] is None
+    assert imported["NW202201122245299971"]["article_url"] == safe
+    (row,) = [r for r in open_dataset(str(archive), "quarantine").to_table().to_pylist() if r["reason"] == "unsafe_url"]
+    assert row["info_code_raw"] == "NW202201122245299970" and "article_url" in row["detail"] and PWNED in row["detail"]
+    for link_base in (None, ""):
+        out = tmp_path / f"report-{link_base is None}.html"
+        args = ["report", "--archive", str(archive), "--out", str(out)]
+        proc = run_cli(*args, *([] if link_base is None else ["--link-base", link_base]))
+        assert proc.returncode == 0, proc.stderr
+        browser.get(out.as_uri())
+        hrefs = browser.execute_script("return Array.from(document.links).map(a => a.href)")
+        for n in range(len(hrefs)):
+            browser.get(out.as_uri())
+            browser.execute_script("window.name = ''")
+            link = browser.find_elements(By.TAG_NAME, "a")[n]
+            browser.execute_script("arguments[0].scrollIntoView()", link)
+            try:
+                link.click()
+            except WebDriverException:
+                browser.execute_script("arguments[0].click()", link)
+            title, name = browser.execute_script(CLICK_STATE)
+            assert PWNED not in title and PWNED not in name, (hrefs[n], title, name)
+        assert safe in hrefs and hrefs, hrefs  # http(s) links stay links
+        assert all(h.split(":", 1)[0] in {"http", "https", "file"} for h in hrefs), hrefs
+        # the old archive's links are shown, as text
+        browser.get(out.as_uri())
+        shown = browser.find_element(By.TAG_NAME, "body").text
+        assert f"JavaScript:void(document.title='{PWNED}-old-article')" in shown
+        assert f"void(document.title='{PWNED}-old-warc')" in shown
+    # and the page would have shown it had one run: the check can fail
+    browser.execute_script(f"document.title = '{PWNED}'")
+    assert PWNED in browser.execute_script(CLICK_STATE)[0]

@@ -7,19 +7,26 @@ and test_settings.py (docs/reliability.md lists them all).
 
 from __future__ import annotations
 
+import base64
+import gzip
+import io
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from newsarchive.feedserver import Reply
+from newsarchive.config import redact_value
+from newsarchive.feedserver import Received, Reply
 from newsarchive.logredact import RedactingFilter, redact, secrets_from_env
 from tests.conftest import FAST, run_crawl
 
 FAKE_SECRET = "fake-secret-Zq81xvPw"
 FAKE_TOKEN = "fake-token-Hh2k9La0"
 FAKE_PASSWORD = "fake-pass-Qp7mT3s"
+#: Scrapy's own basic auth (``HTTPAUTH_USER``/``HTTPAUTH_PASS``): works, and is never stored.
+HTTP_USER, HTTP_PASSWORD = "feeder", "fake-httpauth-Vr4nW8"
 
 
 def everything_written(*roots: Path) -> str:
@@ -30,6 +37,44 @@ def everything_written(*roots: Path) -> str:
             if path.is_file():
                 out.append(path.read_bytes().decode("latin-1"))
     return "\n".join(out)
+
+
+def warc_text(data: bytes) -> str:
+    """Every record of a WARC file, decompressed: WARC headers, HTTP headers, payload."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    out = []
+    for record in ArchiveIterator(io.BytesIO(data)):
+        out.append(record.rec_headers.to_str())
+        if record.http_headers is not None:
+            out.append(record.http_headers.to_str())
+        out.append(record.content_stream().read().decode("utf-8", "replace"))
+    return "\n".join(out)
+
+
+def file_text(name: str, data: bytes) -> str:
+    """A file's content as a reader sees it: a WARC file record by record (and its raw
+    gunzipped bytes), a Parquet file's every column as text, gzip decompressed, raw bytes."""
+    import pyarrow.parquet as pq
+
+    if name.endswith(".parquet") or data[:4] == b"PAR1":
+        rows = pq.read_table(io.BytesIO(data)).to_pylist()
+        return json.dumps(rows, ensure_ascii=False, default=str) + data.decode("latin-1")
+    if data[:2] == b"\x1f\x8b":
+        plain = gzip.decompress(data)
+        text = plain.decode("utf-8", "replace")
+        return warc_text(data) + text if ".warc" in name else text
+    return data.decode("utf-8", "replace")
+
+
+def every_file(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (hidden ones included), as text."""
+    return {str(p): file_text(p.name, p.read_bytes()) for p in root.rglob("*") if p.is_file()}
+
+
+def every_object(store: Any) -> dict[str, str]:
+    """Every object under a bucket prefix, fetched and read like a file."""
+    return {o.key: file_text(o.key, store.get_bytes(o.key)) for o in store.objects("")}
 
 
 def test_redaction_masks_known_secrets_and_url_credentials():
@@ -43,51 +88,118 @@ def test_redaction_masks_known_secrets_and_url_credentials():
     assert record.getMessage() == "got *** from http://***@h/"
 
 
-def test_a_crawl_never_logs_or_archives_a_secret(tmp_path, feed_server):
-    code = "NW202201122245299970"
-    feed_server.add(
-        "/l?marketType=37",
-        json.dumps(
-            {
-                "record": [
-                    {"infoCode": code, "medianame": "澎湃新闻", "datetime": "2022-01-12 15:51:41", "title": "标题"},
-                    {
-                        "infoCode": "NW202201122245299971",
-                        "medianame": "澎湃新闻",
-                        "datetime": "2022-01-12 15:51:41",
-                        "title": "失败",
-                    },
-                ]
-            },
-            ensure_ascii=False,
-        ).encode(),
-    )
-    feed_server.add(f"/t?id={code}", json.dumps({"text": "<p>正文</p>"}).encode())
-    feed_server.add("/t?id=NW202201122245299971", Reply(status=500))
-    # a list URL carrying credentials (Scrapy cannot use them: that list fails, loudly)
-    with_password = feed_server.url("/l2?marketType=38").replace("http://", f"http://reader:{FAKE_PASSWORD}@")
-    env = {"AWS_SECRET_ACCESS_KEY": FAKE_SECRET, "NEWSARCHIVE_API_TOKEN": FAKE_TOKEN}
-    from tests.conftest import clean_env
+def test_settings_secrets_and_url_userinfo():
+    """Secret-named settings (Scrapy's ``HTTPAUTH_PASS`` too) and URL userinfo, tokens
+    without a password included, are secrets; a ``@`` after the path is not userinfo."""
+    from newsarchive.config import is_secret_name, redact_value
+    from newsarchive.logredact import setting_secrets
 
+    assert is_secret_name("HTTPAUTH_PASS") and not is_secret_name("BYPASS_CACHE")
+    found = setting_secrets(
+        {
+            "HTTPAUTH_PASS": HTTP_PASSWORD,
+            "FINEWS_LIST_URLS": [f"http://reader:{FAKE_PASSWORD}@h/l", "http://h/l?x=a@b"],
+            "FINEWS_TEXT_URL": f"https://{FAKE_TOKEN}@h/t?id={{info_code}}",
+            "HTTPAUTH_USER": "feeder-name",
+        }
+    )
+    assert found == {HTTP_PASSWORD, FAKE_PASSWORD, FAKE_TOKEN}
+    assert redact_value("http://h/p?next=a@b") == "http://h/p?next=a@b"
+    assert redact(f"see https://{FAKE_TOKEN}@h/x", set()) == "see https://***@h/x"
+
+
+def test_warc_request_records_carry_no_credential():
+    """What the capture records of a request: URL userinfo and the run's secrets masked,
+    credential headers kept by name with their value masked."""
+    from scrapy import Request
+
+    from newsarchive.warc.capture import http_request
+
+    request = Request(
+        f"http://reader:{FAKE_PASSWORD}@127.0.0.1:1/l?token={FAKE_TOKEN}",
+        headers={"Authorization": "Basic ZmVlZGVyOnNlY3JldA==", "Cookie": "s=1", "Accept": "x"},
+    )
+    recorded = http_request(request, redact=lambda text: redact(redact_value(text), {FAKE_TOKEN}))
+    assert recorded.url == "http://***@127.0.0.1:1/l?token=***"
+    assert dict(recorded.headers) == {"Authorization": "***", "Cookie": "***", "Accept": "x"}
+
+
+def record(code: str, title: str) -> dict[str, str]:
+    return {"infoCode": code, "medianame": "澎湃新闻", "datetime": "2022-01-12 15:51:41", "title": title}
+
+
+def test_no_secret_leaves_a_run(tmp_path, feed_server, seaweed, bucket_uri):
+    """A password in a list URL and in the share URL template, Scrapy's basic auth, secret
+    environment variables: none of them is in any WARC record (decompressed), any file the
+    run writes (Parquet read column by column), the report, the process output, or any object
+    uploaded to the bucket; the basic-auth feed is read all the same."""
+    ok, failing, protected = "NW202201122245299970", "NW202201122245299971", "NW202201122245299972"
+    feed_server.add("/l?marketType=37", json.dumps({"record": [record(ok, "标题"), record(failing, "失败")]}).encode())
+    feed_server.add(f"/t?id={ok}", json.dumps({"text": "<p>正文</p>"}).encode())
+    feed_server.add(f"/t?id={protected}", json.dumps({"text": "<p>要密码</p>"}).encode())
+    feed_server.add(f"/t?id={failing}", Reply(status=500))
+    expected = "Basic " + base64.b64encode(f"{HTTP_USER}:{HTTP_PASSWORD}".encode()).decode()
+
+    def members_only(received: Received) -> Reply:
+        if received.header("Authorization") != expected:
+            return Reply(status=401, body=b'{"error": "who are you"}')
+        return Reply(body=json.dumps({"record": [record(protected, "会员")]}, ensure_ascii=False).encode())
+
+    feed_server.add_request_handler("/members", members_only)
+    # a list URL carrying credentials: Scrapy 2.19 cannot use them (Twisted: "invalid
+    # hostname"), so that list fails, loudly; the password must not be stored on the way
+    userinfo = f"reader:{FAKE_PASSWORD}@"
+    with_password = feed_server.url("/l2?marketType=38").replace("http://", f"http://{userinfo}")
+    share = feed_server.url("/share?infoCode={info_code}").replace("http://", f"http://{userinfo}")
+    env = {"AWS_SECRET_ACCESS_KEY": FAKE_SECRET, "NEWSARCHIVE_API_TOKEN": FAKE_TOKEN}
+    from tests.conftest import clean_env, run_cli, s3_env
+
+    archive = tmp_path / "a"
+    lists = [feed_server.url("/l?marketType=37"), with_password, feed_server.url("/members?marketType=39")]
     result = run_crawl(
         "finews",
         {
             **FAST,
             "LOG_LEVEL": "DEBUG",
-            "ARCHIVE_URI": tmp_path / "a",
-            "FINEWS_LIST_URLS": f"{feed_server.url('/l?marketType=37')},{with_password}",
+            "ARCHIVE_URI": archive,
+            "FINEWS_LIST_URLS": ",".join(lists),
             "FINEWS_TEXT_URL": feed_server.url("/t?id={info_code}"),
+            "FINEWS_SHARE_URL": share,
+            "HTTPAUTH_USER": HTTP_USER,
+            "HTTPAUTH_PASS": HTTP_PASSWORD,
+            "HTTPAUTH_DOMAIN": f"127.0.0.1:{feed_server.port}",  # Scrapy compares the netloc
         },
         env=clean_env(**env),
     )
-    assert result.returncode == 1 and result.manifest["status"] == "partial"
-    assert result.manifest["counts"]["articles_written"] == 1
+    assert result.returncode == 1 and result.manifest["status"] == "partial", result.stderr[-3000:]
+    # the open list's article and the members' one: Scrapy's basic auth works
+    assert result.manifest["counts"]["articles_written"] == 2, result.stderr[-6000:]
     logs = result.stdout + result.stderr
     assert "***@127.0.0.1" in logs  # the failing URL was logged, masked
-    written = everything_written(tmp_path / "a")
-    for secret in (FAKE_SECRET, FAKE_TOKEN, FAKE_PASSWORD):
-        assert secret not in logs, secret
-        assert secret not in written, secret
+    report = tmp_path / "report.html"
+    assert run_cli("report", "--archive", str(archive), "--out", str(report)).returncode == 0
+    # the upload's own credentials are the server's; the secret env values ride along
+    upload = run_cli("upload", "--archive", str(archive), "--to", bucket_uri, env=s3_env(seaweed))
+    assert upload.returncode == 0, upload.stderr[-2000:]
+    from newsarchive.storage.store import S3Store
+
+    uploaded = every_object(S3Store(bucket_uri, seaweed.config))
+    written = every_file(archive)
+    warcs = {k: v for k, v in written.items() if ".warc" in k}
+    assert warcs and uploaded, sorted(written)
+    texts = {
+        "process output": logs + upload.stdout + upload.stderr,
+        "report": report.read_text(encoding="utf-8"),
+        **{f"file {k}": v for k, v in written.items()},
+        **{f"object {k}": v for k, v in uploaded.items()},
+    }
+    needles = (FAKE_PASSWORD, userinfo, HTTP_PASSWORD, expected.split()[1], FAKE_SECRET, FAKE_TOKEN)
+    leaks = sorted({(needle, where) for where, text in texts.items() for needle in needles if needle in text})
+    assert not leaks, leaks
+    # what the WARC holds instead: the requests, masked; the basic-auth header by name only
+    records = "\n".join(warcs.values())
+    assert "WARC-Target-URI: http://***@127.0.0.1" in records
+    assert "Authorization: ***" in records and "/members?marketType=39" in records
 
 
 @pytest.mark.usefixtures("airflow_db")
@@ -133,3 +245,54 @@ def test_the_dag_never_logs_the_connection_secret(monkeypatch, capfd, seaweed, s
     )
     for text in (out, err, logs, everything_written(tmp_path / "staging")):
         assert FAKE_SECRET not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "scheme"),
+    [
+        ("http://h/a", "http"),
+        ("HTTPS://h/a", "https"),
+        ("javascript:alert(1)", "javascript"),
+        ("JaVaScRiPt:alert(1)", "javascript"),
+        (" jav\tascript:alert(1)", "javascript"),  # browsers drop tabs and newlines anywhere
+        ("\x01\x1f javascript:alert(1)", "javascript"),  # and C0 controls and spaces at the ends
+        ("java\nscript:alert(1)", "javascript"),
+        ("data:text/html,<script>alert(1)</script>", "data"),
+        ("vbscript:x", "vbscript"),
+        ("/relative/path", None),
+        ("runs/x.json", None),
+    ],
+)
+def test_links_are_read_as_a_browser_reads_them(value, scheme):
+    from newsarchive import links
+
+    assert links.scheme(value) == scheme
+    assert (links.link_url(value) is not None) == (scheme in {"http", "https"})
+
+
+def test_unsafe_links_are_dropped_by_column():
+    """The ingest rule: a URL column keeps only http(s) (``source_url``/``list_url`` also the
+    importer's ``file:``), credentials masked; what was dropped is returned to be quarantined."""
+    from newsarchive.schema import ARTICLE_COLUMNS
+    from pipelines.normalise import URL_COLUMNS, unsafe_links
+
+    # every URL column of the schema is covered by the rule
+    assert {c.name for c in ARTICLE_COLUMNS if c.name.endswith(("_url", "_urls"))} == set(URL_COLUMNS)
+    item = {
+        "article_url": " jav\tascript:alert(1)",
+        "share_url": "HTTPS://h/share",
+        "image_urls": ["http://h/1.png", "data:image/png;base64,AAAA", "https://h/2.png"],
+        "source_url": "file:///posts/a.md",
+        "list_url": f"http://reader:{FAKE_PASSWORD}@h/l",
+    }
+    removed = unsafe_links(item, redact_value)
+    assert removed == [("article_url", " jav\tascript:alert(1)"), ("image_urls", "data:image/png;base64,AAAA")]
+    assert item == {
+        "article_url": None,
+        "share_url": "HTTPS://h/share",
+        "image_urls": ["http://h/1.png", "https://h/2.png"],
+        "source_url": "file:///posts/a.md",
+        "list_url": "http://***@h/l",
+    }
+    assert unsafe_links({"article_url": "file:///etc/passwd"}) == [("article_url", "file:///etc/passwd")]
+    assert unsafe_links({"article_url": "", "share_url": None}) == []

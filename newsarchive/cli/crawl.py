@@ -98,7 +98,7 @@ def crawl(
     from newsarchive import logredact
 
     # after Scrapy configured logging: mask secrets in every line, passwords in URLs included
-    logredact.install(logredact.secrets_from_env() | logredact.url_passwords(settings.copy_to_dict().values()))
+    logredact.install(logredact.secrets_from_env() | logredact.setting_secrets(settings.copy_to_dict()))
     crawler = process.create_crawler(spider)
     failures: list[BaseException] = []
 

@@ -13,12 +13,17 @@ One object per crawler, listed twice in the settings:
   later, so called later) writes the manifest.
 
 Writing happens on the reactor thread, synchronously: a SHA-256 and a gzip of each body.
+
+Requests are recorded without their credentials (:func:`http_request`): a password in a
+configured URL or an ``Authorization`` header would otherwise travel in every WARC file
+uploaded; responses are the evidence and stay exactly as received.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -29,6 +34,7 @@ from scrapy.http import Response
 
 from newsarchive import __version__
 from newsarchive.failures import classify
+from newsarchive.logredact import MASK
 from newsarchive.run import Run
 from newsarchive.timeparse import beijing_date, utcnow
 from newsarchive.warc.evidence import POINTER_KEY, Evidence
@@ -40,12 +46,28 @@ _INSTANCE = "_newsarchive_warc_capture"
 _SENT = "_newsarchive_warc_sent"
 
 
+#: Request headers that carry a credential (``HTTPAUTH_USER``/``HTTPAUTH_PASS`` become a Basic
+#: ``Authorization``: base64, not encryption): recorded by name, their value masked.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
 def _headers(headers: Any) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("latin-1")) for k, values in headers.items() for v in values]
 
 
-def http_request(request: Request, protocol: str | None = None) -> HttpRequest:
-    return HttpRequest(request.method, request.url, _headers(request.headers), request.body, protocol or "HTTP/1.1")
+def _keep(text: str) -> str:
+    return text
+
+
+def http_request(request: Request, protocol: str | None = None, redact: Callable[[str], str] = _keep) -> HttpRequest:
+    """The request as it is recorded: what we send is ours, so its credentials (userinfo in
+    the URL, the run's secrets, credential headers) are masked with ``redact``; responses are
+    evidence and are kept as received."""
+    headers = [
+        (name, MASK if name.lower() in CREDENTIAL_HEADERS else redact(value))
+        for name, value in _headers(request.headers)
+    ]
+    return HttpRequest(request.method, redact(request.url), headers, request.body, protocol or "HTTP/1.1")
 
 
 def http_response(response: Response) -> HttpResponse:
@@ -110,7 +132,7 @@ class WarcCapture:
 
         spider = self.crawler.spider
         name = getattr(spider, "name", None) or getattr(self.crawler.spidercls, "name", "")
-        return {
+        info = {
             "software": f"newsarchive/{__version__}",
             "format": f"WARC File Format {WARC_VERSION.split('/')[1]}",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
@@ -124,6 +146,7 @@ class WarcCapture:
             "newsarchive-pipeline-version": self.run.pipeline_version,
             "newsarchive-settings": json.dumps(shaping_settings(self.crawler), ensure_ascii=False),
         }
+        return {k: self.run.redact(v) if isinstance(v, str) else v for k, v in info.items()}
 
     # --- downloader middleware --------------------------------------------------------
 
@@ -136,7 +159,7 @@ class WarcCapture:
             return response
         try:
             pointer = self._writer().write_exchange(
-                http_request(request, response.protocol), http_response(response), utcnow()
+                http_request(request, response.protocol, self.run.redact), http_response(response), utcnow()
             )
         except Exception as exc:
             self._failed(exc)
@@ -150,7 +173,9 @@ class WarcCapture:
             return
         reason, detail, _ = classify(exception)
         try:
-            self._writer().write_failure(http_request(request), utcnow(), reason, detail)
+            self._writer().write_failure(
+                http_request(request, redact=self.run.redact), utcnow(), reason, self.run.redact(detail)
+            )
         except Exception as exc:
             self._failed(exc)
         else:

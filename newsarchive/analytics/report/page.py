@@ -9,6 +9,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from newsarchive import links
 from newsarchive.analytics.report import svg
 from newsarchive.analytics.report.data import ReportData
 from newsarchive.analytics.report.windows import Window
@@ -248,7 +249,7 @@ def _run_charts(data: ReportData, link_base: str | None) -> str:
 
 def _run_table(runs: list[dict[str, Any]], link_base: str | None) -> str:
     rows = "".join(
-        f"<tr><td>{_link(archive_link(link_base, r['archive'], r['manifest']), r['run_id'])}</td>"
+        f"<tr><td>{_archive_link(archive_link(link_base, r['archive'], r['manifest']), str(r['run_id']))}</td>"
         f"<td>{escape(str(r['source']))}</td>"
         f"<td class={'ok' if r['status'] == 'complete' else 'bad'}>{escape(str(r['status']))}</td>"
         f"<td>{_bj(r['started_at'])}</td><td class=num>{float(r['duration_s'] or 0):,.1f} s</td>"
@@ -263,11 +264,28 @@ def _run_table(runs: list[dict[str, Any]], link_base: str | None) -> str:
 
 
 def _link(url: str | None, text: str) -> str:
+    """A link to a URL the archive holds (data: ``article_url``, ``source_url``...): only an
+    http(s) URL becomes a link; anything else (``javascript:``, ``data:``, ``file:``) is shown
+    as text, escaped, so that nothing an archive holds can run in the reader's browser."""
     if not url:
         return "—"
-    if url.startswith(("http://", "https://")):
-        return f'<a href="{escape(url)}" rel="noopener noreferrer">{escape(text)}</a>'
-    return f'<a href="{escape(url)}">{escape(text)}</a>'
+    href = links.link_url(url)
+    if href is None:
+        return f'{escape(text)} <code title="not a http(s) link">{escape(url)}</code>'
+    return f'<a href="{escape(href)}" rel="noopener noreferrer">{escape(text)}</a>'
+
+
+def _archive_link(url: str | None, text: str) -> str:
+    """A link we build to a file of the archive (manifest, WARC): http(s), ``file:`` or a
+    relative key; anything else (a hostile key in an old archive) is shown as text."""
+    if not url:
+        return "—"
+    href = links.local_href(url)
+    if href is None:
+        return f'{escape(text)} <code title="not a link">{escape(url)}</code>'
+    if links.link_url(href) is not None:
+        return f'<a href="{escape(href)}" rel="noopener noreferrer">{escape(text)}</a>'
+    return f'<a href="{escape(href)}">{escape(text)}</a>'
 
 
 def archive_link(link_base: str | None, archive_root: str | None, key: str) -> str:
@@ -290,7 +308,7 @@ def _newest(data: ReportData, link_base: str | None) -> str:
     for a in data.newest:
         manifest = f"runs/{a['run_id']}.json"
         warc = (
-            _link(archive_link(link_base, roots.get(a["run_id"]), a["warc_filename"]), "WARC")
+            _archive_link(archive_link(link_base, roots.get(a["run_id"]), a["warc_filename"]), "WARC")
             + f" <code>@{a['warc_record_offset']}</code>"
             if a.get("warc_filename")
             else "—"
@@ -299,8 +317,8 @@ def _newest(data: ReportData, link_base: str | None) -> str:
             f"<tr><td class=nw>{_bj(a['published_at'])}</td><td>{escape(str(a['source']))}</td>"
             f"<td class=nw>{escape(a['media_name'] or '—')}</td>"
             f"<td>{_link(a['article_url'], a['title'] or '(untitled)')}</td>"
-            f"<td>{_link(a['source_url'], 'fetched')} · {_link(a['list_url'], escape(str(a['feed'] or 'list')))} · "
-            f"{_link(archive_link(link_base, roots.get(a['run_id']), manifest), 'run')} · {warc}"
+            f"<td>{_link(a['source_url'], 'fetched')} · {_link(a['list_url'], str(a['feed'] or 'list'))} · "
+            f"{_archive_link(archive_link(link_base, roots.get(a['run_id']), manifest), 'run')} · {warc}"
             f"<br><code>sha256 {escape((a['content_sha256'] or '')[:12])}… · "
             f"fetched {_bj(a['fetched_at'])}</code></td></tr>"
         )
