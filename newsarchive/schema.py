@@ -312,7 +312,8 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
         "fingerprint",
         pa.string(),
         "SHA-256 of (source, reason, raw) for record-level "
-        "problems: the same bad record is quarantined once, not on every run.",
+        "problems, with the article's id for a text or page (two articles with the same bad "
+        "body are two rows): the same bad record is quarantined once, not on every run.",
         "a41c…",
     ),
     Column("pipeline_version", pa.string(), "Version of newsarchive that wrote the row.", "0.1.0"),

@@ -32,10 +32,14 @@ from pipelines.guard import as_quarantine
 logger = logging.getLogger(__name__)
 
 
-def fingerprint(source: str, reason: str, raw: str | None) -> str | None:
+def fingerprint(source: str, reason: str, raw: str | None, about: str | None = None) -> str | None:
+    """What makes a bad record the same one next run. ``about`` is the article a response was
+    for (a text or page): two articles whose texts are the same bad body are two problems,
+    each quarantined; a list entry carries its id in ``raw`` already."""
     if raw is None:
         return None
-    return hashlib.sha256(f"{source}\x00{reason}\x00{raw}".encode()).hexdigest()
+    subject = "" if about is None else f"{about}\x00"
+    return hashlib.sha256(f"{source}\x00{reason}\x00{subject}{raw}".encode()).hexdigest()
 
 
 class QuarantineWriterPipeline:
@@ -110,7 +114,8 @@ class QuarantineWriterPipeline:
             raw_id = {k: item.get(k) for k in ("stage", "url", "detail", "info_code_raw")}
             fp = fingerprint(source, reason, json.dumps(raw_id, ensure_ascii=False, sort_keys=True))
         else:
-            fp = fingerprint(source, reason, raw)
+            about = item.get("info_code_raw") if item.get("stage") != "list" else None
+            fp = fingerprint(source, reason, raw, about=str(about) if about is not None else None)
         if fp is not None:
             known = self.known(source)
             if fp in known:

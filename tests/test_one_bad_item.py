@@ -455,3 +455,30 @@ def test_an_exception_importing_one_post_costs_that_post_only(tmp_path: Path) ->
     errors = [r for r in table_rows(tmp_path / "archive", "quarantine") if r["reason"] == "internal_error"]
     assert len(errors) == 1 and "PoisonError: poisoned post" in errors[0]["detail"]
     assert errors[0]["url"].startswith("file://")
+
+
+def test_two_articles_with_the_same_bad_text_are_two_rows_once_each(tmp_path, feed_server):
+    """The quarantine's fingerprint keeps a bad record from being written on every run; two
+    articles that answer the same bad body are still two problems, one row each."""
+    codes = ["NW202201120000000901", "NW202201120000000902"]
+    records = [
+        {"infoCode": c, "medianame": "澎湃新闻", "datetime": "2022-01-12 10:00:00", "title": f"标题{c[-3:]}"}
+        for c in codes
+    ]
+    feed_server.add("/l?marketType=37", json.dumps({"record": records}, ensure_ascii=False).encode())
+    for c in codes:
+        feed_server.add(f"/t?id={c}", b'{"text": null}')
+    settings = {
+        **FAST,
+        "FINEWS_LIST_URLS": feed_server.url("/l?marketType=37"),
+        "FINEWS_TEXT_URL": feed_server.url("/t?id={info_code}"),
+        "ARCHIVE_URI": tmp_path,
+    }
+    first = run_crawl("finews", settings)
+    rows = open_dataset(str(tmp_path), "quarantine").to_table().to_pylist()
+    assert sorted(r["info_code_raw"] for r in rows) == codes
+    assert {r["reason"] for r in rows} == {"empty_text"}
+    assert first.manifest["counts"].get("quarantine_repeats", 0) == 0
+    second = run_crawl("finews", settings)
+    assert len(open_dataset(str(tmp_path), "quarantine").to_table()) == 2  # not written again
+    assert second.manifest["counts"]["quarantine_repeats"] == 2
