@@ -188,10 +188,14 @@ def parse_channel_page(body: bytes, content_type: str | bytes | None = None, lim
     """A channel-list answer: its entries, ``hasNext`` and the ``startTime`` cursor."""
     data = check_status(load_json(body, content_type, limits))
     inner = data.get("data")
+    has_next = _flag(inner.get("hasNext")) if isinstance(inner, dict) else None
+    if isinstance(inner, dict) and inner.get("list") is None and has_next is False:
+        # The end of a channel, said with a null list: nothing more to read, not a bad answer.
+        return ListPage([], False, None)
     if not isinstance(inner, dict) or not isinstance(inner.get("list"), list):
         what = _keys(inner) if isinstance(inner, dict) else type(inner).__name__
         raise FeedError("bad_feed", f"no data.list in the channel answer (data: {what})")
-    return ListPage(inner["list"], _flag(inner.get("hasNext")), _cursor(inner.get("startTime")))
+    return ListPage(inner["list"], has_next, _cursor(inner.get("startTime")))
 
 
 def parse_hot(

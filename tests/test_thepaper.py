@@ -842,6 +842,10 @@ def test_channel_cursors_are_read_for_what_they_are():
     for missing in (None, "", 0, -5, "abc", True, [1], {"t": 1}):
         assert page(startTime=missing).start_time is None, missing
     assert page().start_time is None and page().has_next is None
+    end = parse_channel_page(b'{"code": 200, "data": {"hasNext": false, "list": null}}')
+    assert end.entries == [] and end.has_next is False
+    with pytest.raises(FeedError):  # a null list that does not say it is the end is a bad answer
+        parse_channel_page(b'{"code": 200, "data": {"hasNext": true, "list": null}}')
     assert [page(hasNext=v).has_next for v in (True, "true", 1, False, "false", 0, None)] == [
         True,
         True,
