@@ -57,13 +57,15 @@ THEPAPER_HOT_PATH = "/contentapi/wwwIndex/rightSidebar"
 #: Article page on THEPAPER_WEB_BASE; ``{cont_id}`` is replaced by a validated contId.
 THEPAPER_ARTICLE_PATH = "/newsDetail_forward_{cont_id}"
 #: Channels paged through: 25950 时事, 25951 财经, 25952 思想, 25953 生活, 122908 国际, 119908 科技.
+#: Ids are kept as strings and may be negative (-21 体育, -24 评论, -8 上海; docs/thepaper.md).
 THEPAPER_CHANNELS = ["25950", "25951", "25952", "25953", "122908", "119908"]
 #: Pages per channel and run at most, and entries asked for per page.
 THEPAPER_MAX_PAGES = 5
 THEPAPER_PAGE_SIZE = 20
 #: Publication bounds, Beijing time, ``YYYY-MM-DD`` or ``YYYY-MM-DD HH:MM``; empty = none.
-#: Paging stops at entries older than THEPAPER_SINCE; entries newer than THEPAPER_UNTIL
-#: are skipped (both inclusive: UNTIL as a date means the end of that day).
+#: Lists come in the editors' order, so paging stops after a page whose newest entry is
+#: older than THEPAPER_SINCE; entries outside the bounds are skipped (both inclusive:
+#: UNTIL as a date means the end of that day).
 THEPAPER_SINCE = ""
 THEPAPER_UNTIL = ""
 #: Read the hot list too, and which of its lists (keys under ``data``).

@@ -1,16 +1,22 @@
 """A thepaper.cn look-alike served by ``FeedServer`` on 127.0.0.1, for the demo and the tests.
 
 The real saved hot list (``samples/thepaper/rightSidebar.json``); channel lists and
-article pages built here to the documented structure (``docs/thepaper.md``). Like the real site, the server answers 403
-(an HTML block page) to a request without a Referer, and ``code 99998`` to a channel
-request whose Content-Type is not JSON; it answers ``code 10000`` to a page request that
-does not send back the previous page's ``startTime``.
+article pages built here to the documented structure (``docs/thepaper.md``). Like the real
+site, the server answers 403 (an HTML block page) to a request without a Referer, and
+``code 99998`` to a channel request whose Content-Type is not JSON. Channel lists page as
+public code shows the real one does: ``pageNum`` is ignored, the first page is the one
+asked for with an empty ``startTime`` and each next one is the one after the page that
+handed out the ``startTime`` sent (an unknown cursor answers ``code 10000``). Entries are
+served in the order given: the demo's lists are in an editorial order, a pinned old entry
+on top of every page, not newest first.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +28,8 @@ CHANNEL_PATH = "/contentapi/nodeCont/getByChannelId"
 HOT_PATH = "/contentapi/wwwIndex/rightSidebar"
 HTML = "text/html; charset=utf-8"
 WAF_PAGE = b"<html><head><title>403 Forbidden</title></head><body>WAF: request blocked</body></html>"
+#: A cursor override that leaves ``startTime`` out of the answer.
+OMIT = object()
 
 
 def ms(beijing: str) -> int:
@@ -117,26 +125,57 @@ def entry(cont_id: str | int | None, name: str, published: str | None = None, **
     return row
 
 
+@dataclass
+class Channel:
+    """One channel's pages, and what each answer says besides its entries."""
+
+    pages: list[list[Any]]
+    #: The ``startTime`` each page hands out (``OMIT``: none); by default a distinct epoch ms.
+    cursors: list[Any] = field(default_factory=list)
+    #: The ``hasNext`` each page says (``OMIT``: none); by default true but on the last page.
+    has_next: list[Any] = field(default_factory=list)
+
+
 class ThepaperSite:
     """Routes of one fake thepaper.cn on a FeedServer."""
 
     def __init__(self, server: FeedServer, *, waf: bool = True) -> None:
         self.server = server
         self.waf = waf
-        #: channelId → pages (each a list of entries); page n>1 expects cursor of page n-1.
-        self.channels: dict[str, list[list[Any]]] = {}
+        self.channels: dict[str, Channel] = {}
         self.hot_body: bytes = SIDEBAR.read_bytes()
         server.add_request_handler(CHANNEL_PATH, self._channel)
         server.add_request_handler(HOT_PATH, self._guarded(lambda r: Reply(body=self.hot_body)))
 
     # --- building ---------------------------------------------------------------------
 
-    def cursor(self, channel: str, page: int) -> int:
-        """The ``startTime`` page ``page`` of ``channel`` hands out."""
-        return 1_640_000_000_000 + int(channel) * 100 + page
+    def cursor(self, channel: str, page: int) -> Any:
+        """The ``startTime`` page ``page`` (from 1) of ``channel`` hands out."""
+        return self.channels[channel].cursors[page - 1]
 
-    def add_channel(self, channel: str, *pages: list[Any]) -> None:
-        self.channels[channel] = list(pages)
+    def add_channel(
+        self,
+        channel: str,
+        *pages: list[Any],
+        cursors: list[Any] | None = None,
+        has_next: list[Any] | None = None,
+    ) -> None:
+        """A channel serving ``pages`` in the order given. Each page's cursor defaults to
+        one millisecond before its oldest entry's ``pubTimeLong`` (made distinct)."""
+        if cursors is None:
+            cursors, used = [], set()
+            for n, page in enumerate(pages):
+                raw = [r.get("pubTimeLong") for r in page if isinstance(r, dict)]
+                times = [t for t in raw if isinstance(t, int) and not isinstance(t, bool)]
+                cursor = min(times, default=1_640_000_000_000 - 1000 * n) - 1
+                while cursor in used:
+                    cursor -= 1
+                used.add(cursor)
+                cursors.append(cursor)
+        if has_next is None:
+            has_next = [n < len(pages) - 1 for n in range(len(pages))]
+        assert len(cursors) == len(has_next) == len(pages)
+        self.channels[channel] = Channel(list(pages), list(cursors), list(has_next))
 
     def add_page(self, cont_id: str | int, body: bytes, status: int = 200) -> None:
         reply = Reply(status=status, body=body, content_type=HTML)
@@ -188,22 +227,27 @@ class ThepaperSite:
             return self._json({"code": 99998, "desc": "系统繁忙"})
         try:
             body = json.loads(request.body)
-            channel, page = str(body["channelId"]), int(body["pageNum"])
-        except (ValueError, KeyError, TypeError):
+            channel = self.channels.get(str(body["channelId"]))
+            size = int(body.get("pageSize") or 20)
+        except (ValueError, KeyError, TypeError, AttributeError):
             return self._json({"code": 10000, "desc": "请求无效"})
-        pages = self.channels.get(channel)
-        if pages is None or not 1 <= page <= len(pages):
+        if channel is None:
             return self._json({"code": 10000, "desc": "请求无效"})
-        if page > 1 and body.get("startTime") != self.cursor(channel, page - 1):
-            return self._json({"code": 10000, "desc": "请求无效"})
-        size = int(body.get("pageSize") or 20)
-        data = {
-            "list": pages[page - 1][:size],
-            "hasNext": page < len(pages),
-            "startTime": self.cursor(channel, page),
-            "pageNum": page,
-            "pageSize": size,
-        }
+        start = body.get("startTime")
+        if start in (None, "", 0):
+            index = 0
+        else:
+            after = [n for n, c in enumerate(channel.cursors) if c is not OMIT and str(c) == str(start)]
+            if not after:
+                return self._json({"code": 10000, "desc": "请求无效"})
+            index = after[0] + 1
+        if index >= len(channel.pages):
+            return self._json({"code": 200, "desc": "ok", "data": {"hasNext": False, "list": []}})
+        # pageNum and friends come back null: the real answer does not page by number.
+        data: dict[str, Any] = {"list": channel.pages[index][:size], "pageNum": None, "pageSize": None, "total": None}
+        for key, value in (("hasNext", channel.has_next[index]), ("startTime", channel.cursors[index])):
+            if value is not OMIT:
+                data[key] = value
         return self._json({"code": 200, "desc": "ok", "data": data})
 
     @staticmethod
@@ -216,8 +260,9 @@ class ThepaperSite:
 
 def install_thepaper(server: FeedServer) -> dict[str, Any]:
     """The demo site: the real hot list, a text page for each of its articles, and one
-    channel (财经, 25951) listing them over two pages; returns the settings that point the
-    thepaper spider at it (no politeness delay on 127.0.0.1)."""
+    channel (财经, 25951) listing them over two pages in an editorial order (the oldest
+    entry pinned on top of both pages, the rest shuffled), paged by ``startTime``; returns
+    the settings that point the thepaper spider at it (no politeness delay on 127.0.0.1)."""
     site = ThepaperSite(server)
     ids = site.add_hot_pages()
     data = json.loads(site.hot_body)["data"]
@@ -228,6 +273,8 @@ def install_thepaper(server: FeedServer) -> dict[str, Any]:
         if cid in rows
     ]
     entries.sort(key=lambda e: -int(e["pubTimeLong"]))
-    half = len(entries) // 2
-    site.add_channel("25951", entries[:half], entries[half:])
+    pinned, rest = entries[-1], entries[:-1]
+    random.Random(16).shuffle(rest)
+    half = len(rest) // 2
+    site.add_channel("25951", [pinned, *rest[:half]], [pinned, *rest[half:]])
     return site.settings()

@@ -39,7 +39,7 @@ from spiders.thepaper_pages import (
     parse_hot,
     read_entry,
     stop_paging,
-    valid_cont_id,
+    valid_channel_id,
 )
 
 SOURCE = "thepaper"
@@ -60,9 +60,9 @@ class ThepaperSpider(ListingSpider):
         if "{cont_id}" not in article_path:
             raise NotConfigured("THEPAPER_ARTICLE_PATH must contain {cont_id}")
         channels = [c.strip() for c in s.getlist("THEPAPER_CHANNELS") if c.strip()]
-        bad = [c for c in channels if valid_cont_id(c) is None]
+        bad = [c for c in channels if valid_channel_id(c) is None]
         if bad:
-            raise NotConfigured(f"THEPAPER_CHANNELS must be numeric channel ids, got {bad}")
+            raise NotConfigured(f"THEPAPER_CHANNELS must be numeric channel ids (negative ones too: -21), got {bad}")
         spider.channels = list(dict.fromkeys(channels))
         spider.hot = s.getbool("THEPAPER_HOT")
         spider.hot_lists = [k.strip() for k in s.getlist("THEPAPER_HOT_LISTS") if k.strip()]
@@ -89,6 +89,9 @@ class ThepaperSpider(ListingSpider):
         spider.run = Run.of(crawler)
         spider._entries: dict[str, ListEntry] = {}
         spider._requested: set[str] = set()
+        #: contIds quarantined from a list this run (an offsite link): never fetched, so
+        #: done as far as paging is concerned.
+        spider._refused: set[str] = set()
         return spider
 
     # --- requests ----------------------------------------------------------------------
@@ -99,12 +102,15 @@ class ThepaperSpider(ListingSpider):
             headers["Content-Type"] = self.content_type
         return headers
 
-    def _channel_request(self, channel: str, page: int, cursor: int | str | None) -> scrapy.Request:
+    def _channel_request(self, channel: str, page: int, cursors: tuple[int | str, ...] = ()) -> scrapy.Request:
+        """Page ``page`` of ``channel``: the site pages by the last ``startTime`` it handed
+        out (``cursors``, oldest first; the first page sends ``""``). ``pageNum`` is sent
+        as public clients do, but the site ignores it."""
         body = {
             "channelId": channel,
             "pageNum": page,
             "pageSize": self.page_size,
-            "startTime": "" if cursor is None else cursor,
+            "startTime": cursors[-1] if cursors else "",
             "excludeContIds": [],
             "listRecommendIds": [],
         }
@@ -117,7 +123,13 @@ class ThepaperSpider(ListingSpider):
             callback=self.parse_channel,
             errback=self.list_failed,
             dont_filter=True,
-            meta={"newsarchive_kind": "list", "download_slot": SLOT, "channel": channel, "page": page},
+            meta={
+                "newsarchive_kind": "list",
+                "download_slot": SLOT,
+                "channel": channel,
+                "page": page,
+                "cursors": cursors,
+            },
         )
 
     def _hot_request(self) -> scrapy.Request:
@@ -145,7 +157,7 @@ class ThepaperSpider(ListingSpider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for channel in self.channels:
-            yield self._channel_request(channel, 1, None)
+            yield self._channel_request(channel, 1)
         if self.hot:
             yield self._hot_request()
 
@@ -165,10 +177,16 @@ class ThepaperSpider(ListingSpider):
             entries: list[ListEntry | None] = []
             yield from self._take(page.entries, f"channel-{channel}", response.url, (order, page_num), entries)
             index = self.run.index(self.source)
-            archived = (lambda cid: False) if self.refetch else index.__contains__
-            why = stop_paging(page, entries, page_num, self.max_pages, self.since, archived)
+            refused = self._refused
+
+            def archived(cid: str) -> bool:
+                return not self.refetch and (cid in index or cid in refused)
+
+            cursors = tuple(response.meta.get("cursors") or ())
+            why = stop_paging(page, entries, page_num, self.max_pages, self.since, archived, cursors)
             if why is None:
-                yield self._channel_request(channel, page_num + 1, page.start_time)
+                assert page.start_time is not None
+                yield self._channel_request(channel, page_num + 1, (*cursors, page.start_time))
             else:
                 self.crawler.stats.inc_value(f"newsarchive/thepaper/stop/{why}")
                 self.logger.info("Channel %s: stop after page %d (%s)", channel, page_num, why)
@@ -211,6 +229,7 @@ class ThepaperSpider(ListingSpider):
             )
         if is_offsite(entry.link, self.allowed_hosts):
             stats.inc_value("newsarchive/thepaper/offsite_links")
+            self._refused.add(entry.cont_id)
             return quarantine(
                 self.source,
                 "list",
@@ -295,7 +314,7 @@ class ThepaperSpider(ListingSpider):
             media_name=page.media_name,
             published_at=published,
             content_html=page.content_html,
-            author=page.author,
+            author=page.author or entry.author,
             editors=page.editors,
             channel=page.channel or entry.channel,
             tags=page.tags,

@@ -4,7 +4,8 @@
 answer         shape
 ============== ==========================================================================
 channel list   ``POST {API}/contentapi/nodeCont/getByChannelId`` →
-               ``{code: 200, data: {list: [entry], hasNext, startTime}}``
+               ``{code: 200, data: {list: [entry], hasNext, startTime}}``, in the
+               editors' order; the next page sends back ``startTime`` (epoch ms)
 hot list       ``GET {CACHE}/contentapi/wwwIndex/rightSidebar`` →
                ``{resultCode: 1, resultMsg, data: {hotNews: [entry], morningEveningNews: ...}}``
                (the list shape ``{code: 200, data: {list: [entry]}}`` is accepted too)
@@ -14,8 +15,10 @@ article page   HTML whose ``<script id="__NEXT_DATA__">`` holds
                markup (``index_title__*``, ``index_cententWrap__*``) is read instead
 ============== ==========================================================================
 
-An entry is ``{contId, name, pubTimeLong, nodeInfo: {name}, link, ...}``; its ``pubTime``
-is relative ("17小时前") and never used. Error answers look like ``{code: 99998, desc}``.
+An entry is ``{contId, name, pubTimeLong, nodeInfo: {name}, link, authorInfo: {sname}, ...}``;
+its ``pubTime`` is relative ("17小时前") and never used. ``author`` is read as a string or
+an object with a ``name``; times as epoch ms (number or digits) or Beijing time strings.
+Error answers look like ``{code: 99998, desc}``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ from newsarchive.timeparse import parse_beijing
 
 #: A contId: it goes into URLs and file names, so digits only.
 CONT_ID = re.compile(r"[0-9]{1,12}")
+#: A channel id: digits, or a minus and digits (RSSHub's ``channel.ts`` lists -21 体育 and
+#: -24 评论; -8 上海 appears elsewhere). It only goes into the JSON body, kept as a string.
+CHANNEL_ID = re.compile(r"-?[0-9]{1,12}")
 _NEXT_DATA = re.compile(r"<script\b[^>]*\bid\s*=\s*[\"']__NEXT_DATA__[\"'][^>]*>(.*?)</script\s*>", re.S | re.I)
 _NAMES = re.compile(r"[、,，;；/|｜\s]+")
 _PAGE_TIME = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
@@ -73,6 +79,17 @@ def valid_cont_id(value: Any) -> str | None:
     return None
 
 
+def valid_channel_id(value: Any) -> str | None:
+    """The channel id as a string ("25951", "-21"), or None when it is anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str) and CHANNEL_ID.fullmatch(value.strip()):
+        return value.strip()
+    return None
+
+
 def _text(value: Any) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
@@ -86,6 +103,17 @@ def when(value: Any) -> datetime | None:
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         value = int(value.strip())
     return parse_beijing(value)
+
+
+def person(value: Any) -> str | None:
+    """A name given as a string, or as an object carrying ``name`` (or ``sname``, as the
+    cards' ``authorInfo`` does), or as a list of either (joined with 、)."""
+    if isinstance(value, dict):
+        return _text(value.get("name")) or _text(value.get("sname"))
+    if isinstance(value, list):
+        names = [n for n in (person(v) for v in value if not isinstance(v, list)) if n]
+        return "、".join(dict.fromkeys(names)) or None
+    return _text(value) if isinstance(value, str) else None
 
 
 def _dig(data: Any, *keys: str) -> Any:
@@ -131,22 +159,43 @@ class ListPage:
     """One page of a channel list."""
 
     entries: list[Any]
-    has_next: bool
-    #: The cursor the next page sends back (``data.startTime``), when given.
+    #: ``data.hasNext``: False ends the paging; None when the answer does not say.
+    has_next: bool | None
+    #: The cursor the next page sends back (``data.startTime``, epoch ms), as given; None
+    #: when it is missing, empty, zero or not a number.
     start_time: int | str | None
 
 
+def _cursor(value: Any) -> int | str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()) and int(value) > 0:
+        return value.strip()
+    return None
+
+
+def _flag(value: Any) -> bool | None:
+    if value in (True, 1, "true", "True", "1"):
+        return True
+    if value in (False, 0, "false", "False", "0"):
+        return False
+    return None
+
+
 def parse_channel_page(body: bytes, content_type: str | bytes | None = None, limits: JsonLimits = LIMITS) -> ListPage:
+    """A channel-list answer: its entries, ``hasNext`` and the ``startTime`` cursor."""
     data = check_status(load_json(body, content_type, limits))
     inner = data.get("data")
+    has_next = _flag(inner.get("hasNext")) if isinstance(inner, dict) else None
+    if isinstance(inner, dict) and inner.get("list") is None and has_next is False:
+        # The end of a channel, said with a null list: nothing more to read, not a bad answer.
+        return ListPage([], False, None)
     if not isinstance(inner, dict) or not isinstance(inner.get("list"), list):
         what = _keys(inner) if isinstance(inner, dict) else type(inner).__name__
         raise FeedError("bad_feed", f"no data.list in the channel answer (data: {what})")
-    cursor = inner.get("startTime")
-    if isinstance(cursor, bool) or not isinstance(cursor, (int, str)) or cursor == "":
-        cursor = None
-    has_next = inner.get("hasNext") in (True, 1, "true", "1")
-    return ListPage(inner["list"], has_next, cursor)
+    return ListPage(inner["list"], has_next, _cursor(inner.get("startTime")))
 
 
 def parse_hot(
@@ -179,11 +228,16 @@ class ListEntry:
     cont_id_raw: Any = None
     cont_id: str | None = None
     title: str | None = None
-    #: ``pubTimeLong`` as listed (an out-of-range number gets the entry quarantined).
+    #: ``pubTimeLong`` (else ``publishTime``, else ``trackPublishTime``) as listed: epoch
+    #: ms as a number or digits, or a Beijing time string; an out-of-range number gets the
+    #: entry quarantined.
     time_raw: Any = None
     published_at: datetime | None = None
     channel: str | None = None
     link: str | None = None
+    #: The card's ``author`` (string or ``{name}``), else ``authorInfo.sname`` (the 澎湃号
+    #: account): the row's author when the page names none.
+    author: str | None = None
 
 
 def read_entry(raw: Any, feed: str, list_url: str, rank: tuple[int, int, int]) -> ListEntry | None:
@@ -194,10 +248,13 @@ def read_entry(raw: Any, feed: str, list_url: str, rank: tuple[int, int, int]) -
     entry.cont_id_raw = raw.get("contId")
     entry.cont_id = valid_cont_id(entry.cont_id_raw)
     entry.title = _text(raw.get("name"))
-    entry.time_raw = raw.get("pubTimeLong")
+    entry.time_raw = next(
+        (raw[k] for k in ("pubTimeLong", "publishTime", "trackPublishTime") if raw.get(k) not in (None, "")), None
+    )
     entry.published_at = when(entry.time_raw)
     entry.channel = _text(_dig(raw, "nodeInfo", "name"))
     entry.link = _text(raw.get("link"))
+    entry.author = person(raw.get("author")) or person(raw.get("authorInfo"))
     return entry
 
 
@@ -219,24 +276,31 @@ def stop_paging(
     max_pages: int,
     since: datetime | None,
     archived: Callable[[str], bool],
+    cursors: Sequence[Any] = (),
 ) -> str | None:
     """Why paging a channel stops after this page, or None to ask for the next one.
 
-    Lists are newest first (pinned entries only at the top), so the page's *last* entry
-    decides: older than ``since``, or already archived, means the rest is too.
+    Channel lists come in the editors' order, not newest first (pinned entries on top, old
+    ones anywhere), so no single entry's place says the rest is older: paging stops after a
+    page whose *newest* entry is older than ``since``, or whose every entry is archived
+    already. The site pages by the ``startTime`` it hands back (``pageNum`` does nothing),
+    so a missing cursor, or one handed out before (``cursors``), ends the channel too.
     """
-    if not page.has_next:
+    if page.has_next is False:
         return "last_page"
     if page_num >= max_pages:
         return "max_pages"
+    if page.start_time is None:
+        return "no_cursor"
+    if str(page.start_time) in {str(c) for c in cursors}:
+        return "cursor_repeat"
     valid = [e for e in entries if e is not None and e.cont_id]
     if not valid:
         return "empty_page"
-    dated = [e for e in valid if e.published_at is not None]
-    if since is not None and dated and dated[-1].published_at < since:  # type: ignore[operator]
+    dated = [e.published_at for e in valid if e.published_at is not None]
+    if since is not None and dated and max(dated) < since:
         return "since"
-    last = valid[-1].cont_id
-    if last is not None and archived(last):
+    if all(archived(e.cont_id) for e in valid if e.cont_id is not None):
         return "archived"
     return None
 
@@ -356,7 +420,7 @@ def from_detail(detail: dict[str, Any], kind: str, base: str = "https://www.thep
         content_html=body,
         digest=_text(detail.get("summary")) or _text(detail.get("desc")),
         media_name=_text(detail.get("source")),
-        author=_text(detail.get("author")),
+        author=person(detail.get("author")),
         editors=split_names(detail.get("responEditor")),
         channel=_text(_dig(detail, "nodeInfo", "name")),
         tags=tags,

@@ -27,6 +27,7 @@ from newsarchive.story import normalise_title, story_id
 from newsarchive.thepaper_site import (
     CHANNEL_PATH,
     HOT_PATH,
+    OMIT,
     SIDEBAR,
     ThepaperSite,
     entry,
@@ -489,6 +490,140 @@ def test_max_pages_bounds_the_paging(tmp_path, feed_server):
     assert result.manifest["counts"]["thepaper_stop_max_pages"] == 1
 
 
+def add_articles(site: ThepaperSite, articles: dict[str, str], **details: dict[str, Any]) -> None:
+    """A text page for each contId → Beijing time; ``details`` overrides fields per contId."""
+    for cid, published in articles.items():
+        detail = text_detail(cid, f"文章{cid}", published, **details.get(cid, {}))
+        site.add_page(cid, page_html(f"文章{cid}", detail_data={"contentDetail": detail}))
+
+
+def test_editorial_order_pages_by_start_time_past_an_old_last_entry(tmp_path, feed_server):
+    """The site's order is the editors': page 1 ends on an old entry and page 2 still holds
+    new ones. Paging goes on until a page whose newest entry is older than SINCE, sending
+    back each page's ``startTime`` (the site ignores ``pageNum``)."""
+    site = ThepaperSite(feed_server)
+    times = {
+        "300010": "2022-01-12 09:00:00",  # pinned on top of both pages
+        "300011": "2022-01-11 10:00:00",
+        "300012": "2022-01-05 10:00:00",  # old, last on page 1
+        "300021": "2022-01-10 10:00:00",
+        "300022": "2022-01-11 12:00:00",
+        "300031": "2022-01-08 10:00:00",
+        "300032": "2022-01-07 10:00:00",
+        "300041": "2022-01-12 10:00:00",  # after the stop: never requested
+    }
+    add_articles(site, times)
+    row = {cid: entry(cid, f"文章{cid}", t) for cid, t in times.items()}
+    site.add_channel(
+        CH_A,
+        [row["300010"], row["300011"], row["300012"]],
+        [row["300010"], row["300021"], row["300022"]],
+        [row["300031"], row["300032"]],
+        [row["300041"]],
+    )
+    settings = {**FAST, **site.settings(), "THEPAPER_HOT": "False", "THEPAPER_SINCE": "2022-01-09"}
+    result = run_crawl("thepaper", {**settings, "ARCHIVE_URI": tmp_path})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert set(by_id(tmp_path)) == {"300010", "300011", "300021", "300022"}
+    sent = [json.loads(r.body)["startTime"] for r in site.requests_to(CHANNEL_PATH)]
+    assert sent == ["", site.cursor(CH_A, 1), site.cursor(CH_A, 2)]  # page 3 is all older: no page 4
+    assert result.manifest["counts"]["thepaper_stop_since"] == 1
+    pages = Counter(r.path for r in feed_server.received if r.path.startswith("/newsDetail_forward_"))
+    assert pages == {f"/newsDetail_forward_{c}": 1 for c in ("300010", "300011", "300021", "300022")}
+
+
+def test_paging_ends_when_the_cursor_is_missing_or_repeats(tmp_path, feed_server):
+    """A ``startTime`` handed out twice (the site would serve the same page again), a page
+    without one, and ``hasNext`` false each end their channel; an answer that does not say
+    ``hasNext`` does not, and a cursor given as digits is sent back as given."""
+    site = ThepaperSite(feed_server)
+    times = {str(400000 + n): f"2022-01-{12 - n:02d} 10:00:00" for n in range(1, 9)}
+    add_articles(site, times)
+    row = {cid: entry(cid, f"文章{cid}", t) for cid, t in times.items()}
+    site.add_channel(
+        "-21", [row["400001"]], [row["400002"]], cursors=[1641949200000, 1641949200000], has_next=[True, True]
+    )
+    site.add_channel("-24", [row["400003"]], [row["400004"]], cursors=[OMIT, 1641776400000])
+    site.add_channel(
+        "-8", [row["400005"]], [row["400006"]], cursors=["1641690000000", "1641603600000"], has_next=[OMIT, OMIT]
+    )
+    site.add_channel("25953", [row["400007"]], [row["400008"]], has_next=[False, True])
+    settings = {**FAST, **site.settings(), "THEPAPER_HOT": "False", "ARCHIVE_URI": tmp_path}
+    result = run_crawl("thepaper", settings)
+    assert result.returncode == 0, result.stderr[-3000:]
+    sent: dict[str, list[Any]] = {}
+    for r in site.requests_to(CHANNEL_PATH):
+        body = json.loads(r.body)
+        sent.setdefault(body["channelId"], []).append(body["startTime"])
+    assert sent == {
+        "-21": ["", 1641949200000],  # page 2 hands out page 1's cursor again: stop
+        "-24": [""],  # no cursor: asking again would only get page 1 again
+        "-8": ["", "1641690000000", "1641603600000"],  # hasNext unsaid: the cursor decides
+        "25953": [""],
+    }
+    assert set(by_id(tmp_path)) == set(times) - {"400004", "400008"}
+    counts = result.manifest["counts"]
+    assert counts["thepaper_stop_cursor_repeat"] == 1 and counts["thepaper_stop_no_cursor"] == 1
+    assert counts["thepaper_stop_last_page"] == 2  # -8's empty third page, 25953's first
+
+
+def test_negative_channel_ids_are_crawled(tmp_path, feed_server):
+    """体育 (-21) and 评论 (-24), as RSSHub lists them: accepted, sent as strings, archived."""
+    site = ThepaperSite(feed_server)
+    add_articles(site, {"500001": "2022-01-12 10:00:00", "500002": "2022-01-12 11:00:00"})
+    site.add_channel("-21", [entry("500001", "体育", "2022-01-12 10:00:00")])
+    site.add_channel("-24", [entry("500002", "评论", "2022-01-12 11:00:00")])
+    settings = {**FAST, **site.settings(), "THEPAPER_HOT": "False", "ARCHIVE_URI": tmp_path}
+    assert settings["THEPAPER_CHANNELS"] == "-21,-24"
+    result = run_crawl("thepaper", settings)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.summary["status"] == "complete"
+    assert [json.loads(r.body)["channelId"] for r in site.requests_to(CHANNEL_PATH)] == ["-21", "-24"]
+    got = by_id(tmp_path)
+    assert {c: r["feed"] for c, r in got.items()} == {"500001": "channel--21", "500002": "channel--24"}
+
+
+def test_authors_as_objects_and_times_as_strings_are_archived(tmp_path, feed_server):
+    """``author`` as a string or an object with a ``name``; none on the page: the card's
+    ``authorInfo.sname``; ``publishTime`` as epoch ms or a Beijing time string, and a card
+    that gives its time only as a ``publishTime`` string still meets THEPAPER_UNTIL."""
+    site = ThepaperSite(feed_server)
+    times = {c: "2022-01-12 10:00:00" for c in ("600001", "600002", "600003", "600004")}
+    add_articles(
+        site,
+        {**times, "600005": "2022-01-13 10:00:00"},
+        **{
+            "600001": {"author": {"name": "澎湃新闻记者 王六", "userId": 3}},
+            "600002": {"author": None, "publishTime": "2022-01-12 10:00:00"},
+            "600003": {"author": "澎湃新闻记者 张三", "publishTime": str(ms("2022-01-12 10:00:00"))},
+            "600004": {"author": {"name": None}},
+        },
+    )
+    card = {"authorInfo": {"userId": 9, "sname": "上海发布", "pic": ""}}
+    site.add_channel(
+        CH_A,
+        [
+            entry("600001", "文章600001", "2022-01-12 10:00:00"),
+            entry("600002", "文章600002", "2022-01-12 10:00:00", **card),
+            entry("600003", "文章600003", "2022-01-12 10:00:00"),
+            entry("600004", "文章600004", "2022-01-12 10:00:00", **card),
+            entry("600005", "文章600005", publishTime="2022-01-13 10:00:00"),  # after UNTIL
+        ],
+    )
+    settings = {**FAST, **site.settings(), "THEPAPER_HOT": "False", "THEPAPER_UNTIL": "2022-01-12"}
+    result = run_crawl("thepaper", {**settings, "ARCHIVE_URI": tmp_path})
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = by_id(tmp_path)
+    assert {c: r["author"] for c, r in got.items()} == {
+        "600001": "澎湃新闻记者 王六",
+        "600002": "上海发布",
+        "600003": "澎湃新闻记者 张三",
+        "600004": "上海发布",
+    }
+    assert {r["published_at"] for r in got.values()} == {datetime(2022, 1, 12, 2, 0, tzinfo=UTC)}
+    assert not [r for r in feed_server.received if r.path == "/newsDetail_forward_600005"]
+
+
 # --- the link between the sources --------------------------------------------------------
 
 
@@ -667,23 +802,94 @@ def test_small_readers():
     assert not is_offsite("", {"www.thepaper.cn"}) and not is_offsite("/list_1", {"www.thepaper.cn"})
 
 
-def _page_of(*ids: str, has_next: bool = True) -> tuple[ListPage, list[ListEntry | None]]:
+def _page_of(*ids: str, has_next: bool | None = True, cursor: Any = 1) -> tuple[ListPage, list[ListEntry | None]]:
     raws = [{"contId": c, "name": c, "pubTimeLong": ms(f"2022-01-{int(c):02d} 10:00")} for c in ids]
-    return ListPage(raws, has_next, 1), [read_entry(r, "f", "u", (0, 1, i)) for i, r in enumerate(raws)]
+    return ListPage(raws, has_next, cursor), [read_entry(r, "f", "u", (0, 1, i)) for i, r in enumerate(raws)]
 
 
-def test_paging_stops_at_the_last_page_the_bound_or_the_archive():
+def test_paging_stops_on_the_newest_entry_the_cursor_or_the_archive():
     since = parse_bound("2022-01-10", end=False)
     never = lambda cid: False  # noqa: E731
     page, entries = _page_of("12", "11")
     assert stop_paging(page, entries, 1, 5, since, never) is None
     assert stop_paging(page, entries, 5, 5, since, never) == "max_pages"
     assert stop_paging(ListPage([], False, None), [], 1, 5, None, never) == "last_page"
-    assert stop_paging(ListPage([{}], True, None), [None], 1, 5, None, never) == "empty_page"
-    old, old_entries = _page_of("12", "09")  # a pinned old entry on top would not stop it; the last one does
-    assert stop_paging(old, old_entries, 1, 5, since, never) == "since"
-    assert stop_paging(page, entries, 1, 5, None, lambda cid: cid == "11") == "archived"
-    assert stop_paging(page, entries, 1, 5, None, lambda cid: cid == "12") is None
+    assert stop_paging(ListPage([{}], True, 1), [None], 1, 5, None, never) == "empty_page"
+    # editors' order: an old entry last (or anywhere) does not end the channel, the newest does
+    old_last, entries = _page_of("12", "03")
+    assert stop_paging(old_last, entries, 1, 5, since, never) is None
+    all_old, entries = _page_of("03", "09", "05")
+    assert stop_paging(all_old, entries, 1, 5, since, never) == "since"
+    # the cursor: missing, or one handed out before, ends it; hasNext unsaid does not
+    page, entries = _page_of("12", "11", cursor=None)
+    assert stop_paging(page, entries, 1, 5, None, never) == "no_cursor"
+    page, entries = _page_of("12", "11", cursor="1641974400000")
+    assert stop_paging(page, entries, 2, 5, None, never, (1641974400000,)) == "cursor_repeat"
+    assert stop_paging(page, entries, 2, 5, None, never, (1641974400001,)) is None
+    page, entries = _page_of("12", "11", has_next=None)
+    assert stop_paging(page, entries, 1, 5, None, never) is None
+    # the archive: only a page holding nothing new ends it
+    assert stop_paging(page, entries, 1, 5, None, lambda cid: cid == "11") is None
+    assert stop_paging(page, entries, 1, 5, None, lambda cid: cid in ("11", "12")) == "archived"
+
+
+def test_channel_cursors_are_read_for_what_they_are():
+    def page(**data: Any) -> ListPage:
+        return parse_channel_page(json.dumps({"code": 200, "data": {"list": [], **data}}).encode())
+
+    assert page(startTime=1788168472152, hasNext=True).start_time == 1788168472152
+    assert page(startTime="1788168472152").start_time == "1788168472152"  # sent back as given
+    for missing in (None, "", 0, -5, "abc", True, [1], {"t": 1}):
+        assert page(startTime=missing).start_time is None, missing
+    assert page().start_time is None and page().has_next is None
+    end = parse_channel_page(b'{"code": 200, "data": {"hasNext": false, "list": null}}')
+    assert end.entries == [] and end.has_next is False
+    with pytest.raises(FeedError):  # a null list that does not say it is the end is a bad answer
+        parse_channel_page(b'{"code": 200, "data": {"hasNext": true, "list": null}}')
+    assert [page(hasNext=v).has_next for v in (True, "true", 1, False, "false", 0, None)] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        None,
+    ]
+
+
+def test_author_object_card_author_and_both_time_forms_are_read():
+    detail = text_detail("1", "标题", "2022-01-12 15:35:00", author={"name": "澎湃新闻记者 王六", "id": 7})
+    page = parse_article(page_html("标题", detail_data={"contentDetail": detail}))
+    assert page.author == "澎湃新闻记者 王六"
+    for author, expected in [
+        ("  澎湃新闻记者 张三 ", "澎湃新闻记者 张三"),
+        ({"sname": "上海发布"}, "上海发布"),
+        ([{"name": "甲"}, "乙", {"name": "甲"}], "甲、乙"),
+        ({"name": ""}, None),
+        ({"name": {"deep": 1}}, None),
+        (None, None),
+        (12, None),
+    ]:
+        detail = text_detail("1", "标题", "2022-01-12 15:35:00", author=author)
+        assert parse_article(page_html("标题", detail_data={"contentDetail": detail})).author == expected, author
+    stamp = datetime(2022, 1, 12, 7, 35, tzinfo=UTC)
+    for published in (ms("2022-01-12 15:35:00"), str(ms("2022-01-12 15:35:00")), "2022-01-12 15:35:00"):
+        detail = text_detail("1", "标题", "2022-01-12 15:35:00", publishTime=published, pubTime=None)
+        assert parse_article(page_html("标题", detail_data={"contentDetail": detail})).published_at == stamp
+    card = read_entry(
+        {
+            "contId": "1",
+            "name": "x",
+            "publishTime": "2022-01-12 15:35:00",
+            "authorInfo": {"userId": 9, "sname": "上海发布"},
+        },
+        "f",
+        "u",
+        (0, 1, 0),
+    )
+    assert card is not None and card.published_at == stamp and card.author == "上海发布"
+    card = read_entry({"contId": "1", "author": {"name": "王六"}, "authorInfo": {"sname": "x"}}, "f", "u", (0, 1, 0))
+    assert card is not None and card.author == "王六"
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -730,6 +936,9 @@ def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
     ("overrides", "words"),
     [
         ({"THEPAPER_CHANNELS": "25950,abc"}, "numeric channel ids"),
+        ({"THEPAPER_CHANNELS": "-21,--24"}, "numeric channel ids"),
+        ({"THEPAPER_CHANNELS": "-"}, "numeric channel ids"),
+        ({"THEPAPER_CHANNELS": "21-"}, "numeric channel ids"),
         ({"THEPAPER_CHANNELS": "", "THEPAPER_HOT": "False"}, "nothing to crawl"),
         ({"THEPAPER_SINCE": "last week"}, "THEPAPER_SINCE"),
         ({"THEPAPER_SINCE": "2022-02-01", "THEPAPER_UNTIL": "2022-01-01"}, "after"),
@@ -740,6 +949,17 @@ def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
 def test_bad_configuration_is_a_clear_error(tmp_path, overrides, words):
     with pytest.raises(NotConfigured, match=re.escape(words)):
         ThepaperSpider.from_crawler(crawler_for(tmp_path, **overrides))
+
+
+def test_negative_channel_ids_are_kept_as_strings(tmp_path):
+    crawler = crawler_for(tmp_path, THEPAPER_CHANNELS="-21, -24,25951,-8,-21")
+    spider = ThepaperSpider.from_crawler(crawler)
+    try:
+        assert spider.channels == ["-21", "-24", "25951", "-8"]
+        request = spider._channel_request("-21", 1)
+        assert json.loads(request.body)["channelId"] == "-21"
+    finally:
+        crawler._newsarchive_run.release()
 
 
 def test_every_thepaper_setting_reads_from_the_environment():
@@ -753,6 +973,7 @@ def test_every_thepaper_setting_reads_from_the_environment():
         "NEWSARCHIVE_THEPAPER_SINCE": "2025-07-01",
     }
     assert setting("THEPAPER_CHANNELS", env) == ["25951", "119908"]
+    assert setting("THEPAPER_CHANNELS", {"NEWSARCHIVE_THEPAPER_CHANNELS": "-21,-24"}) == ["-21", "-24"]
     assert setting("THEPAPER_HOT", env) is False
     assert setting("THEPAPER_DOWNLOAD_DELAY", env) == 0.5
     assert setting("THEPAPER_MAX_PAGES", env) == 2
