@@ -92,3 +92,15 @@ def test_index_rebuilds_from_article_id_columns(tmp_path):
     sink.publish()
     index = ArchiveIndex.rebuild(layout, "finews")
     assert len(index) == 3 and index.has_version(row(2)["source_id"], f"{2:064x}")
+
+
+def test_a_manifest_quoting_a_lone_surrogate_is_written_and_reads_back(tmp_path):
+    """A problem can quote a source's text; the run's manifest must be written anyway."""
+    from newsarchive.archive.manifest import read_manifest, write_manifest
+
+    layout = Layout.from_uri(str(tmp_path))
+    path = write_manifest(
+        layout,
+        {"run_id": "20220112T000000Z-abcdef12", "status": "partial", "problems": ["list: bad_feed (keys: \ud800)"]},
+    )
+    assert read_manifest(path.read_bytes())["problems"] == ["list: bad_feed (keys: \ud800)"]

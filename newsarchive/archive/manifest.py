@@ -20,7 +20,9 @@ def write_manifest(layout: Layout, manifest: dict[str, Any]) -> Path:
     manifest = {"manifest_version": MANIFEST_VERSION, **manifest}
     path = layout.path(manifest_key(manifest["run_id"]))
     data = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False, default=str)
-    write_atomic(path, data.encode("utf-8") + b"\n")
+    # A lone surrogate quoted in a problem (a source's text) becomes its JSON escape: the
+    # manifest of the run must be written whatever the run met.
+    write_atomic(path, data.encode("utf-8", "backslashreplace") + b"\n")
     return path
 
 

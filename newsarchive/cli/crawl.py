@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.surrogates import escape
 
 
 def add_crawl_options(parser: argparse.ArgumentParser, settings_help: str = "override a setting (repeatable)") -> None:
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         output=args.overwrite_output,
         loglevel=args.loglevel,
     )
-    print(json.dumps(summary, ensure_ascii=False))
+    print(escape(json.dumps(summary, ensure_ascii=False)))  # a lone surrogate in a problem
     return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED
 
 
