@@ -169,16 +169,15 @@ class SeaweedFS:
         return False
 
     def _catalog_ready(self) -> bool:
-        import urllib.error
-        import urllib.request
+        """The REST catalog answers and its table bucket exists (``-tableBucket`` creates it
+        a moment after the catalog starts answering, later on a loaded machine)."""
+        from pyiceberg.catalog import load_catalog
 
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.iceberg_port}/v1/config", timeout=2):
-                return True
-        except urllib.error.HTTPError:
-            return True  # it answers (401 without a token): it is up
-        except OSError:
+            load_catalog("seaweedfs-readiness", **self.catalog_properties).list_namespaces()
+        except Exception:  # not up, or no table bucket yet: any failure means "wait"
             return False
+        return True
 
     def stop(self) -> None:
         self._terminate()
