@@ -262,3 +262,31 @@ def test_no_default_names_a_public_finews_host():
     text = Path(project_settings.__file__).read_text(encoding="utf-8")
     for host in ("183.136.162.242", "43.240.125.15", "finews.zning.xyz/NewsData"):
         assert host not in text
+
+
+def test_serve_samples_prints_settings_that_configure_every_spider(tmp_path):
+    """What ``serve-samples`` prints is enough to crawl it: finews gets both hosts."""
+    import json
+
+    from newsarchive.config import missing_settings
+    from tests.conftest import run_crawl
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "serve-samples", "--port", "0", "--settings-json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=clean_env(),
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        sites = json.loads(proc.stdout.readline())
+        assert set(sites) >= {"finews", "eastmoney", "thepaper"}
+        assert missing_settings("finews", sites["finews"].get) == []
+        assert all("127.0.0.1" in u for u in sites["finews"]["FINEWS_LIST_URLS"].split(","))
+        result = run_crawl("finews", {**FAST, **sites["finews"], "ARCHIVE_URI": tmp_path})
+        assert result.returncode == 0 and result.summary["articles_written"] == 44
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
