@@ -99,6 +99,14 @@ def test_unconfigured_finews_stops_in_one_line_and_sends_nothing(command, case, 
     assert not [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]  # no run summary
 
 
+def test_scrapy_crawl_on_the_twisted_process_stops_in_one_line_too(trap, tmp_path):
+    """``FORCE_CRAWLER_PROCESS``: Scrapy's crawl is then a Deferred, not an asyncio task."""
+    archive = tmp_path / "archive"
+    proc = run("scrapy", {"FORCE_CRAWLER_PROCESS": "True", "ARCHIVE_URI": str(archive)}, trapped_env(trap))
+    assert proc.returncode == 2 and len(refusal_lines(proc.stderr)) == 1, proc.stderr[-3000:]
+    assert "Traceback" not in proc.stderr and trap.connections() == 0 and not archive.exists()
+
+
 def test_the_trap_sees_a_crawl_that_sends(trap, tmp_path):
     """The check above can fail: a configured crawl's requests do reach the trap."""
     settings = {
