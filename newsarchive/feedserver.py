@@ -249,9 +249,16 @@ def install_finews(server: FeedServer, data_dir: Path | None = None) -> dict[str
     return finews_settings(server)
 
 
+#: The share page the original site's posts link (never requested; its host is gone). The
+#: samples are those posts, so their crawl stores it and the Jekyll export reproduces them.
+ORIGINAL_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={info_code}"
+
+
 def finews_settings(server: FeedServer) -> dict[str, Any]:
+    """Everything finews needs to crawl this server (it has no default hosts)."""
     lists = [ROLLING, MEDIA, *(MARKET.format(mt) for mt in ("37", "38", "39"))]
     return {
         "FINEWS_LIST_URLS": ",".join(server.url(p) for p in lists),
         "FINEWS_TEXT_URL": server.url(TEXT + "?id={info_code}"),
+        "FINEWS_SHARE_URL": ORIGINAL_SHARE_URL,
     }

@@ -18,13 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsarchive.config import setting
+from newsarchive.config import missing_settings, not_configured_message, setting
 
 logger = logging.getLogger(__name__)
 
 
 class JobFailedError(RuntimeError):
     """The job did its best (what could be archived was uploaded) and must be retried."""
+
+
+class NotConfiguredError(ValueError):
+    """The spider lacks a setting it has no default for; retrying cannot help."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,25 @@ def dag_defaults() -> dict[str, Any]:
             "retry_delay": timedelta(minutes=int(setting("AIRFLOW_RETRY_DELAY_MINUTES"))),
         },
     }
+
+
+def scheduled_spiders() -> list[str]:
+    """The spiders of ``SPIDERS`` the news_crawl DAG maps over: those that can run. A spider
+    without its required settings (finews ships no hosts) is left out with one warning
+    naming them, instead of a task that would fail and retry every run."""
+    spiders = []
+    for spider in dict.fromkeys(str(s).strip() for s in setting("SPIDERS") if str(s).strip()):
+        missing = missing_settings(spider)
+        if missing:
+            logger.warning(
+                "news_crawl: not scheduling %s: spider %r is not configured: %s",
+                spider,
+                spider,
+                not_configured_message(spider, missing),
+            )
+            continue
+        spiders.append(spider)
+    return spiders
 
 
 def archive_asset_uri() -> str:
@@ -107,6 +130,9 @@ def crawl_and_upload(
     """Pull the index, crawl into the spider's staging archive, upload every run not yet
     uploaded, prune what was uploaded. Raises :class:`JobFailedError` after uploading when
     the crawl was partial or failed, so Airflow retries."""
+    missing = missing_settings(spider)
+    if missing:  # the DAG leaves such a spider out; a backfill or a hand-made run may not
+        raise NotConfiguredError(f"spider {spider!r} is not configured: {not_configured_message(spider, missing)}")
     cfg = JobConfig.load()
     staging = cfg.staging(spider)
     staging.mkdir(parents=True, exist_ok=True)

@@ -2,8 +2,8 @@
 
 Each name below can be overridden by an environment variable ``NEWSARCHIVE_<NAME>``
 and, above that, by ``-s NAME=value`` on the ``scrapy``/``newsarchive crawl`` command
-line. Live hosts are settings, never constants: the defaults point at the hosts the
-original script used in 2021-2022, which are probably gone.
+line. Live hosts are settings, never constants; the finews feeds have no default hosts (the
+original script's are gone), the other sources default to the public sites.
 
 This module must stay import-light (no Scrapy, no pyarrow): Airflow reads the
 schedule from it when it parses DAG files.
@@ -15,6 +15,8 @@ from newsarchive.config import apply_env
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+#: ``scrapy crawl`` of this project: a spider refusing its settings stops it with one line.
+COMMANDS_MODULE = "newsarchive.commands"
 
 # --- Where the archive lives -------------------------------------------------------
 #: Local directory (or file:// URI) the crawl writes its Parquet archive to.
@@ -30,18 +32,19 @@ PARQUET_COMPRESSION = "zstd"
 PARQUET_COMPRESSION_LEVEL = 3
 
 # --- The finews spider (infoCode feeds) -----------------------------------------------
+# No defaults: the hosts the original script used in 2021-2022 are gone (a crawl with them
+# sent five requests to public addresses and failed with five 404s). finews is configured
+# when both FINEWS_LIST_URLS and FINEWS_TEXT_URL are set (config.REQUIRED_SETTINGS);
+# otherwise ``newsarchive crawl finews`` exits 2 and ``scrapy crawl finews`` stops, each with
+# one line naming them, and the news_crawl DAG does not schedule it.
 #: List endpoints; the family of each is recognised by its JSON (records/nodeList/record).
-FINEWS_LIST_URLS = [
-    "http://183.136.162.242/web/webapi?type=102&count=100&newsid=1",
-    "http://183.136.162.242/web/webapi?type=45&count=100&newsid=1",
-    "http://43.240.125.15:1818/information/newmarket/web/webapi?marketType=37&count=100",
-    "http://43.240.125.15:1818/information/newmarket/web/webapi?marketType=38&count=100",
-    "http://43.240.125.15:1818/information/newmarket/web/webapi?marketType=39&count=100",
-]
+FINEWS_LIST_URLS: list[str] = []
 #: Article text endpoint; ``{info_code}`` is replaced by a validated infoCode.
-FINEWS_TEXT_URL = "http://finews.zning.xyz/NewsData/GetNewsText.do?id={info_code}"
-#: The public share page stored in ``share_url`` (and linked by the Jekyll export).
-FINEWS_SHARE_URL = "http://finews.zning.xyz/html_News/NewsShare.html?infoCode={info_code}"
+FINEWS_TEXT_URL = ""
+#: The public share page stored in ``share_url`` (and linked by the Jekyll export); never
+#: requested. Empty: no ``share_url``. The original site's posts link
+#: ``http://finews.zning.xyz/html_News/NewsShare.html?infoCode={info_code}`` (docs/original.md).
+FINEWS_SHARE_URL = ""
 #: Refetch articles already in the archive (normally off: runs are incremental).
 FINEWS_REFETCH = False
 
@@ -186,9 +189,10 @@ AWS_CONN_ID = "aws_default"
 #: Cron expression or preset for the news_crawl DAG.
 SCHEDULE = "*/30 * * * *"
 #: Spiders the news_crawl DAG runs, one mapped task each. ``eastmoney`` is where the
-#: infoCode articles are published today; ``finews`` needs a server that speaks the original
-#: feeds (its default hosts are probably gone: drop it, or point FINEWS_* at such a server).
-SPIDERS = ["finews", "eastmoney"]
+#: infoCode articles are published today. ``finews`` needs a server that speaks the original
+#: feeds: add it here and set FINEWS_LIST_URLS and FINEWS_TEXT_URL; listed but not
+#: configured, the DAG skips it (and logs why).
+SPIDERS = ["eastmoney"]
 #: Staging directory on the worker (the local archive the crawl writes before upload).
 STAGING_DIR = "/tmp/newsarchive-staging"  # noqa: S108
 #: Delete a run's data files from staging once they are uploaded (manifests and index stay).

@@ -18,6 +18,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from newsarchive.bodies import JsonLimits, out_of_range_paths
+from newsarchive.config import missing_settings, not_configured_message
 from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.run import Run
@@ -36,10 +37,13 @@ class FinewsSpider(ArchiveSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FinewsSpider:
         spider: FinewsSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        urls = list(dict.fromkeys(settings.getlist("FINEWS_LIST_URLS")))
-        if not urls:
-            raise NotConfigured("FINEWS_LIST_URLS is empty")
-        text_url = settings.get("FINEWS_TEXT_URL", "")
+        # No default hosts (the original ones are gone): refuse before anything is requested
+        # or written; the crawl commands turn this into one line (exit 2).
+        missing = missing_settings(SOURCE, settings.get)
+        if missing:
+            raise NotConfigured(not_configured_message(SOURCE, missing))
+        urls = list(dict.fromkeys(u.strip() for u in settings.getlist("FINEWS_LIST_URLS") if u.strip()))
+        text_url = settings.get("FINEWS_TEXT_URL", "").strip()
         if "{info_code}" not in text_url:
             raise NotConfigured("FINEWS_TEXT_URL must contain {info_code}")
         spider.list_urls = urls

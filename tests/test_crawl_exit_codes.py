@@ -84,7 +84,8 @@ def test_bad_usage_exits_2(tmp_path):
 
 
 def test_misconfigured_spider_is_bad_usage(tmp_path):
-    result = run_crawl("finews", {"FINEWS_TEXT_URL": "http://h/no-placeholder", "ARCHIVE_URI": tmp_path})
+    settings = {"FINEWS_LIST_URLS": "http://127.0.0.1:9/l", "FINEWS_TEXT_URL": "http://h/no-placeholder"}
+    result = run_crawl("finews", {**settings, "ARCHIVE_URI": tmp_path})
     assert result.returncode == 2
     assert "FINEWS_TEXT_URL must contain {info_code}" in result.stderr
     assert "Traceback" not in result.stderr

@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from newsarchive.feedserver import ORIGINAL_SHARE_URL
 from newsarchive.jekyll.site import merged_config
 from newsarchive.schema import ARTICLE_SCHEMA
-from tests.conftest import REFERENCE, SEED_POST, last_json, run_cli, run_crawl
+from tests.conftest import REFERENCE, SEED_POST, clean_env, last_json, run_cli, run_crawl
 
 POSTS = REFERENCE / "finews-posts"
 SEED_NAME = "2022-01-12-NW202201122245299970.md"
@@ -204,7 +205,12 @@ def test_a_config_that_cannot_be_merged_is_left_alone_and_liquid_posts_are_marke
     site = tmp_path / "site"
     site.mkdir()
     (site / "_config.yml").write_text("defaults: []\n", encoding="utf-8")
-    code, summary, stderr = newsarchive("export-jekyll", "--archive", archive, "--out", site)
+    # no default share page (its host is gone): this export sets the original site's
+    proc = run_cli(
+        *map(str, ("export-jekyll", "--archive", archive, "--out", site)),
+        env=clean_env(NEWSARCHIVE_FINEWS_SHARE_URL=ORIGINAL_SHARE_URL),
+    )
+    code, summary, stderr = proc.returncode, last_json(proc.stdout), proc.stderr
     assert code == 0 and "render_with_liquid" in stderr
     assert (site / "_config.yml").read_text(encoding="utf-8") == "defaults: []\n"
     assert summary["liquid_off_in_config"] is False and summary["liquid_marked"] == 1

@@ -1,7 +1,9 @@
 """Serve the bundled sample feeds on 127.0.0.1 (for the demo and for trying the spiders).
 
-Serves the infoCode feeds and a thepaper.cn look-alike, prints a `newsarchive crawl` command
-line per spider that points it there, then serves until interrupted.
+Serves the infoCode feeds, an East Money look-alike and a thepaper.cn look-alike, prints a
+`newsarchive crawl` command line per spider that points it there (finews has no default
+hosts: its line carries both FINEWS_LIST_URLS and FINEWS_TEXT_URL), then serves until
+interrupted.
 """
 
 from __future__ import annotations
@@ -19,11 +21,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from newsarchive.eastmoney_site import install_eastmoney
     from newsarchive.feedserver import FeedServer, install_finews
     from newsarchive.thepaper_site import install_thepaper
 
     server = FeedServer(port=args.port).start()
-    sites = {"finews": install_finews(server), "thepaper": install_thepaper(server)}
+    sites = {
+        "finews": install_finews(server),
+        "eastmoney": install_eastmoney(server),
+        "thepaper": install_thepaper(server),
+    }
     if args.settings_json:
         print(json.dumps(sites), flush=True)
     else:

@@ -1,0 +1,2 @@
+"""Scrapy commands of the project (``COMMANDS_MODULE``): they replace Scrapy's own of the
+same name under ``scrapy <command>`` in this project."""
