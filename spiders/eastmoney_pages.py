@@ -53,6 +53,9 @@ _SOURCE = re.compile(r"来源[：:]\s*(?P<name>[^\s|｜]+)")
 _BODY_CREDIT = re.compile(r"^\s*[（(]\s*(?:文章)?来源[：:]\s*(?P<name>[^（）()]+?)\s*[）)]\s*$")
 #: A byline item that is a label (``作者：``, ``编辑：``, ``评论``…), not the medium's name.
 _LABELLED = re.compile(r"[：:]|^\s*(?:评论|阅读|分享|收藏|举报|作者|编辑|责任编辑)")
+#: A byline item that is a time or a date, and what a medium's name has (a letter, not digits only).
+_NOT_A_NAME = re.compile(r"\d{1,2}:\d{2}|\d{4}[-年/]")
+_A_NAME = re.compile(r"[^\W\d_]")
 _TITLE_SUFFIX = re.compile(r"\s*[_|｜-]\s*东方财富网.*$")
 #: ``np_dst`` of a 财富号 post (the answer spells the key ``np_dst``; requests ask ``Np_dst``).
 CFH = "CFH"
@@ -360,11 +363,18 @@ def _content(root: Any) -> Any:
     return found
 
 
-def _title(root: Any) -> str | None:
-    """``div.title``; else ``<title>`` without ``_东方财富网`` (spaces or not); else an ``h1``."""
-    for el in root.iter("div"):
-        if "title" in _classes(el) and (text := _squash(el.text_content())):
-            return text
+def _title(root: Any, content: Any) -> str | None:
+    """``div.title`` (the last one before the body: a sidebar's box titles come after it, or
+    inside boxes of their own); else ``<title>`` without ``_东方财富网`` (spaces or not); else
+    an ``h1``."""
+    found = None
+    for el in root.iter():
+        if el is content:
+            break
+        if el.tag == "div" and "title" in _classes(el) and (text := _squash(el.text_content())):
+            found = text
+    if found:
+        return found
     page_title = _squash(root.findtext(".//title") or "")
     if title := _TITLE_SUFFIX.sub("", page_title).strip():
         return title
@@ -379,7 +389,7 @@ def _byline_source(items: list[str]) -> str | None:
         if m := _SOURCE.search(item):
             return m["name"]
     for item in items:
-        if item and not _LABELLED.search(item) and not re.search(r"\d{1,2}:\d{2}|\d{4}[-年]", item):
+        if item and not _LABELLED.search(item) and not _NOT_A_NAME.search(item) and _A_NAME.search(item):
             return item if len(item) <= 40 else None
     return None
 
@@ -454,7 +464,7 @@ def parse_article(
     source = _SOURCE.search(byline)
     media = _byline_source(items) or (source["name"] if source else None) or _body_credit(content)
     return ArticlePage(
-        title=_title(root),
+        title=_title(root, content),
         content_html=content_html,
         published_at=published,
         media_name=media,

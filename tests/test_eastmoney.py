@@ -808,6 +808,12 @@ def test_article_page_title_byline_and_credit():
     assert parse_article(labelled, FETCHED).media_name == "财联社"  # the byline first
     neither = page_html("t", "2022-01-21 18:05:40", None, "<p>x</p>")
     assert parse_article(neither, FETCHED).media_name is None  # a time and 评论 are no medium
+    counted = neither.replace(b'<div class="item">\xe8\xaf\x84\xe8\xae\xba</div>', b'<div class="item">128</div>')
+    assert counted != neither and parse_article(counted, FETCHED).media_name is None  # a count is no medium
+    boxed = neither.replace(
+        b"</body>", b'<div class="box"><div class="title">\xe7\x83\xad\xe9\x97\xa8</div></div></body>'
+    )
+    assert boxed != neither and parse_article(boxed, FETCHED).title == "t"  # a sidebar box title after the body
 
 
 def test_continuation_links_are_bounded_same_host_and_ordered():
