@@ -530,6 +530,7 @@ def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
         ({"EASTMONEY_FAST_PATH": "comm/web/getFastNewsList"}, "EASTMONEY_FAST_PATH"),
         ({"EASTMONEY_MAX_PAGES": "0"}, "at least 1"),
         ({"EASTMONEY_REQ_TRACE": ""}, "req_trace"),
+        ({"EASTMONEY_MAX_ARTICLE_PAGES": "0"}, "EASTMONEY_MAX_ARTICLE_PAGES"),
     ],
 )
 def test_bad_configuration_is_a_clear_error(tmp_path, overrides, words):
@@ -548,6 +549,7 @@ def test_every_eastmoney_setting_reads_from_the_environment():
         "NEWSARCHIVE_EASTMONEY_SINCE": "2025-07-01",
         "NEWSARCHIVE_EASTMONEY_DOWNLOAD_DELAY": "0.5",
         "NEWSARCHIVE_EASTMONEY_LIST_BASE": "http://127.0.0.1:1",
+        "NEWSARCHIVE_EASTMONEY_MAX_ARTICLE_PAGES": "3",
     }
     assert setting("EASTMONEY_COLUMNS", env) == ["345", "1207"]
     assert setting("EASTMONEY_FAST", env) is False
@@ -555,6 +557,7 @@ def test_every_eastmoney_setting_reads_from_the_environment():
     assert setting("EASTMONEY_MAX_PAGES", env) == 2 and setting("EASTMONEY_DOWNLOAD_DELAY", env) == 0.5
     assert setting("EASTMONEY_SINCE", env) == "2025-07-01"
     assert setting("EASTMONEY_LIST_BASE", env) == "http://127.0.0.1:1"
+    assert setting("EASTMONEY_MAX_ARTICLE_PAGES", env) == 3 and setting("EASTMONEY_MAX_ARTICLE_PAGES", {}) == 10
     assert setting("EASTMONEY_WEB_BASE", {}) == "https://finance.eastmoney.com"
 
 
@@ -865,3 +868,24 @@ def test_a_plain_body_credit_is_the_credit_as_em_media_is():
     )
     assert text_and_credit('<p>正文。</p><p class="em_media">（文章来源：澎湃新闻）</p>')[2] == "澎湃新闻"
     assert text_and_credit("<p>（据文章来源：某处）的分析</p>")[0] == "（据文章来源：某处）的分析"
+
+
+def test_a_long_article_reparses_from_the_warc_to_the_same_row(tmp_path):
+    from tests.test_reparse import reparse, without_parquet
+
+    with FeedServer() as server:
+        site = EastmoneySite(server)
+        bodies = ["<p>第一页。</p>", "<p>第二页。</p>"]
+        site.add_long_article(f"{D}70", "长文", "2022-02-08 10:00:00", "澎湃新闻", bodies)
+        site.fast["102"] = [fast_entry(f"{D}70", "长文", "2022-02-08 10:00:00", "1")]
+        result = crawl(tmp_path / "original", site, EASTMONEY_COLUMNS="")
+        assert result.returncode == 0, result.stderr[-3000:]
+        served = len(server.received)
+    (before,) = rows(tmp_path / "original")
+    archive = without_parquet(tmp_path / "original", tmp_path / "copy")
+    code, summary, stderr = reparse(archive, archive / "warc")  # the server is gone: only the WARC answers
+    assert code == 0 and summary["articles_written"] == 1, stderr[-3000:]
+    (after,) = rows(archive)
+    assert served == len(server.received)
+    for column in ("content_html", "content_text", "source_url", "warc_filename", "warc_record_offset", "fetched_at"):
+        assert after[column] == before[column], column
