@@ -720,19 +720,30 @@ def test_long_articles_are_one_row_of_every_page_in_order(tmp_path, feed_server)
     assert result.manifest["counts"]["eastmoney_continuation_pages"] == 2
 
 
-def test_a_failed_continuation_page_quarantines_the_article_whole(tmp_path, feed_server):
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (404, b"gone", "http_error"),
+        (200, b"<html><head><title>Eastmoney</title></head><body>home</body></html>", "not_article"),
+    ],
+)
+def test_a_failed_continuation_page_quarantines_the_article_whole(tmp_path, feed_server, status, body, reason):
     site = EastmoneySite(feed_server)
     bodies = ["<p>第一页。</p>", "<p>第二页。</p>", "<p>第三页。</p>"]
     site.add_long_article(f"{D}60", "长文", "2022-02-08 10:00:00", "澎湃新闻", bodies)
-    site.add_page(f"{D}60_2", b"gone", status=404)  # page 2 is gone; page 3 is never asked
+    site.add_page(f"{D}60_2", body, status=status)  # page 2 is bad; page 3 is never asked
     site.add_article(f"{D}61", "短文", "2022-02-08 09:00:00", "澎湃新闻", "<p>短。</p>")
     site.fast["102"] = [fast_entry(f"{D}60", "长文", "", "2"), fast_entry(f"{D}61", "短文", "", "1")]
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
     assert result.returncode == 0 and result.manifest["status"] == "complete"
     assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}61"]
     (row,) = quarantined(tmp_path)
-    assert row["reason"] == "http_error" and row["http_status"] == 404 and row["info_code_raw"] == f"NW{D}60"
+    assert row["reason"] == reason and row["http_status"] == status and row["info_code_raw"] == f"NW{D}60"
     assert "page 2 of the article" in row["detail"] and row["url"].endswith(f"/a/{D}60_2.html")
+    from tests.test_warc_capture import the_record_at
+
+    record, _ = the_record_at(tmp_path, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"])
+    assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]  # that page's exchange
     assert not any(r.path == f"/a/{D}60_3.html" for r in feed_server.received)
 
 
