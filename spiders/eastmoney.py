@@ -4,7 +4,9 @@ A run pages through the column lists in ``EASTMONEY_COLUMNS`` and the 7x24 fast 
 merges their entries by infoCode (one page request per infoCode however many lists carry
 it; the entry from the earliest list wins ``feed`` and ``list_url``, the others fill its
 gaps), then fetches the article page of each infoCode not yet archived under
-``source=eastmoney``. Every request goes to one of the three configured hosts, through one
+``source=eastmoney`` (and its continuation pages ``<code>_2.html``…, into one row). 财富号
+(CFH) posts are skipped on purpose and counted: their pages are elsewhere and unparsed.
+Every request goes to one of the three configured hosts, through one
 download slot, at most one every ``EASTMONEY_DOWNLOAD_DELAY`` seconds.
 Formats and decisions: ``docs/eastmoney.md``.
 """
