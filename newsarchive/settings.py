@@ -129,7 +129,7 @@ EASTMONEY_DOWNLOAD_DELAY = 1.0
 #: Fetch articles already in the archive again (normally off: runs are incremental).
 EASTMONEY_REFETCH = False
 #: Pages of one article at most (page 1 and its ``<code>_2.html``, ``_3.html``… continuations,
-#: fetched in order into one row); continuation links past it are not followed (counted).
+#: fetched in order into one row); continuation links past it are not followed.
 EASTMONEY_MAX_ARTICLE_PAGES = 10
 
 # --- Raw capture (WARC) --------------------------------------------------------------
