@@ -53,18 +53,53 @@ def _fragment(html: str) -> lxml.etree._Element | None:
     return body
 
 
+#: A plain paragraph that is the body's credit: ``<p>（文章来源：证券时报网）</p>``.
+_PLAIN_CREDIT = re.compile(r"[（(]\s*文章来源[：:][^（）()]*[）)]")
+#: A plain paragraph that is the editor's line: ``<p>（责任编辑：DF528）</p>``.
+_PLAIN_EDITOR = re.compile(r"[（(]\s*责任编辑[：:][^（）()]*[）)]")
+#: Classes of East Money page furniture inside ``div#ContentBody``: the editor's line, the ad
+#: slots, share bars.
+_NOISE_CLASSES = frozenset(("res-edit", "ad_context3", "share", "bdsharebuttonbox", "social-share"))
+_OPENERS = ("（", "(")
+
+
+def _plain(el: lxml.etree._Element, pattern: re.Pattern[str]) -> bool:
+    """A ``<p>`` whose whole text is one parenthesised line matching ``pattern`` (cheap first:
+    only a paragraph whose text opens with a parenthesis is read whole)."""
+    head = (el.text or "").lstrip(" \t\r\n\u3000\xa0")
+    if not head.startswith(_OPENERS):
+        return False
+    return pattern.fullmatch(str(_STRING(el)).strip(" \t\r\n\u3000\xa0")) is not None
+
+
 def _is_credit(el: lxml.etree._Element) -> bool:
-    return el.tag == "p" and "em_media" in (el.get("class") or "").split()
+    """The media credit: ``<p class="em_media">`` (or ``div``), or a plain ``<p>（文章来源：…）</p>``."""
+    tag = el.tag
+    if tag != "p" and tag != "div":
+        return False
+    cls = el.get("class")
+    if cls and "em_media" in cls.split():
+        return True
+    return tag == "p" and not cls and _plain(el, _PLAIN_CREDIT)
 
 
 def _is_noise(el: lxml.etree._Element) -> bool:
     """East Money page furniture that is no part of the article's text: the editor's line
-    (``<p class="res-edit">``) and the live quote a stock link carries
-    (``<span id="quote_1.600519">1689.00 +1.20%</span>``, next to the linked name, which stays)."""
+    (``p.res-edit``, ``div.res-edit`` or a plain ``<p>（责任编辑：…）</p>``), the ad slots
+    (``div.ad_context3``), share bars (``.share``…, ``<p>分享到：…</p>``) and the live quote a
+    stock link carries (``<span id="quote_1.600519">1689.00 +1.20%</span>``, next to the
+    linked name, which stays)."""
     tag = el.tag
+    if tag == "span":
+        return (el.get("id") or "").startswith("quote_")
+    cls = el.get("class")
+    if cls and not _NOISE_CLASSES.isdisjoint(cls.split()):
+        return True
     if tag == "p":
-        return "res-edit" in (el.get("class") or "").split()
-    return tag == "span" and (el.get("id") or "").startswith("quote_")
+        if _plain(el, _PLAIN_EDITOR):
+            return True
+        return (el.text or "").lstrip().startswith("分享到")
+    return False
 
 
 def _credit_of(el: lxml.etree._Element | None) -> tuple[str | None, str | None]:
@@ -77,7 +112,7 @@ def _credit_of(el: lxml.etree._Element | None) -> tuple[str | None, str | None]:
 
 def _credit(root: lxml.etree._Element) -> tuple[str | None, str | None]:
     """The first credit in document order."""
-    return _credit_of(next((el for el in root.iter("p") if _is_credit(el)), None))
+    return _credit_of(next((el for el in root.iter("p", "div") if _is_credit(el)), None))
 
 
 def _walk(root: lxml.etree._Element) -> tuple[str, lxml.etree._Element | None, bool]:
@@ -111,11 +146,11 @@ def _walk(root: lxml.etree._Element) -> tuple[str, lxml.etree._Element | None, b
                 skipping = el
                 unseen = unseen or credit is None
                 continue
-            if tag == "p" and _is_credit(el):
+            if (tag == "p" or tag == "div") and _is_credit(el):
                 skipping = el
                 credit = credit if credit is not None else el
                 continue
-            if (tag == "p" or tag == "span") and _is_noise(el):
+            if (tag == "p" or tag == "span" or tag == "div") and _is_noise(el):
                 skipping = el
                 continue
             if tag in block:

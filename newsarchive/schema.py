@@ -113,14 +113,14 @@ ARTICLE_COLUMNS: tuple[Column, ...] = (
         pa.string(),
         "Plain text of the body: entities decoded, tags and "
         "full-width indents removed, the `em_media` credit removed (and East Money's live "
-        "quotes `span#quote_*` and editor's line `p.res-edit`), one paragraph per line "
-        "(`\\n`).",
+        "quotes `span#quote_*`, editor's line `p.res-edit`/`div.res-edit`/`<p>（责任编辑：…）</p>`, "
+        "ad slots `div.ad_context3` and share bars), one paragraph per line (`\\n`).",
         "1月12日，上海市政府新闻办举行…",
     ),
     Column(
         "media_credit",
         pa.string(),
-        'Text of the trailing `<p class="em_media">` credit.',
+        'Text of the body\'s credit: `<p class="em_media">`, or a plain `<p>（文章来源：…）</p>`.',
         "（文章来源：澎湃新闻）",
     ),
     Column(

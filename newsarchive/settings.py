@@ -106,8 +106,10 @@ EASTMONEY_FAST_QUERY = "client=web&biz=web_724"
 #: Article page on EASTMONEY_WEB_BASE; ``{code}`` is replaced by the validated code (the
 #: infoCode without its ``NW``).
 EASTMONEY_ARTICLE_PATH = "/a/{code}.html"
-#: Column ids paged through (the ones public code uses; digits only).
-EASTMONEY_COLUMNS = ["345", "350", "366", "372", "1207"]
+#: Column ids paged through (digits only): the ones public code names (docs/eastmoney.md,
+#: "Columns"): 344 财经导读, 345 资讯精华, 350 国内经济/财经要闻, 372 产业透视, 1207 财经早餐.
+#: 366 is called by public code but named nowhere, so it is not crawled by default.
+EASTMONEY_COLUMNS = ["344", "345", "350", "372", "1207"]
 #: Read the 7x24 fast news too, and which of its columns (102: 7x24 全球直播).
 EASTMONEY_FAST = True
 EASTMONEY_FAST_COLUMN = "102"
@@ -131,6 +133,9 @@ EASTMONEY_REFERER = "https://kuaixun.eastmoney.com/7_24.html"
 EASTMONEY_DOWNLOAD_DELAY = 1.0
 #: Fetch articles already in the archive again (normally off: runs are incremental).
 EASTMONEY_REFETCH = False
+#: Pages of one article at most (page 1 and its ``<code>_2.html``, ``_3.html``… continuations,
+#: fetched in order into one row); continuation links past it are not followed.
+EASTMONEY_MAX_ARTICLE_PAGES = 10
 
 # --- Raw capture (WARC) --------------------------------------------------------------
 #: Keep every request and response of a run in ``warc/date=<day>/<run_id>-<n>.warc.gz``

@@ -4,7 +4,9 @@ A run pages through the column lists in ``EASTMONEY_COLUMNS`` and the 7x24 fast 
 merges their entries by infoCode (one page request per infoCode however many lists carry
 it; the entry from the earliest list wins ``feed`` and ``list_url``, the others fill its
 gaps), then fetches the article page of each infoCode not yet archived under
-``source=eastmoney``. Every request goes to one of the three configured hosts, through one
+``source=eastmoney`` (and its continuation pages ``<code>_2.html``…, into one row). 财富号
+(CFH) posts are skipped on purpose and counted: their pages are elsewhere and unparsed.
+Every request goes to one of the three configured hosts, through one
 download slot, at most one every ``EASTMONEY_DOWNLOAD_DELAY`` seconds.
 Formats and decisions: ``docs/eastmoney.md``.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -28,6 +31,7 @@ from newsarchive.timeparse import utcnow
 from spiders.base import contained_errback, declared_type, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.eastmoney_pages import (
+    ArticlePage,
     ListEntry,
     next_cursor,
     parse_article,
@@ -87,12 +91,17 @@ class EastmoneySpider(ListingSpider):
         spider.referer = (s.get("EASTMONEY_REFERER") or "").strip()
         spider.refetch = s.getbool("EASTMONEY_REFETCH")
         spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
+        spider.max_article_pages = s.getint("EASTMONEY_MAX_ARTICLE_PAGES")
+        if spider.max_article_pages < 1:
+            raise NotConfigured("EASTMONEY_MAX_ARTICLE_PAGES must be at least 1")
         spider.json_limits = JsonLimits.from_settings(s)
         apply_download_delay(s, "EASTMONEY_DOWNLOAD_DELAY")
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in (lists, fast, web)) if h})
         spider.run = Run.of(crawler)
         spider._entries: dict[str, ListEntry] = {}
+        #: infoCodes of 财富号 posts: never requested, whichever list also carries them.
+        spider._cfh: set[str] = set()
         return spider
 
     # --- requests ----------------------------------------------------------------------
@@ -148,9 +157,14 @@ class EastmoneySpider(ListingSpider):
         self.list_answered(response.meta)
         feed, page = response.meta["feed"], response.meta["page"]
         fetched_at = utcnow()
+        sort_end: str | None = None
+        end = False
         try:
-            parse = parse_column_page if feed.startswith("column:") else parse_fast_page
-            raws = parse(response.body, declared_type(response), self.json_limits)
+            if feed.startswith("column:"):
+                raws = parse_column_page(response.body, declared_type(response), self.json_limits)
+            else:
+                fast = parse_fast_page(response.body, declared_type(response), self.json_limits)
+                raws, sort_end, end = fast.entries, fast.sort_end, fast.end
         except FeedError as exc:
             detail = f"{feed} page {page}: {exc.detail}"
             yield from self.list_unusable(response.url, exc.reason, detail, response.status, excerpt(response))
@@ -165,22 +179,30 @@ class EastmoneySpider(ListingSpider):
                 lambda raw, n: read_entry(raw, feed, response.url, (*rank, n), fetched_at),
                 entries,
             )
-            yield from self._next_page(feed, page, raws, entries)
+            if end:  # past the last page: the feed is over, nothing went wrong
+                self._stop(feed, page, "end_of_feed")
+            else:
+                yield from self._next_page(feed, page, raws, entries, sort_end)
         yield from self.maybe_fetch_articles()
 
-    def _next_page(self, feed: str, page: int, raws: list[Any], entries: list[ListEntry | None]) -> Iterator[Any]:
+    def _next_page(
+        self, feed: str, page: int, raws: list[Any], entries: list[ListEntry | None], sort_end: str | None = None
+    ) -> Iterator[Any]:
         index = self.run.index(self.source)
         archived = (lambda code: False) if self.refetch else index.__contains__
         why = stop_paging(entries, self.page_size, page, self.max_pages, self.since, archived)
         cursor = None
         if why is None and feed.startswith("fast:"):
-            cursor = next_cursor(entries)
+            cursor = next_cursor(entries, sort_end)
             why = None if cursor else "no_cursor"
         if why is None:
             yield self._list_request(feed, page + 1, cursor)
         else:
-            self.crawler.stats.inc_value(f"newsarchive/eastmoney/stop/{why}")
-            self.logger.info("%s: stop after page %d (%s)", feed, page, why)
+            self._stop(feed, page, why)
+
+    def _stop(self, feed: str, page: int, why: str) -> None:
+        self.crawler.stats.inc_value(f"newsarchive/eastmoney/stop/{why}")
+        self.logger.info("%s: stop after page %d (%s)", feed, page, why)
 
     def list_context(self, meta: dict[str, Any]) -> str:
         return f"{meta.get('feed')} page {meta.get('page')}: "
@@ -188,6 +210,15 @@ class EastmoneySpider(ListingSpider):
     def admit(self, entry: ListEntry) -> Any:
         """Keep an entry for fetching if it should be; return a quarantine record if it is bad."""
         stats = self.crawler.stats
+        if entry.cfh:
+            # 财富号 posts live on caifuhao.eastmoney.com, whose pages no public code parses:
+            # skipped on purpose, counted (run manifest: eastmoney_skipped_cfh), never requested.
+            code = entry.info_code or f"raw:{entry.code_raw!r}"
+            if code not in self._cfh:
+                self._cfh.add(code)
+                stats.inc_value("newsarchive/eastmoney/skipped/cfh")
+            self._entries.pop(code, None)
+            return None
         if entry.info_code is None:
             return quarantine(
                 self.source,
@@ -206,6 +237,8 @@ class EastmoneySpider(ListingSpider):
         if not self.refetch and entry.info_code in self.run.index(self.source):
             stats.inc_value("newsarchive/skipped_archived")
             return None
+        if entry.info_code in self._cfh:  # another list carries it as a plain entry: still CFH
+            return None
         known = self._entries.get(entry.info_code)
         if known is None:
             self._entries[entry.info_code] = entry
@@ -222,51 +255,123 @@ class EastmoneySpider(ListingSpider):
     # --- articles ----------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        """Page 1 of an article: archived at once, or, when it links continuation pages
+        (``<code>_2.html``…), once the last of them has answered (:meth:`parse_continuation`)."""
         entry: ListEntry = response.meta["entry"]
         try:
-            page = parse_article(response.body, utcnow(), declared_type(response))
+            page = parse_article(response.body, utcnow(), declared_type(response), response.url, self.max_article_pages)
         except FeedError as exc:
-            yield quarantine(
-                self.source,
-                "text",
-                exc.reason,
-                exc.detail,
-                info_code_raw=entry.info_code,
-                url=response.url,
-                raw=excerpt(response),
-                http_status=response.status,
-            )
+            yield self._bad_page(entry, response, exc)
             return
         media = entry.media_name or page.media_name
         if self.media and media not in self.media:
             # Fast news name no medium: the filter can only apply once the page says.
             self.crawler.stats.inc_value("newsarchive/eastmoney/media_skipped")
             return
+        state = _Pages(first=page, url=response.url, status=response.status, bodies=[page.content_html])
+        state.todo = dict(page.continuations)
+        yield from self._go_on(entry, state)
+
+    def parse_continuation(self, response: Response) -> Iterator[Any]:
+        entry: ListEntry = response.meta["entry"]
+        state: _Pages = response.meta["pages"]
+        number = response.meta["page_number"]
+        try:
+            page = parse_article(response.body, utcnow(), declared_type(response), response.url, self.max_article_pages)
+        except FeedError as exc:
+            exc.detail = f"page {number} of the article: {exc.detail}"
+            yield self._bad_page(entry, response, exc)
+            return
+        state.bodies.append(page.content_html)
+        for n, url in page.continuations.items():  # a page may link pages page 1 did not
+            if n not in state.done:
+                state.todo.setdefault(n, url)
+        yield from self._go_on(entry, state)
+
+    def _go_on(self, entry: ListEntry, state: _Pages) -> Iterator[Any]:
+        """Ask for the next continuation page (lowest number first, each once), or archive."""
+        pending = sorted(n for n in state.todo if n not in state.done)
+        if pending:
+            number = pending[0]
+            state.done.add(number)
+            self.crawler.stats.inc_value("newsarchive/eastmoney/continuation_pages")
+            yield scrapy.Request(
+                state.todo.pop(number),
+                headers=self._headers(),
+                callback=self.parse_continuation,
+                errback=self.article_failed,
+                dont_filter=True,
+                meta={
+                    "newsarchive_kind": "article",
+                    "download_slot": SLOT,
+                    "entry": entry,
+                    "pages": state,
+                    "page_number": number,
+                },
+            )
+            return
+        yield self._article(entry, state)
+
+    def _article(self, entry: ListEntry, state: _Pages) -> Article:
+        page = state.first
         # A list time to the second wins; a relative one ("5分钟前") only without a page time.
         published = entry.published_at
         if published is None or (entry.relative_time and page.published_at is not None):
             published = page.published_at
         article_url = self.page_url(entry)
-        yield Article(
+        return Article(
             source=self.source,
             source_id=entry.info_code,
             info_code=entry.info_code,
             title=entry.title or page.title,
             digest=entry.digest,
-            media_name=media,
+            media_name=entry.media_name or page.media_name,
             published_at=published,
-            content_html=page.content_html,
+            # every page's body in order; source_url (page 1) names the WARC record it points to
+            content_html="\n".join(state.bodies),
             article_url=article_url,
             share_url=entry.url or article_url,
-            source_url=response.url,
+            source_url=state.url,
             list_url=entry.list_url,
             feed=entry.feed,
             fetched_at=utcnow(),
-            http_status=response.status,
+            http_status=state.status,
             spider=self.name,
+        )
+
+    def _bad_page(self, entry: ListEntry, response: Response, exc: FeedError) -> Any:
+        return quarantine(
+            self.source,
+            "text",
+            exc.reason,
+            exc.detail,
+            info_code_raw=entry.info_code,
+            url=response.url,
+            raw=excerpt(response),
+            http_status=response.status,
         )
 
     @contained_errback
     def article_failed(self, failure: Failure) -> Iterator[Any]:
-        entry: ListEntry = failure.request.meta["entry"]
-        yield self.fetch_failed(failure, entry.info_code)
+        """Page 1 or a continuation page failed for good: the article is quarantined whole
+        (not archived in part), so a later run asks for it again."""
+        meta = failure.request.meta
+        entry: ListEntry = meta["entry"]
+        row = self.fetch_failed(failure, entry.info_code)
+        if "page_number" in meta:
+            row["detail"] = f"page {meta['page_number']} of the article: {row['detail']}"
+        yield row
+
+
+@dataclass
+class _Pages:
+    """An article being read page by page: page 1, the bodies so far, the pages to come."""
+
+    first: ArticlePage
+    url: str
+    status: int
+    bodies: list[str]
+    #: Continuation pages known and not yet asked for: {page number: URL}.
+    todo: dict[int, str] = field(default_factory=dict)
+    #: Page numbers asked for (each once).
+    done: set[int] = field(default_factory=set)

@@ -23,15 +23,18 @@ from newsarchive.eastmoney_site import (
     COLUMN_PATH,
     FAST_PATH,
     EastmoneySite,
+    cfh_entry,
     column_entry,
     fast_entry,
     install_eastmoney,
     page_html,
 )
 from newsarchive.feedserver import FeedServer, Received, Reply
+from newsarchive.htmltext import html_to_text, text_and_credit
 from newsarchive.timeparse import BEIJING, parse_beijing
 from spiders.eastmoney import EastmoneySpider
 from spiders.eastmoney_pages import (
+    continuation_pages,
     info_code_of,
     is_relative,
     next_cursor,
@@ -405,7 +408,7 @@ def test_list_answers_and_their_faults():
     body = {"code": "1", "data": {"list": [{"code": "1"}]}}
     assert parse_column_page(json.dumps(body).encode()) == [{"code": "1"}]
     assert parse_column_page(b"jQuery123_456(" + json.dumps(body).encode() + b");") == [{"code": "1"}]
-    assert parse_fast_page(b'{"code": 1, "data": {"fastNewsList": []}}') == []
+    assert parse_fast_page(b'{"code": 1, "data": {"fastNewsList": []}}').end
     for bad, reason in [
         (b'{"code": "0", "message": "req_trace is required"}', "api_error"),
         (b'{"code": "1", "data": null}', "bad_feed"),
@@ -487,7 +490,7 @@ def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
     crawler = crawler_for(tmp_path)
     spider = EastmoneySpider.from_crawler(crawler)
     try:
-        assert spider.columns == ["345", "350", "366", "372", "1207"] and spider.fast
+        assert spider.columns == ["344", "345", "350", "372", "1207"] and spider.fast  # 366 is named nowhere
         assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 1.0
         assert crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER") == 0.0
         assert spider.allowed_domains == [
@@ -527,6 +530,7 @@ def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
         ({"EASTMONEY_FAST_PATH": "comm/web/getFastNewsList"}, "EASTMONEY_FAST_PATH"),
         ({"EASTMONEY_MAX_PAGES": "0"}, "at least 1"),
         ({"EASTMONEY_REQ_TRACE": ""}, "req_trace"),
+        ({"EASTMONEY_MAX_ARTICLE_PAGES": "0"}, "EASTMONEY_MAX_ARTICLE_PAGES"),
     ],
 )
 def test_bad_configuration_is_a_clear_error(tmp_path, overrides, words):
@@ -545,6 +549,7 @@ def test_every_eastmoney_setting_reads_from_the_environment():
         "NEWSARCHIVE_EASTMONEY_SINCE": "2025-07-01",
         "NEWSARCHIVE_EASTMONEY_DOWNLOAD_DELAY": "0.5",
         "NEWSARCHIVE_EASTMONEY_LIST_BASE": "http://127.0.0.1:1",
+        "NEWSARCHIVE_EASTMONEY_MAX_ARTICLE_PAGES": "3",
     }
     assert setting("EASTMONEY_COLUMNS", env) == ["345", "1207"]
     assert setting("EASTMONEY_FAST", env) is False
@@ -552,6 +557,7 @@ def test_every_eastmoney_setting_reads_from_the_environment():
     assert setting("EASTMONEY_MAX_PAGES", env) == 2 and setting("EASTMONEY_DOWNLOAD_DELAY", env) == 0.5
     assert setting("EASTMONEY_SINCE", env) == "2025-07-01"
     assert setting("EASTMONEY_LIST_BASE", env) == "http://127.0.0.1:1"
+    assert setting("EASTMONEY_MAX_ARTICLE_PAGES", env) == 3 and setting("EASTMONEY_MAX_ARTICLE_PAGES", {}) == 10
     assert setting("EASTMONEY_WEB_BASE", {}) == "https://finance.eastmoney.com"
 
 
@@ -563,3 +569,334 @@ def test_the_environment_configures_a_real_crawl(tmp_path, feed_server):
     assert result.manifest["settings"]["EASTMONEY_COLUMNS"] == ["345"]
     assert len(rows(tmp_path)) == 1
     assert parse_beijing("2022-01-12 10:00:00") == rows(tmp_path)[0]["published_at"]
+
+
+# --- East Money as public code shows it (issue 16) ---------------------------------------------
+
+D = "2022020812345678"  # + two digits
+
+
+def quarantined(archive: Path) -> list[dict[str, Any]]:
+    return rows(archive, kind="quarantine") if (archive / "quarantine").exists() else []
+
+
+def crawl(tmp_path: Path, site: EastmoneySite, **extra: str) -> CrawlResult:
+    settings = {**FAST, **site.settings(), "EASTMONEY_PAGE_SIZE": "5", **extra, "ARCHIVE_URI": tmp_path}
+    return run_crawl("eastmoney", settings)
+
+
+def test_cfh_posts_are_skipped_on_purpose_counted_and_never_requested(tmp_path, feed_server):
+    site = EastmoneySite(feed_server)
+    site.add_article(f"{D}01", "普通文章", "2022-02-08 10:00:00", "证券时报", "<p>正文。</p>")
+    site.columns["345"] = [
+        column_entry(f"{D}01", "普通文章", "2022-02-08 10:00:00", "证券时报"),
+        cfh_entry(f"{D}02", "2月7日东方财富财经晚报（附新闻联播）", "2022-02-07 20:00:00"),
+        cfh_entry(f"{D}03", "财富号：键名大写", "2022-02-07 19:00:00", np_dst=None, Np_dst="CFH"),
+        cfh_entry(f"{D}04", "财富号：值小写", "2022-02-07 18:00:00", np_dst="cfh"),
+        cfh_entry("2022020717235566561", "财富号：编码不是18位", "2022-02-07 17:00:00"),
+    ]
+    del site.columns["345"][2]["np_dst"]
+    # the fast news carries a CFH code too, without np_dst: it is still never asked at /a/
+    site.fast["102"] = [fast_entry(f"{D}02", "2月7日东方财富财经晚报（附新闻联播）", "2022-02-07 20:00:00", "9")]
+    result = crawl(tmp_path, site)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.manifest["status"] == "complete"
+    assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}01"]
+    assert quarantined(tmp_path) == []  # nothing failed: skipped on purpose
+    assert set(pages(feed_server.received)) == {f"/a/{D}01.html"}
+    assert not any("caifuhao" in r.path or r.path.startswith("/news/") for r in feed_server.received)
+    assert result.manifest["counts"]["eastmoney_skipped_cfh"] == 4
+
+
+@pytest.mark.parametrize("code", [1, "1"])
+def test_column_success_code_as_int_or_string(tmp_path, feed_server, code):
+    site = dated_site(feed_server, days=2)
+    site.column_code = code
+    result = crawl_dated(tmp_path, site)
+    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    assert len(rows(tmp_path)) == 2
+
+
+def test_a_missing_req_trace_answer_is_an_api_error_naming_the_message(tmp_path, feed_server):
+    site = dated_site(feed_server, days=1)
+    site.fast["102"] = [fast_entry(f"{D}10", "快讯", "2022-01-12 11:00:00", "1")]
+    site.add_article(f"{D}10", "快讯", "2022-01-12 11:00:00", None, "<p>快讯正文。</p>")
+    message = "Required String parameter 'req_trace' is not present"
+    site.faults["column:345"] = Reply(body=json.dumps({"code": 0, "message": message}).encode())
+    result = crawl_dated(tmp_path, site)
+    assert result.returncode == 1 and result.manifest["status"] == "partial"
+    (row,) = quarantined(tmp_path)
+    assert row["reason"] == "api_error" and row["stage"] == "list"
+    assert "column:345 page 1" in row["detail"] and message in row["detail"] and "code 0" in row["detail"]
+    assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}10"]
+
+
+def fast_site(server: FeedServer, n: int) -> EastmoneySite:
+    site = EastmoneySite(server)
+    entries = []
+    for i in range(n):
+        code, when = f"{D}{20 + i}", f"2022-02-08 {10 - i // 6:02d}:{59 - i:02d}:00"
+        site.add_article(code, f"快讯{i}", when, "财联社", f"<p>快讯{i}。</p>")
+        entries.append(fast_entry(code, f"快讯{i}", when, f"164428{i:02d}00{90 - i:02d}"))
+    site.fast["102"] = entries
+    return site
+
+
+def test_fast_news_pages_with_data_sort_end(tmp_path, feed_server):
+    site = fast_site(feed_server, 8)
+    # the page's last entry comes without its realSort: only data.sortEnd says where page 2 starts
+    last = site.fast["102"][4]
+    last["_sort"] = last.pop("realSort")
+    result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
+    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    cursors = [r.query["sortEnd"] for r in site.requests_to(FAST_PATH)]
+    assert cursors == ["", last["_sort"]]
+    assert len(rows(tmp_path)) == 8
+    assert "eastmoney_listed_again" not in result.manifest["counts"]  # no entry served twice
+
+
+def test_fast_news_falls_back_to_the_last_real_sort_without_sort_end(tmp_path, feed_server):
+    site = fast_site(feed_server, 8)
+    site.sort_end = False
+    result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
+    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    assert [r.query["sortEnd"] for r in site.requests_to(FAST_PATH)] == ["", site.fast["102"][4]["realSort"]]
+    assert len(rows(tmp_path)) == 8
+
+
+def test_paging_past_the_end_of_the_fast_news_is_the_end_not_a_fault(tmp_path, feed_server):
+    site = fast_site(feed_server, 5)  # exactly one full page: page 2 answers data: null
+    result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.manifest["status"] == "complete" and result.manifest["problems"] == []
+    assert len(site.requests_to(FAST_PATH)) == 2
+    assert quarantined(tmp_path) == []
+    assert len(rows(tmp_path)) == 5
+    assert result.manifest["counts"]["eastmoney_stop_end_of_feed"] == 1
+
+
+def test_media_of_fast_news_is_decided_on_the_page(tmp_path, feed_server):
+    site = EastmoneySite(feed_server)
+    when = "2022-02-08 10:00:00"
+    site.add_article(f"{D}40", "澎湃无来源字样", when, "澎湃新闻", "<p>一。</p>", labelled=False)
+    site.add_article(f"{D}41", "澎湃正文署名", when, None, "<p>二。</p><p>（文章来源：澎湃新闻）</p>")
+    site.add_article(f"{D}42", "财联社有来源字样", when, "财联社", "<p>三。</p>")
+    site.add_article(f"{D}43", "证券时报无来源字样", when, "证券时报", "<p>四。</p>", labelled=False)
+    site.add_article(f"{D}44", "澎湃有来源字样", when, "澎湃新闻", "<p>五。</p>")
+    site.fast["102"] = [fast_entry(f"{D}{n}", f"快讯{n}", when, f"{100 - n}") for n in range(40, 45)]
+    result = crawl(tmp_path, site, EASTMONEY_COLUMNS="", EASTMONEY_MEDIA="澎湃新闻", EASTMONEY_PAGE_SIZE="10")
+    assert result.returncode == 0, result.stderr[-3000:]
+    got = {r["source_id"][2:]: r for r in rows(tmp_path)}
+    assert set(got) == {f"{D}40", f"{D}41", f"{D}44"}
+    assert {r["media_name"] for r in got.values()} == {"澎湃新闻"}
+    assert got[f"{D}41"]["content_text"] == "二。" and got[f"{D}41"]["media_credit"] == "（文章来源：澎湃新闻）"
+    assert result.manifest["counts"]["eastmoney_media_skipped"] == 2
+
+
+def test_long_articles_are_one_row_of_every_page_in_order(tmp_path, feed_server):
+    from tests.test_warc_capture import the_record_at
+
+    site = EastmoneySite(feed_server)
+    bodies = ["<p>第一页。</p>", "<p>第二页。</p>", "<p>第三页。</p>"]
+    paths = site.add_long_article(f"{D}50", "长文", "2022-02-08 10:00:00", "澎湃新闻", bodies, labelled=False)
+    site.add_article(f"{D}51", "短文", "2022-02-08 09:00:00", "澎湃新闻", "<p>短。</p>", spaced_title=True)
+    # fast news give no usable title: the page's (div.title; no h1 anywhere)
+    site.fast["102"] = [fast_entry(f"{D}50", "", "2022-02-08 10:00:00", "2"), fast_entry(f"{D}51", "", "", "1")]
+    result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
+    assert result.returncode == 0 and result.manifest["status"] == "complete", result.stderr[-3000:]
+    got = {r["source_id"][2:]: r for r in rows(tmp_path)}
+    assert set(got) == {f"{D}50", f"{D}51"}
+    row = got[f"{D}50"]
+    assert row["title"] == "长文" and got[f"{D}51"]["title"] == "短文"
+    assert row["content_text"] == "第一页。\n第二页。\n第三页。"  # no ad slot, no editor's line
+    html = row["content_html"]
+    assert [html.index(b) for b in bodies] == sorted(html.index(b) for b in bodies)
+    assert html.count('class="ad_context3"') == 3 and html.count("res-edit") == 1  # as received
+    requested = [r.path for r in feed_server.received if r.path.startswith(f"/a/{D}50")]
+    assert requested == paths  # each page once, in order
+    assert row["source_url"] == site.server.url(paths[0]) and row["media_name"] == "澎湃新闻"
+    record, _ = the_record_at(tmp_path, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"])
+    assert record.rec_headers.get_header("WARC-Target-URI") == site.server.url(paths[0])  # page 1's exchange
+    assert result.manifest["counts"]["eastmoney_continuation_pages"] == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (404, b"gone", "http_error"),
+        (200, b"<html><head><title>Eastmoney</title></head><body>home</body></html>", "not_article"),
+    ],
+)
+def test_a_failed_continuation_page_quarantines_the_article_whole(tmp_path, feed_server, status, body, reason):
+    site = EastmoneySite(feed_server)
+    bodies = ["<p>第一页。</p>", "<p>第二页。</p>", "<p>第三页。</p>"]
+    site.add_long_article(f"{D}60", "长文", "2022-02-08 10:00:00", "澎湃新闻", bodies)
+    site.add_page(f"{D}60_2", body, status=status)  # page 2 is bad; page 3 is never asked
+    site.add_article(f"{D}61", "短文", "2022-02-08 09:00:00", "澎湃新闻", "<p>短。</p>")
+    site.fast["102"] = [fast_entry(f"{D}60", "长文", "", "2"), fast_entry(f"{D}61", "短文", "", "1")]
+    result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
+    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}61"]
+    (row,) = quarantined(tmp_path)
+    assert row["reason"] == reason and row["http_status"] == status and row["info_code_raw"] == f"NW{D}60"
+    assert "page 2 of the article" in row["detail"] and row["url"].endswith(f"/a/{D}60_2.html")
+    from tests.test_warc_capture import the_record_at
+
+    record, _ = the_record_at(tmp_path, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"])
+    assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]  # that page's exchange
+    assert not any(r.path == f"/a/{D}60_3.html" for r in feed_server.received)
+
+
+# --- the real shapes, without a network ------------------------------------------------------------
+
+
+def test_np_dst_is_read_whatever_its_case():
+    for raw in (
+        cfh_entry(f"{D}02", "t", "2022-02-07 20:00:00"),
+        {**cfh_entry(f"{D}02", "t", "2022-02-07 20:00:00", np_dst="cfh")},
+        {"code": f"{D}02", "Np_dst": "CFH", "uniqueUrl": "", "url": ""},
+        {"code": f"{D}02", "NP_DST": " CFH "},
+        {"code": f"{D}02", "uniqueUrl": "", "url": f"https://caifuhao.eastmoney.com/news/{D}02"},  # no np_dst
+    ):
+        entry = read_entry(raw, "column:345", "u", (0, 1, 0), FETCHED)
+        assert entry is not None and entry.cfh, raw
+    for raw in (
+        column_entry(f"{D}01", "t", "2022-02-07 20:00:00"),
+        {"code": f"{D}01"},
+        {"code": f"{D}01", "np_dst": 7},
+    ):
+        entry = read_entry(raw, "column:345", "u", (0, 1, 0), FETCHED)
+        assert entry is not None and not entry.cfh, raw
+    plain = read_entry(column_entry(f"{D}01", "t", "2022-02-07 20:00:00"), "c", "u", (0, 1, 0), FETCHED)
+    assert plain is not None and plain.url == f"http://finance.eastmoney.com/a/{D}01.html"  # uniqueUrl, not url
+
+
+def test_success_codes_and_the_error_shell():
+    assert parse_column_page(b'{"code": 1, "data": {"list": [{"code": "1"}]}}') == [{"code": "1"}]
+    assert parse_column_page(b'{"code": " 1", "data": {"list": []}}') == []
+    for code in (0, "0", True, 1.5, None, "-1"):
+        with pytest.raises(FeedError) as caught:
+            parse_column_page(json.dumps({"code": code, "message": "nope", "data": {"list": []}}).encode())
+        assert caught.value.reason == "api_error" and "nope" in caught.value.detail
+    shell = b'{"code":0,"message":"Required String parameter \'req_trace\' is not present"}'
+    with pytest.raises(FeedError, match="Required String parameter 'req_trace' is not present"):
+        parse_fast_page(shell)
+
+
+def test_fast_pages_cursor_and_end():
+    page = parse_fast_page(b'{"code": "1", "data": {"fastNewsList": [{"code": "1"}], "sortEnd": "17300"}}')
+    assert page.entries == [{"code": "1"}] and page.sort_end == "17300" and not page.end
+    assert parse_fast_page(b'{"code": "1", "data": {"fastNewsList": [{}], "sortEnd": 1730000}}').sort_end == "1730000"
+    assert parse_fast_page(b'{"code": "1", "data": {"fastNewsList": [{}], "sortEnd": ""}}').sort_end is None
+    assert parse_fast_page(b'{"code": "1", "data": {"fastNewsList": [{}]}}').sort_end is None
+    for end in (
+        b'{"code": "1", "message": "success", "data": null}',
+        b'{"code": "1"}',
+        b'{"code": "1", "data": {"fastNewsList": null}}',
+        b'{"code": 1, "data": {"fastNewsList": []}}',
+    ):
+        page = parse_fast_page(end)
+        assert page.end and page.entries == [], end
+    for bad in (b'{"code": "1", "data": "x"}', b'{"code": "1", "data": {"list": []}}', b'{"code": "1", "data": []}'):
+        with pytest.raises(FeedError) as caught:
+            parse_fast_page(bad)
+        assert caught.value.reason == "bad_feed", bad
+    raw = fast_entry(f"{D}01", "t", "2022-02-08 10:00:00", "42")
+    entries = [read_entry(raw, "fast:102", "u", (0, 1, 0), FETCHED)]
+    assert next_cursor(entries, "99") == "99" and next_cursor(entries, None) == "42"
+
+
+def test_article_page_title_byline_and_credit():
+    spaced = page_html("标题 A_B", "2022-01-21 18:05:40", "澎湃新闻", "<p>x</p>", spaced_title=True, labelled=False)
+    page = parse_article(spaced, FETCHED)
+    assert page.title == "标题 A_B" and page.media_name == "澎湃新闻"
+    assert page.published_at == datetime(2022, 1, 21, 10, 5, tzinfo=UTC)
+    for title in ("某公司龙虎榜数据(08-27) _ 东方财富网", "某公司龙虎榜数据(08-27)_东方财富网"):
+        bare = f'<html><head><title>{title}</title></head><body><div class="txtinfos" id="ContentBody"><p>x</p>'
+        assert parse_article(bare.encode(), FETCHED).title == "某公司龙虎榜数据(08-27)"
+    no_id = '<html><body><div class="title">T</div><div class="txtinfos"><p>y</p></div></body></html>'
+    assert parse_article(no_id.encode(), FETCHED).content_html == "<p>y</p>"
+    credited = page_html("t", "2022-01-21 18:05:40", None, "<p>x</p><p>（文章来源：证券时报网）</p>")
+    assert parse_article(credited, FETCHED).media_name == "证券时报网"
+    labelled = page_html("t", "2022-01-21 18:05:40", "财联社", "<p>x</p><p>（文章来源：证券时报网）</p>")
+    assert parse_article(labelled, FETCHED).media_name == "财联社"  # the byline first
+    neither = page_html("t", "2022-01-21 18:05:40", None, "<p>x</p>")
+    assert parse_article(neither, FETCHED).media_name is None  # a time and 评论 are no medium
+    counted = neither.replace(b'<div class="item">\xe8\xaf\x84\xe8\xae\xba</div>', b'<div class="item">128</div>')
+    assert counted != neither and parse_article(counted, FETCHED).media_name is None  # a count is no medium
+    boxed = neither.replace(
+        b"</body>", b'<div class="box"><div class="title">\xe7\x83\xad\xe9\x97\xa8</div></div></body>'
+    )
+    assert boxed != neither and parse_article(boxed, FETCHED).title == "t"  # a sidebar box title after the body
+
+
+def test_continuation_links_are_bounded_same_host_and_ordered():
+    import lxml.html
+
+    base = "http://127.0.0.1:8000/a/202202081234567850.html"
+    links = [
+        "202202081234567850_3.html",
+        "/a/202202081234567850_2.html?x=1#top",
+        "http://127.0.0.1:8000/a/202202081234567850_2.html",
+        "http://evil.example/a/202202081234567850_4.html",
+        "http://127.0.0.1:9999/a/202202081234567850_4.html",
+        "/a/202202081234567850_1.html",
+        "/a/202202081234567851_2.html",
+        "/a/202202081234567850_12.html",
+        "javascript:void(0)",
+    ]
+    root = lxml.html.document_fromstring("<html><body>" + "".join(f'<a href="{h}">x</a>' for h in links))
+    found = continuation_pages(root, base, 10)
+    assert found == {2: "http://127.0.0.1:8000/a/202202081234567850_2.html", 3: base[:-5] + "_3.html"}
+    assert continuation_pages(root, base[:-5] + "_2.html", 20)[12].endswith("_12.html")  # siblings from page 2
+    long = page_html("t", None, None, "<p>x</p>", pager=["202202081234567850_2.html"])
+    assert parse_article(long, FETCHED, page_url=base, max_pages=5).continuations == {2: base[:-5] + "_2.html"}
+    assert parse_article(long, FETCHED, page_url=base).continuations == {}  # max_pages 1: not followed
+
+
+@pytest.mark.parametrize(
+    "noise",
+    [
+        '<p class="res-edit">(责任编辑：DF528)</p>',
+        '<div class="res-edit">责任编辑：DF528</div>',
+        "<p>（责任编辑：DF528）</p>",
+        "<p>　　(责任编辑：王晓)</p>",
+        '<!-- 正文中部 内嵌广告 --><div class="ad_context3"><a href="#">广告</a><img src="x.png"/></div>',
+        '<div class="share"><span>分享到：</span><a>微信</a></div>',
+        "<p>分享到：微信 微博</p>",
+    ],
+)
+def test_content_text_drops_editor_lines_ads_and_share_text(noise):
+    text = html_to_text(f"<p>　　第一段。</p>{noise}<p>第二段（责任编辑不是这一段）。</p>")
+    assert text == "第一段。\n第二段（责任编辑不是这一段）。"
+
+
+def test_a_plain_body_credit_is_the_credit_as_em_media_is():
+    assert text_and_credit("<p>正文。</p><p>（文章来源：证券时报网）</p>") == (
+        "正文。",
+        "（文章来源：证券时报网）",
+        "证券时报网",
+    )
+    assert text_and_credit('<p>正文。</p><p class="em_media">（文章来源：澎湃新闻）</p>')[2] == "澎湃新闻"
+    assert text_and_credit("<p>（据文章来源：某处）的分析</p>")[0] == "（据文章来源：某处）的分析"
+
+
+def test_a_long_article_reparses_from_the_warc_to_the_same_row(tmp_path):
+    from tests.test_reparse import reparse, without_parquet
+
+    with FeedServer() as server:
+        site = EastmoneySite(server)
+        bodies = ["<p>第一页。</p>", "<p>第二页。</p>"]
+        site.add_long_article(f"{D}70", "长文", "2022-02-08 10:00:00", "澎湃新闻", bodies)
+        site.fast["102"] = [fast_entry(f"{D}70", "长文", "2022-02-08 10:00:00", "1")]
+        result = crawl(tmp_path / "original", site, EASTMONEY_COLUMNS="")
+        assert result.returncode == 0, result.stderr[-3000:]
+        served = len(server.received)
+    (before,) = rows(tmp_path / "original")
+    archive = without_parquet(tmp_path / "original", tmp_path / "copy")
+    code, summary, stderr = reparse(archive, archive / "warc")  # the server is gone: only the WARC answers
+    assert code == 0 and summary["articles_written"] == 1, stderr[-3000:]
+    (after,) = rows(archive)
+    assert served == len(server.received)
+    for column in ("content_html", "content_text", "source_url", "warc_filename", "warc_record_offset", "fetched_at"):
+        assert after[column] == before[column], column

@@ -5,7 +5,7 @@ so an article listed here has the same infoCode, title and time as in the infoCo
 as on the live site. Entries follow the documented list shapes (docs/eastmoney.md):
 column 345 carries the media articles (with ``mediaName``), column 350 and the 7x24 fast
 news (column 102) the rolling news, three of them in both. One fast-news entry has a code
-that is not 18 digits, as a broken record would.
+that is not 18 digits, as a broken record would; each column carries a 财富号 (CFH) post.
 
 Run once by hand when the finews samples change:
 ``uv run python tests/data/build_eastmoney_samples.py``.
@@ -50,7 +50,6 @@ def main() -> None:
 
     def entry(code: str) -> dict[str, str]:
         rec = records[code]
-        url = f"http://finance.eastmoney.com/a/{code[2:]}.html"
         return {
             "code": code[2:],
             "showTime": rec["time"],
@@ -58,9 +57,23 @@ def main() -> None:
             "mediaName": rec["media"],
             "summary": rec["summary"],
             "image": "",
-            "url": url,
-            "uniqueUrl": url,
-            "Np_dst": "",
+            "url": f"http://finance.eastmoney.com/news/1351,{code[2:]}.html",  # the old-style link the API sends
+            "uniqueUrl": f"http://finance.eastmoney.com/a/{code[2:]}.html",
+            "np_dst": "CMS",
+        }
+
+    def cfh(code: str, show_time: str, title: str) -> dict[str, str]:
+        """A 财富号 post, as the column lists carry them (the spider skips it, counted)."""
+        return {
+            "code": code,
+            "showTime": show_time,
+            "title": title,
+            "mediaName": "东方财富网",
+            "summary": "",
+            "image": "",
+            "url": f"http://caifuhao.eastmoney.com/news/{code}",
+            "uniqueUrl": "",
+            "np_dst": "CFH",
         }
 
     media = [c for c in newest if records[c]["feed"] == "media"]
@@ -93,6 +106,8 @@ def main() -> None:
     )
     OUT.mkdir(parents=True, exist_ok=True)
     columns = {"345": [entry(c) for c in media], "350": [entry(c) for c in column_350]}
+    columns["345"].insert(1, cfh("202201212257100001", "2022-01-21 20:30:00", "1月21日东方财富财经晚报（附新闻联播）"))
+    columns["350"].insert(1, cfh("202112082206799001", "2021-12-08 11:00:00", "财富号：今日市场复盘"))
     for name, data in (("columns", columns), ("fast", {"102": fast_entries}), ("articles", articles)):
         text = json.dumps(data, ensure_ascii=False, indent=1) + "\n"
         (OUT / f"{name}.json").write_text(text, encoding="utf-8")
