@@ -122,6 +122,20 @@ class ArchiveSpider(scrapy.Spider):
                     return value
         return None
 
+    def response_rejected(self, response: Response, exc: Any, source_id: str | None, detail: str | None = None) -> Any:
+        """An article's response that arrived but cannot be used (``exc``: a FeedError), with
+        the start of its body as evidence."""
+        return quarantine(
+            self.source,
+            "text",
+            exc.reason,
+            exc.detail if detail is None else detail,
+            info_code_raw=source_id,
+            url=response.url,
+            raw=excerpt(response),
+            http_status=response.status,
+        )
+
     def fetch_failed(self, failure: Failure, source_id: str | None, stage: str = "text") -> Any:
         """A request that failed for good (after retries), named by its fault."""
         reason, detail, status = classify(failure)

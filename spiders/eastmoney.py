@@ -340,16 +340,7 @@ class EastmoneySpider(ListingSpider):
         )
 
     def _bad_page(self, entry: ListEntry, response: Response, exc: FeedError) -> Any:
-        return quarantine(
-            self.source,
-            "text",
-            exc.reason,
-            exc.detail,
-            info_code_raw=entry.info_code,
-            url=response.url,
-            raw=excerpt(response),
-            http_status=response.status,
-        )
+        return self.response_rejected(response, exc, entry.info_code)
 
     @contained_errback
     def article_failed(self, failure: Failure) -> Iterator[Any]:

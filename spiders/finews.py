@@ -202,16 +202,7 @@ class FinewsSpider(ArchiveSpider):
         try:
             html = parse_text(response.body, declared_type(response), self.json_limits)
         except FeedError as exc:
-            yield quarantine(
-                self.source,
-                "text",
-                exc.reason,
-                _detail(exc, response),
-                info_code_raw=rec.info_code,
-                url=response.url,
-                raw=excerpt(response),
-                http_status=response.status,
-            )
+            yield self.response_rejected(response, exc, rec.info_code, _detail(exc, response))
             return
         yield self.article(rec, html, response)
 

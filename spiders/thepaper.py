@@ -267,16 +267,7 @@ class ThepaperSpider(ListingSpider):
                 limits=self.json_limits,
             )
         except FeedError as exc:
-            yield quarantine(
-                self.source,
-                "text",
-                exc.reason,
-                exc.detail,
-                info_code_raw=entry.cont_id,
-                url=response.url,
-                raw=excerpt(response),
-                http_status=response.status,
-            )
+            yield self.response_rejected(response, exc, entry.cont_id)
             if isinstance(exc, PageError) and exc.follow and self.follow_topics:
                 yield from self._follow(exc.follow, entry, response.url)
             return
