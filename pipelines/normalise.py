@@ -92,20 +92,8 @@ class NormalisePipeline:
             return item
         for column, value in unsafe_links(item, self.run.redact):
             self.quarantine_link(item, column, value)
-        try:
-            return normalise(item, self.run.run_id, self.run.dag_run_id, self.run.pipeline_version)
-        except Exception as exc:
-            raw = {k: v for k, v in item.items() if k != "content_html"}
-            return quarantine(
-                item["source"],
-                "normalise",
-                "invalid",
-                f"{type(exc).__name__}: {exc}",
-                info_code_raw=item.get("source_id"),
-                url=item.get("source_url"),
-                raw=raw,
-                evidence=item,
-            )
+        # An exception here is contained by @contained: one internal_error row, stage normalise.
+        return normalise(item, self.run.run_id, self.run.dag_run_id, self.run.pipeline_version)
 
     def quarantine_link(self, item: Any, column: str, value: str) -> None:
         """The article is archived without the link; one ``unsafe_url`` row says which column

@@ -222,6 +222,15 @@ def test_an_exception_in_any_pipeline_becomes_an_internal_error_row(crawler: Cra
     assert crawler.stats.get_value("newsarchive/internal_errors") == 2
 
 
+def test_an_exception_in_normalise_is_an_internal_error_of_that_stage(crawler: Crawler) -> None:
+    """Normalise has no catch-all of its own: the shared guard names the stage."""
+    broken = article(5, content_html=12345)  # no text extraction can read a number
+    out = NormalisePipeline(crawler).process_item(broken)
+    assert isinstance(out, Quarantined)
+    assert (out["reason"], out["stage"]) == ("internal_error", "normalise")
+    assert "NormalisePipeline.process_item" in out["detail"]
+
+
 # --- exceptions in spider callbacks ----------------------------------------------------------
 
 
