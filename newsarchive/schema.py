@@ -14,14 +14,12 @@ from typing import Any
 import pyarrow as pa
 
 #: Version of the article and quarantine tables written by this code.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 UTC_TS = pa.timestamp("us", tz="UTC")
-#: ``source`` is also the first hive partition (``source=<s>/``). pandas and
-#: ``pyarrow.parquet.read_table`` infer hive partitions as dictionaries and refuse to merge
-#: them with a plain string column of the same name; a dictionary column merges (DuckDB and
-#: Spark read it as a plain string).
-SOURCE_TYPE = pa.dictionary(pa.int32(), pa.string())
+#: ``source`` is a plain string: the tables partition by it with a hidden (Iceberg identity)
+#: transform, so no path carries a value a reader must reconcile with the column.
+SOURCE_TYPE = pa.string()
 
 
 @dataclass(frozen=True)
@@ -338,6 +336,50 @@ QUARANTINE_COLUMNS: tuple[Column, ...] = (
     Column("raw_sha256", pa.string(), "SHA-256 (hex) of that response's body as received.", "5d41…", since=2),
 )
 
+_COUNTS = pa.map_(pa.string(), pa.int64())
+_WARC_FILE = pa.struct(
+    [
+        pa.field("path", pa.string()),
+        pa.field("bytes", pa.int64()),
+        pa.field("sha256", pa.string()),
+        pa.field("records", pa.int64()),
+    ]
+)
+
+#: The ``runs`` table: one row per crawl, import or reparse, committed last (after its
+#: articles and quarantine rows), so a row here means the run's rows are in the tables.
+RUN_COLUMNS: tuple[Column, ...] = (
+    Column("run_id", pa.string(), "Run id: `<UTC start>-<8 hex>`; also the `run_id` of its rows.", "20261127T183000Z-4f2a9c1e", nullable=False),
+    Column("dag_run_id", pa.string(), "Airflow DAG run that started it; null for hand runs.", "scheduled__2026-11-27T18:30:00+00:00"),
+    Column("spider", pa.string(), "Spider (or command) that ran.", "eastmoney"),
+    Column("source", pa.string(), "Source it archived.", "eastmoney"),
+    Column("status", pa.string(), "`complete`, `partial` (something went wrong, the rest is archived), `failed` or `recovered` (committed by a run that died before this row; written by the next run).", "complete", nullable=False),
+    Column("finish_reason", pa.string(), "Scrapy's close reason (`finished`, `shutdown`, `archive_write_failed`, `catalog_unavailable`, ...).", "finished"),
+    Column("started_at", UTC_TS, "When the run started (UTC).", "2026-11-27 18:30:00+00:00", nullable=False),
+    Column("finished_at", UTC_TS, "When its rows were committed (UTC).", "2026-11-27 18:31:12+00:00"),
+    Column("duration_s", pa.float64(), "`finished_at - started_at`, in seconds.", 72.4),
+    Column("requests", pa.int64(), "Requests sent, retries included.", 131),
+    Column("requests_by_kind", _COUNTS, "Requests by kind (`list`, `text`, `page`, `robots`, ...).", "{list: 15, page: 116}"),
+    Column("responses_by_status", _COUNTS, "Responses by HTTP status.", "{200: 130, 404: 1}"),
+    Column("articles_written", pa.int64(), "Article rows this run committed to `articles`.", 44),
+    Column("quarantined", pa.int64(), "Rows this run committed to `quarantine`.", 3),
+    Column("quarantined_by_reason", _COUNTS, "Those rows by reason.", "{http_error: 1, bad_json: 2}"),
+    Column("duplicates", pa.int64(), "Article versions met that the archive already held (skipped, not written again).", 0),
+    Column("lists_ok", pa.int64(), "Lists read.", 15),
+    Column("lists_failed", pa.int64(), "Lists that could not be read.", 0),
+    Column("counts", _COUNTS, "Every other counter of the run (`skipped_archived`, `eastmoney_skipped_cfh`, `quarantine_repeats`, ...).", "{skipped_archived: 12}"),
+    Column("problems", pa.list_(pa.string()), "What made the run partial or failed, secrets masked.", "[list http://…/list?page=2: http_error (HTTP 503)]"),
+    Column("archive_problems", pa.list_(pa.string()), "What the run found wrong in its working directory (a planted link moved aside); the rows are archived all the same.", "[]"),
+    Column("articles_snapshot_id", pa.int64(), "Snapshot of `articles` that committed the run's rows (null when it had none).", 3051729675574597004),
+    Column("quarantine_snapshot_id", pa.int64(), "Snapshot of `quarantine` that committed the run's rows (null when it had none).", 6712054380045810390),
+    Column("commit_retries", pa.int64(), "Commit attempts the catalog refused because another writer committed first.", 0),
+    Column("warc_files", pa.list_(_WARC_FILE), "The run's WARC files (raw capture): path under ARCHIVE_URI (the same under WARC_URI once uploaded), size, SHA-256 and record count.", "[{path: warc/date=2026-11-27/20261127T183000Z-4f2a9c1e-0.warc.gz, bytes: 183204, sha256: 9f2c…, records: 262}]"),
+    Column("catalog", pa.string(), "The catalog and namespace committed to, without credentials.", "embedded SQLite catalog at /srv/archive/catalog.db, namespace 'newsarchive'"),
+    Column("settings", pa.string(), "Every setting that shaped the run, as JSON, secrets masked.", '{"SPIDERS": ["eastmoney"], ...}'),
+    Column("pipeline_version", pa.string(), "newsarchive version that ran.", "0.4.0"),
+    Column("schema_version", pa.int32(), "Schema version it wrote.", 3),
+)
+
 #: Quarantine reason codes, each with what it means. Stable: analysts filter on them.
 QUARANTINE_REASONS: dict[str, str] = {
     "invalid_info_code": "The record's infoCode is not `NW`/`AN` + 18 digits (or is missing); "
@@ -395,6 +437,8 @@ ARTICLE_SCHEMA = _schema(ARTICLE_COLUMNS)
 QUARANTINE_SCHEMA = _schema(QUARANTINE_COLUMNS)
 ARTICLE_FIELDS = tuple(c.name for c in ARTICLE_COLUMNS)
 QUARANTINE_FIELDS = tuple(c.name for c in QUARANTINE_COLUMNS)
+RUN_SCHEMA = _schema(RUN_COLUMNS)
+RUN_FIELDS = tuple(c.name for c in RUN_COLUMNS)
 #: Columns that identify an article and its version; the archive index keeps only these.
 INDEX_SCHEMA = pa.schema(
     [
@@ -435,7 +479,8 @@ def markdown() -> str:
     reasons = "\n".join(f"| `{k}` | {v} |" for k, v in QUARANTINE_REASONS.items())
     return (
         f"<!-- generated by `newsarchive schema --markdown`; schema version {SCHEMA_VERSION} -->\n"
-        f"## Articles (`articles/`)\n\n{table(ARTICLE_COLUMNS)}\n\n"
-        f"## Quarantine (`quarantine/`)\n\n{table(QUARANTINE_COLUMNS)}\n\n"
+        f"## `articles`\n\n{table(ARTICLE_COLUMNS)}\n\n"
+        f"## `quarantine`\n\n{table(QUARANTINE_COLUMNS)}\n\n"
+        f"## `runs`\n\n{table(RUN_COLUMNS)}\n\n"
         f"## Quarantine reasons\n\n| reason | meaning |\n|---|---|\n{reasons}\n"
     )

@@ -22,6 +22,21 @@ COMMANDS_MODULE = "newsarchive.commands"
 #: Local directory (or file:// URI) the crawl writes its Parquet archive to.
 ARCHIVE_URI = "./archive"
 #: Rows per Parquet row group: bounds the memory a writer holds per open partition.
+# --- the tables (Apache Iceberg) ----------------------------------------------------
+#: Name of the Iceberg catalog, configured the way pyiceberg reads configuration
+#: (``PYICEBERG_CATALOG__<NAME>__URI`` …, or ``.pyiceberg.yaml``). When pyiceberg has no
+#: entry of that name, an embedded SQLite catalog lives in ARCHIVE_URI (``catalog.db``).
+ICEBERG_CATALOG = "newsarchive"
+#: Namespace of the tables ``articles``, ``quarantine`` and ``runs``.
+ICEBERG_NAMESPACE = "newsarchive"
+#: Airflow connection whose extras are pyiceberg catalog properties (they win over PYICEBERG_*).
+ICEBERG_CONN_ID = "iceberg_default"
+#: Commit attempts when other writers commit first (each reloads the table and re-checks duplicates).
+ICEBERG_COMMIT_ATTEMPTS = 10
+#: Where WARC files are uploaded (a plain bucket prefix, never a table bucket), e.g.
+#: ``s3://news-raw/warc``; a WARC file ``warc/<rest>`` of ARCHIVE_URI goes to ``<WARC_URI>/<rest>``.
+WARC_URI = ""
+
 PARQUET_ROW_GROUP_SIZE = 1000
 #: A partition's file is closed and a new part started after this many rows.
 PARQUET_MAX_ROWS_PER_FILE = 200_000

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from newsarchive.schema import ARTICLE_SCHEMA, QUARANTINE_SCHEMA
+from newsarchive.schema import ARTICLE_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 ARTICLES = "articles"
 QUARANTINE = "quarantine"
+RUNS = "runs"
+#: Commit order of a run: ``runs`` last, so a ``runs`` row means the run is committed.
+COMMIT_ORDER = (ARTICLES, QUARANTINE, RUNS)
 
 #: Table properties every table gets. Commit retries are ours, not pyiceberg's: pyiceberg
 #: would rebase a conflicting append onto the other writer's snapshot without re-running the
@@ -78,6 +81,13 @@ TABLES: dict[str, TableDef] = {
         partitions=(("source", "identity", "source"), ("seen_at", "month", "seen_month")),
         sort=("fingerprint",),
         properties=_full_bounds("fingerprint"),
+    ),
+    RUNS: TableDef(
+        RUNS,
+        plain(RUN_SCHEMA),
+        partitions=(("started_at", "month", "started_month"),),
+        sort=("run_id",),
+        properties=_full_bounds("run_id"),
     ),
 }
 
