@@ -286,10 +286,9 @@ SPIDER_MIDDLEWARES = {
     "newsarchive.middlewares.contain.ContainCallbackErrors": 990,
 }
 EXTENSIONS = {
+    # The run: opens the catalog, answers "is this archived?", commits the tables at the end.
+    "newsarchive.extensions.archiverun.ArchiveRun": 100,
     "newsarchive.extensions.requeststats.RequestKindStats": 500,
-    # The same object as the downloader middleware: publishes the WARC files before the manifest.
-    "newsarchive.warc.capture.WarcCapture": 850,
-    "newsarchive.extensions.runmanifest.RunManifest": 900,
 }
 
 # Declared defaults, before the environment is applied (read by ``config.setting``).

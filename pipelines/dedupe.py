@@ -4,7 +4,8 @@ counted and skipped.
 A version is (source, source_id, content_sha256) as written by a pipeline version: the same
 content archived by an older ``pipeline_version`` is not a duplicate (a reparse with newer
 parsers writes it again, and the newest wins in the deduplicated view); by the same or a
-newer version it is."""
+newer version it is. The table is asked about the candidates only (the spider prefetched the
+ids of each list); the commit checks again for what another writer committed meanwhile."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Article
-from newsarchive.run import Run
 from pipelines.guard import contained
 
 
 class DedupePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.run = Run.of(crawler)
+        self.run = ArchiveRun.of(crawler)
         self.seen: set[tuple[str, str, str]] = set()
 
     @classmethod

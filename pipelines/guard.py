@@ -18,9 +18,9 @@ from typing import Any, TypeVar
 
 from scrapy.exceptions import DropItem
 
-from newsarchive.archive.layout import SOURCE_RE
-from newsarchive.archive.sink import WriteFailed
 from newsarchive.items import internal_error
+from newsarchive.tables.sink import WriteFailed
+from newsarchive.workdir import SOURCE_RE
 
 logger = logging.getLogger(__name__)
 

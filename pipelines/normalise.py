@@ -10,9 +10,9 @@ from scrapy.crawler import Crawler
 from twisted.python.failure import Failure
 
 from newsarchive import __version__, links, signals
+from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.htmltext import text_and_credit
 from newsarchive.items import Article, quarantine
-from newsarchive.run import Run
 from newsarchive.schema import SCHEMA_VERSION
 from newsarchive.slug import media_slug
 from newsarchive.story import story_id
@@ -80,7 +80,7 @@ def normalise(item: Any, run_id: str, dag_run_id: str | None, pipeline_version: 
 class NormalisePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.run = Run.of(crawler)
+        self.run = ArchiveRun.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:

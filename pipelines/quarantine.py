@@ -1,7 +1,8 @@
-"""Write quarantined records to ``quarantine/source=<s>/date=<run date>/part-<run>-<n>.parquet``.
+"""Stream quarantined records to Parquet files in the ``quarantine`` table's location.
 
-A bad *record* (one with ``raw``) is written once: later runs that meet the same record
-count it (``newsarchive/quarantine_repeats``) instead of writing it again. Fetch failures
+A bad *record* (one with ``raw``) is written once: a run writes each fingerprint once, and
+its commit leaves out the rows whose fingerprint the table already holds (counted as
+``newsarchive/quarantine_repeats``), so later runs — on any worker — do not write it again. Fetch failures
 are events and are written every time they happen, except in a reparse: replaying the same
 WARC files gives the same outcome every time, so there every row is a fact about the recorded
 evidence and is written once.
@@ -12,20 +13,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import defaultdict
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from newsarchive import signals
-from newsarchive.archive.index import load_fingerprints, write_index_part
-from newsarchive.archive.layout import QUARANTINE, check_source, partition_key
-from newsarchive.archive.sink import PartitionedSink, WriteFailed
+from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Quarantined
-from newsarchive.run import Run
-from newsarchive.schema import QUARANTINE_FIELDS, QUARANTINE_SCHEMA, SCHEMA_VERSION
+from newsarchive.schema import QUARANTINE_FIELDS, SCHEMA_VERSION
 from newsarchive.surrogates import escaped
-from newsarchive.timeparse import beijing_date, utcnow
+from newsarchive.tables.definitions import QUARANTINE, TABLES
+from newsarchive.tables.sink import TableSink, WriteFailed, month_of
+from newsarchive.timeparse import utcnow
+from newsarchive.workdir import check_source
 from pipelines.articles import sink_options
 from pipelines.guard import as_quarantine
 
@@ -45,19 +45,13 @@ def fingerprint(source: str, reason: str, raw: str | None, about: str | None = N
 class QuarantineWriterPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.run = Run.of(crawler)
-        self.sink = PartitionedSink(
-            self.run.layout,
-            QUARANTINE_SCHEMA,
-            self.run.run_id,
-            kind=QUARANTINE,
-            on_reject=self.escape_row,
-            **sink_options(crawler.settings),
-        )
-        self.day = beijing_date(self.run.started_at)
-        self._known: dict[str, set[str]] = {}
-        self.index_rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.run = ArchiveRun.of(crawler)
+        self.options = sink_options(crawler.settings)
+        self._sink: TableSink | None = None
+        #: Fingerprints this run wrote (the table's are checked at the commit).
+        self._written: set[str] = set()
         self.run.quarantine = self.process_item  # for rows found bad outside the item chain
+        self.run.before_commit(self.finish)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> QuarantineWriterPipeline:
@@ -66,14 +60,26 @@ class QuarantineWriterPipeline:
         crawler.signals.connect(pipeline.quarantine_row, signal=signals.quarantine_row)
         return pipeline
 
+    @property
+    def sink(self) -> TableSink:
+        if self._sink is None:
+            table = self.run.table(QUARANTINE)
+            if table is None:
+                raise WriteFailed("quarantine: the catalog could not be opened")
+            self._sink = TableSink(
+                table.io,
+                table.location(),
+                TABLES[QUARANTINE].schema,
+                self.run.run_id,
+                kind=QUARANTINE,
+                month_field="seen_month",
+                on_reject=self.escape_row,
+                **self.options,
+            )
+        return self._sink
+
     def quarantine_row(self, item: Any) -> None:
         self.process_item(item)
-
-    def known(self, source: str) -> set[str]:
-        """Fingerprints already in the quarantine (from its index, loaded once per run)."""
-        if source not in self._known:
-            self._known[source] = load_fingerprints(self.run.layout, source, self.run.archive_problems)
-        return self._known[source]
 
     def process_item(self, item: Any) -> Any:
         """Write ``item``; if that raises (a bug, a source name no path may hold), write an
@@ -84,7 +90,8 @@ class QuarantineWriterPipeline:
         try:
             return self.write(item)
         except WriteFailed as exc:
-            self.sink.abort()  # its temporary files only, at once: the manifest must still fit
+            if self._sink is not None:
+                self._sink.abort()  # at once: the runs row must still be committed
             self.run.fail(f"writing quarantine failed: {exc}")
             logger.error("Quarantine not written: %s", exc)
             return item
@@ -117,11 +124,10 @@ class QuarantineWriterPipeline:
             about = item.get("info_code_raw") if item.get("stage") != "list" else None
             fp = fingerprint(source, reason, raw, about=str(about) if about is not None else None)
         if fp is not None:
-            known = self.known(source)
-            if fp in known:
+            if fp in self._written:
                 stats.inc_value("newsarchive/quarantine_repeats")
                 return item
-            known.add(fp)
+            self._written.add(fp)
         row = {name: item.get(name) for name in QUARANTINE_FIELDS}
         for name in ("url", "detail", "raw"):  # no credential from a setting ends up in the archive
             if row.get(name):
@@ -136,11 +142,8 @@ class QuarantineWriterPipeline:
             pipeline_version=self.run.pipeline_version,
             schema_version=SCHEMA_VERSION,
         )
-        self.sink.write(partition_key(QUARANTINE, source, self.day), row)
-        if fp is not None:
-            self.index_rows[source].append({"source": source, "fingerprint": fp, "seen_at": row["seen_at"]})
-        stats.inc_value("newsarchive/quarantined")
-        stats.inc_value(f"newsarchive/quarantined/{reason}")
+        self.sink.write((source, month_of(row["seen_at"])), row)
+        stats.inc_value("newsarchive/quarantined")  # until the commit says how many it took
         self.crawler.spider.logger.warning(  # type: ignore[union-attr]
             "Quarantined %s record (%s, %s): %s",
             item["stage"],
@@ -150,21 +153,18 @@ class QuarantineWriterPipeline:
         )
         return item
 
-    def close_spider(self) -> None:
-        for flush in self.run.before_quarantine_publish:  # their unstorable rows come here first
-            flush()
+    def finish(self) -> None:
+        """Finish every file and hand them to the run (the writers before it flushed into us)."""
+        if self._sink is None:
+            return
+        if self._sink.failed is not None:
+            self._sink.abort()
+            return
         try:
-            files = self.sink.publish()
-            for source, rows in sorted(self.index_rows.items()):
-                files.append(write_index_part(self.run.layout, source, self.run.run_id, rows, QUARANTINE))
-        except Exception as exc:
-            self.sink.abort()  # temporary files only: what was published stays
-            self.run.add_files(self.sink.published)
-            assert self.crawler.stats is not None  # count what is on disk, not what was meant to be
-            self.crawler.stats.set_value("newsarchive/quarantined", sum(f.rows or 0 for f in self.sink.published))
-            self.run.fail(f"writing quarantine failed: {type(exc).__name__}: {exc}")
-            if not isinstance(exc, WriteFailed):
-                raise
+            files = self._sink.close()
+        except WriteFailed as exc:
+            self._sink.abort()
+            self.run.fail(f"writing quarantine failed: {exc}")
             logger.error("Writing quarantine failed: %s", exc)
             return
-        self.run.add_files(files)
+        self.run.stage(QUARANTINE, files)

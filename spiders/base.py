@@ -16,9 +16,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.failures import classify
 from newsarchive.items import error_detail, internal_error, quarantine
-from newsarchive.run import Run
 
 #: ``request.meta`` key set once a list request's answer has been counted (see :meth:`ArchiveSpider.first_answer`).
 ANSWERED = "newsarchive_answered"
@@ -34,9 +34,13 @@ D = TypeVar("D", bound=Dated)
 
 class ArchiveSpider(scrapy.Spider):
     source: str
-    run: Run
     #: MAX_ARTICLES_PER_RUN, read by each spider's ``from_crawler`` (0: no limit).
     max_articles: int = 0
+
+    @property
+    def run(self) -> ArchiveRun:
+        """The crawl's run (an extension: built after the spider, so looked up when used)."""
+        return ArchiveRun.of(self.crawler)
 
     def newest_within_limit(self, entries: Sequence[D]) -> list[D]:
         """The articles to request this run: newest first (undated last, ties in list

@@ -26,7 +26,6 @@ from twisted.python.failure import Failure
 
 from newsarchive.bodies import FeedError, JsonLimits
 from newsarchive.items import Article, quarantine
-from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
 from spiders.base import contained_errback, declared_type, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
@@ -98,7 +97,6 @@ class EastmoneySpider(ListingSpider):
         apply_download_delay(s, "EASTMONEY_DOWNLOAD_DELAY")
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in (lists, fast, web)) if h})
-        spider.run = Run.of(crawler)
         spider._entries: dict[str, ListEntry] = {}
         #: infoCodes of 财富号 posts: never requested, whichever list also carries them.
         spider._cfh: set[str] = set()

@@ -21,7 +21,6 @@ from newsarchive.bodies import JsonLimits, out_of_range_paths
 from newsarchive.config import missing_settings, not_configured_message
 from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
-from newsarchive.run import Run
 from newsarchive.timeparse import time_fault, utcnow
 from spiders.base import ArchiveSpider, contained_errback, content_type, declared_type, excerpt
 from spiders.finews_feeds import FeedError, FeedRecord, merge, parse_list, parse_text, read_record
@@ -54,7 +53,6 @@ class FinewsSpider(ArchiveSpider):
         spider.json_limits = JsonLimits.from_settings(settings)
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in [*urls, text_url]) if h})
-        spider.run = Run.of(crawler)
         spider._pending_lists = len(urls)
         spider._records: dict[str, list[FeedRecord]] = {}
         spider._position = 0
@@ -151,6 +149,7 @@ class FinewsSpider(ArchiveSpider):
         records, self._records = self._records, {}
         stats = self.crawler.stats
         index = self.run.index(self.source)
+        index.prefetch(records)
         wanted: list[FeedRecord] = []
         unique = len(records)
         for info_code in list(records):

@@ -27,7 +27,6 @@ from scrapy.exceptions import NotConfigured
 
 from newsarchive.items import Article, error_detail, quarantine
 from newsarchive.jekyll.format import ParsedPost, PostError, info_code_of_name, parse_post
-from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
 
 SOURCE = "jekyll"
@@ -71,7 +70,6 @@ class JekyllSpider(scrapy.Spider):
         settings = crawler.settings
         spider.suffixes = tuple(s.lower() for s in settings.getlist("JEKYLL_POST_SUFFIXES"))
         spider.max_bytes = settings.getint("DOWNLOAD_MAXSIZE")
-        spider.run = Run.of(crawler)
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -93,6 +91,7 @@ class JekyllSpider(scrapy.Spider):
         index = self.run.index(self.source)
         stats = self.crawler.stats
         visited: set[Path] = set()
+        found: list[tuple[str, _Seen]] = []
         for root in self.paths:
             if not root.exists():
                 self.run.problems.append(f"path {root}: no such file or folder")
@@ -113,11 +112,15 @@ class JekyllSpider(scrapy.Spider):
                     continue
                 post, data = read
                 content_sha = _sha(post.content_html.encode("utf-8"))
-                if index.has_version(post.info_code, content_sha):
-                    stats.inc_value("newsarchive/skipped_archived")
-                    continue
                 light = replace(post, content_html="")  # bodies are not kept in memory
-                groups.setdefault((post.info_code, content_sha), []).append(_Seen(path, root, _sha(data), light))
+                found.append((content_sha, _Seen(path, root, _sha(data), light)))
+        # one question to the archive for every post found, not one per post
+        index.prefetch(seen.post.info_code for _, seen in found)
+        for content_sha, seen in found:
+            if index.has_version(seen.post.info_code, content_sha):
+                stats.inc_value("newsarchive/skipped_archived")
+                continue
+            groups.setdefault((seen.post.info_code, content_sha), []).append(seen)
 
     def read(self, path: Path) -> tuple[ParsedPost, bytes] | Any:
         """(parsed post, file bytes), or the quarantine item saying why not."""

@@ -92,11 +92,16 @@ class ListingSpider(ArchiveSpider):
         quarantined ``number_out_of_range`` unread (None in ``read``); so is an entry whose
         time is a number (or date) that is no plausible time, after it was read."""
         stats = self.crawler.stats
+        parsed = []
         for position, raw in enumerate(raws):
             stats.inc_value("newsarchive/records/seen")
             huge = out_of_range_paths(raw)
             entry = None if huge else read_one(raw, position)
             read.append(entry)
+            parsed.append((raw, entry, huge))
+        # one question to the archive for the whole page, not one per entry
+        self.run.index(self.source).prefetch(self.entry_id(e) for _, e, _ in parsed if e is not None)
+        for raw, entry, huge in parsed:
             if huge:
                 detail = f"{feed} entry holds a number the archive cannot hold: {', '.join(huge)}"
                 yield quarantine(self.source, "list", "number_out_of_range", detail, url=list_url, raw=raw)
@@ -114,6 +119,11 @@ class ListingSpider(ArchiveSpider):
             problem = self.admit(entry)
             if problem is not None:
                 yield problem
+
+    @staticmethod
+    def entry_id(entry: Any) -> str | None:
+        """The id an entry is archived under (an infoCode, a contId)."""
+        return getattr(entry, "info_code", None) or getattr(entry, "cont_id", None)
 
     def out_of_range(self, published: datetime | None) -> bool:
         """Published before SINCE or after UNTIL (counted); an undated entry is kept."""

@@ -24,7 +24,6 @@ from twisted.python.failure import Failure
 
 from newsarchive.bodies import FeedError, JsonLimits
 from newsarchive.items import Article, quarantine
-from newsarchive.run import Run
 from newsarchive.timeparse import utcnow
 from spiders.base import contained_errback, declared_type, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
@@ -86,7 +85,6 @@ class ThepaperSpider(ListingSpider):
         # Offsite protection: only the configured hosts are ever requested.
         spider.allowed_hosts = {h for h in (urlsplit(u).hostname for u in (api, cache, web)) if h}
         spider.allowed_domains = sorted(spider.allowed_hosts)
-        spider.run = Run.of(crawler)
         spider._entries: dict[str, ListEntry] = {}
         spider._requested: set[str] = set()
         #: contIds quarantined from a list this run (an offsite link): never fetched, so

@@ -1,10 +1,2 @@
-"""The archive layout on disk: the only code that knows where files go.
-
-Everything else (pipelines, upload, compaction, export, the DAGs) asks this package for
-paths, publishes through it, and reads through it.
-"""
-
-from newsarchive.archive.files import WrittenFile
-from newsarchive.archive.layout import Layout
-
-__all__ = ["Layout", "WrittenFile"]
+"""What outlived the archive's own layout: the version ordering rule (``versions``) and, for
+``newsarchive migrate``, a read-only reader of that layout (``legacy``)."""

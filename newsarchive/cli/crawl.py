@@ -117,19 +117,20 @@ def crawl(
 
 
 def summarise(crawler: Any) -> dict[str, Any]:
-    run = getattr(crawler, "_newsarchive_run", None)
+    """What the run committed, from its stats and its ``runs`` row's snapshot ids."""
+    from newsarchive.extensions.archiverun import ArchiveRun
+
     # ``crawler.stats`` raises before the crawl started (a component's from_crawler failed):
     # the summary must still say "failed" and leave the real error, printed above, in view
     collector = getattr(crawler, "_stats", None)
     stats = collector.get_stats() if collector is not None else {}
     status = stats.get("newsarchive/status") or "failed"
     out: dict[str, Any] = {"status": status, "spider": crawler.spidercls.name}
+    run = crawler.get_extension(ArchiveRun) if getattr(crawler, "_extensions", None) is not None else None
     if run is not None:
-        from newsarchive.archive.layout import manifest_key
-
         out["run_id"] = run.run_id
-        path = run.layout.path(manifest_key(run.run_id))
-        out["manifest"] = str(path) if path.exists() else None
+        out["catalog"] = run.spec.describe()
+        out["committed"] = "runs" in run.outcomes
     out["articles_written"] = stats.get("newsarchive/articles_written", 0)
     out["quarantined"] = stats.get("newsarchive/quarantined", 0)
     return out

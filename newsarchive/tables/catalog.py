@@ -97,6 +97,17 @@ def resolve(
     return CatalogSpec(name=name, namespace=namespace, properties=merged, embedded=embedded)
 
 
+def from_settings(settings: Any, overrides: Mapping[str, Any] | None = None) -> CatalogSpec:
+    """The catalog of a crawl or command: ARCHIVE_URI, ICEBERG_CATALOG and ICEBERG_NAMESPACE
+    from Scrapy settings (or any object with ``.get``)."""
+    return resolve(
+        str(settings.get("ARCHIVE_URI") or "./archive"),
+        str(settings.get("ICEBERG_CATALOG") or DEFAULT_CATALOG),
+        str(settings.get("ICEBERG_NAMESPACE") or DEFAULT_NAMESPACE),
+        overrides,
+    )
+
+
 def local_root(archive_uri: str) -> Path:
     """ARCHIVE_URI as an absolute local directory (it is always the crawl's working directory)."""
     uri = archive_uri or "./archive"

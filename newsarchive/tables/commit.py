@@ -38,6 +38,10 @@ OPERATION = "newsarchive.operation"
 DuplicateCheck = Callable[["Table", pa.Table], pa.Array]
 
 
+#: ``checked_at`` default: the caller checked against no snapshot; always check.
+UNCHECKED = object()
+
+
 class CommitError(RuntimeError):
     """The commit did not happen: conflicts outlasted every attempt, or the catalog failed."""
 
@@ -87,6 +91,7 @@ def commit_files(
     operation: str = "crawl",
     duplicates: DuplicateCheck | None = None,
     key_columns: Sequence[str] = (),
+    checked_at: int | object | None = UNCHECKED,
     policy: RetryPolicy | None = None,
     rng: random.Random | None = None,
 ) -> CommitOutcome:
@@ -110,7 +115,9 @@ def commit_files(
             outcome.already = outcome.snapshot_id is None
             outcome.snapshot_id = done
             return outcome
-        if duplicates is not None:
+        current = table.current_snapshot()
+        unchanged = checked_at is not UNCHECKED and (current.snapshot_id if current else None) == checked_at
+        if duplicates is not None and not unchanged:
             pending, dropped = _without_duplicates(table, pending, duplicates, key_columns, attempt)
             outcome.duplicates += dropped
         if not pending:
@@ -138,6 +145,52 @@ def commit_files(
         outcome.snapshot_id = committed_by(committed, run_id)
         outcome.files = list(pending)
         outcome.rows = sum(_rows(committed, p) for p in pending)
+        return outcome
+    raise CommitError(f"{outcome.table}: run {run_id} not committed after {policy.attempts} attempts (conflicts)")
+
+
+def commit_rows(
+    load: Callable[[], Table],
+    rows: pa.Table,
+    *,
+    run_id: str,
+    dag_run_id: str | None = None,
+    operation: str = "crawl",
+    policy: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+) -> CommitOutcome:
+    """Append ``rows`` (small: a run's ``runs`` row) in one snapshot carrying ``run_id``,
+    exactly once: a retry after the run is in the table is a no-op."""
+    from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+
+    policy = policy or RetryPolicy()
+    rng = rng or random.Random()  # jitter, not security
+    outcome = CommitOutcome(table="")
+    properties = {RUN_ID: run_id, OPERATION: operation}
+    if dag_run_id:
+        properties[DAG_RUN_ID] = dag_run_id
+    for attempt in range(policy.attempts):
+        table = load()
+        outcome.table = ".".join(table.name())
+        done = committed_by(table, run_id)
+        if done is not None:
+            outcome.already = outcome.snapshot_id is None
+            outcome.snapshot_id = done
+            return outcome
+        try:
+            table.append(rows, snapshot_properties=properties)
+        except CommitFailedException as exc:
+            outcome.conflicts += 1
+            pause = policy.pause(attempt, rng)
+            logger.info("%s: commit conflict (%s), retrying in %.2fs", outcome.table, exc, pause)
+            time.sleep(pause)
+            continue
+        except CommitStateUnknownException as exc:
+            logger.warning("%s: commit state unknown (%s), checking", outcome.table, exc)
+            time.sleep(policy.pause(attempt, rng))
+            continue
+        outcome.snapshot_id = committed_by(load(), run_id)
+        outcome.rows = rows.num_rows
         return outcome
     raise CommitError(f"{outcome.table}: run {run_id} not committed after {policy.attempts} attempts (conflicts)")
 

@@ -73,14 +73,14 @@ TABLES: dict[str, TableDef] = {
         plain(ARTICLE_SCHEMA),
         partitions=(("source", "identity", "source"), ("published_at", "month", "published_month")),
         sort=("source_id",),
-        properties=_full_bounds("source_id", "content_sha256"),
+        properties=_full_bounds("source", "source_id", "content_sha256"),
     ),
     QUARANTINE: TableDef(
         QUARANTINE,
         plain(QUARANTINE_SCHEMA),
         partitions=(("source", "identity", "source"), ("seen_at", "month", "seen_month")),
         sort=("fingerprint",),
-        properties=_full_bounds("fingerprint"),
+        properties=_full_bounds("source", "fingerprint"),
     ),
     RUNS: TableDef(
         RUNS,

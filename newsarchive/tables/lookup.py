@@ -62,3 +62,25 @@ def article_duplicates(table: Table, rows: pa.Table) -> pa.Array:
         have = held.get((r["source"], r["source_id"], r["content_sha256"]))
         mask.append(have is not None and have >= version_key(r["pipeline_version"]))
     return pa.array(mask, pa.bool_())
+
+
+def quarantine_duplicates(table: Table, rows: pa.Table) -> pa.Array:
+    """Which of ``rows`` (``source``, ``fingerprint``) the quarantine already holds: the same
+    bad record is written once. Rows without a fingerprint (fetch failures: events) never are."""
+    from pyiceberg import expressions
+
+    ex: Any = expressions
+    held: set[tuple[str, str]] = set()
+    sources = rows.column("source").to_pylist()
+    prints = rows.column("fingerprint").to_pylist()
+    if table.current_snapshot() is not None:
+        for source in set(sources):
+            wanted = {f for s, f in zip(sources, prints, strict=True) if s == source and f is not None}
+            if not wanted:
+                continue
+            found = table.scan(
+                row_filter=ex.And(ex.EqualTo("source", source), ex.In("fingerprint", wanted)),
+                selected_fields=("source", "fingerprint"),
+            ).to_arrow()
+            held.update(zip(found.column("source").to_pylist(), found.column("fingerprint").to_pylist(), strict=True))
+    return pa.array([f is not None and (s, f) in held for s, f in zip(sources, prints, strict=True)], pa.bool_())

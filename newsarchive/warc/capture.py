@@ -1,16 +1,12 @@
 """Keep every request and response of a run in WARC files (``WARC_ENABLED``).
 
-One object per crawler, listed twice in the settings:
-
-* as a **downloader middleware** next to the downloader (``DOWNLOADER_MIDDLEWARES``, 950,
+A **downloader middleware** next to the downloader (``DOWNLOADER_MIDDLEWARES``, 950,
   after every built-in one): it sees each attempt exactly as sent and as received, before
   decompression, retries, redirects and robots.txt included (robots.txt is fetched through
   the engine, so through the middlewares). A response becomes a ``request`` + ``response``
   record pair; an attempt that got no response (timeout, refused connection, too large)
-  becomes a ``request`` + ``metadata`` record naming the failure.
-* as an **extension** (``EXTENSIONS``, 850): on ``spider_closed`` it publishes the files and
-  lists them in the run (kind ``warc``) before the run manifest extension (900, connected
-  later, so called later) writes the manifest.
+  becomes a ``request`` + ``metadata`` record naming the failure. When the run ends, before
+  its commits, the files get their final names and the run's ``runs`` row lists them.
 
 Writing happens on the reactor thread, synchronously: a SHA-256 and a gzip of each body.
 
@@ -27,21 +23,20 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from scrapy import Request, Spider, signals
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsarchive import __version__
+from newsarchive.extensions.archiverun import ArchiveRun, WarcFile, shaping_settings
 from newsarchive.failures import classify
 from newsarchive.logredact import MASK
-from newsarchive.run import Run
 from newsarchive.timeparse import beijing_date, utcnow
 from newsarchive.warc.evidence import POINTER_KEY, Evidence
 from newsarchive.warc.writer import WARC_VERSION, HttpRequest, HttpResponse, RotatingWarcWriter
 
 logger = logging.getLogger(__name__)
-_INSTANCE = "_newsarchive_warc_capture"
 #: ``request.meta`` flag: this attempt went past the capture middleware to the network.
 _SENT = "_newsarchive_warc_sent"
 
@@ -88,7 +83,6 @@ def http_response(response: Response) -> HttpResponse:
 class WarcCapture:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.run = Run.of(crawler)
         self.evidence = Evidence.of(crawler)
         self.max_size = crawler.settings.getint("WARC_MAX_SIZE")
         self.gzip_level = crawler.settings.getint("WARC_GZIP_LEVEL")
@@ -96,28 +90,23 @@ class WarcCapture:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
-        existing: WarcCapture | None = getattr(crawler, _INSTANCE, None)
-        if existing is not None:
-            return existing
         settings = crawler.settings
         if not settings.getbool("WARC_ENABLED"):
             raise NotConfigured("WARC_ENABLED is off")
         if settings.getlist("WARC_REPLAY_PATHS"):
             raise NotConfigured("replaying WARC files: nothing new to capture")
-        if getattr(crawler, "_extensions", None) is not None:  # extensions come first: not one of them
-            logger.warning(
-                "WarcCapture is not in EXTENSIONS: its WARC files are published after the run "
-                "manifest is written, and the manifest does not list them"
-            )
-        capture = cls(crawler)
-        setattr(crawler, _INSTANCE, capture)
-        crawler.signals.connect(capture.spider_closed, signal=signals.spider_closed)
-        return capture
+        return cls(crawler)
+
+    @property
+    def run(self) -> ArchiveRun:
+        """The crawl's run (an extension too: looked up when first needed)."""
+        return ArchiveRun.of(self.crawler)
 
     def _writer(self) -> RotatingWarcWriter:
         if self.writer is None:
+            self.run.before_commit(self.publish)  # the runs row lists the finished files
             self.writer = RotatingWarcWriter(
-                self.run.layout,
+                self.run.workdir,
                 self.run.run_id,
                 beijing_date(self.run.started_at),
                 max_size=self.max_size,
@@ -128,8 +117,6 @@ class WarcCapture:
 
     def _warcinfo(self) -> dict[str, Any]:
         """What a reparse needs to know: which spider, run and settings made the file."""
-        from newsarchive.extensions.runmanifest import shaping_settings
-
         spider = self.crawler.spider
         name = getattr(spider, "name", None) or getattr(self.crawler.spidercls, "name", "")
         info = {
@@ -193,7 +180,8 @@ class WarcCapture:
 
     # --- extension --------------------------------------------------------------------
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
+    def publish(self) -> None:
+        """Give every WARC file its final name and list it in the run (before its commits)."""
         if self.writer is None:
             return
         try:
@@ -203,5 +191,5 @@ class WarcCapture:
             self.run.problems.append(f"publishing WARC files failed: {type(exc).__name__}: {exc}")
             logger.exception("Publishing WARC files failed")
             return
-        self.run.add_files(files)
+        self.run.warc_files.extend(WarcFile(f.key, f.bytes, f.sha256, f.records or 0) for f in files)
         logger.info("WARC: %d files, %d bytes", len(files), sum(f.bytes for f in files))

@@ -20,10 +20,10 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 
-from newsarchive.run import Run
 from newsarchive.warc.evidence import Evidence
 from newsarchive.warc.reader import Outcome, body_key, iter_outcomes, read_warcinfo, record_at
 from newsarchive.warc.writer import ORIG_PREFIX, WarcPointer
+from newsarchive.workdir import WorkDir
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class WarcReplay:
         paths = crawler.settings.getlist("WARC_REPLAY_PATHS")
         if not paths:
             raise NotConfigured  # off unless reparse sets WARC_REPLAY_PATHS: the normal case, not worth a warning
-        index = ReplayIndex.load(paths, Run.of(crawler).layout.root)
+        index = ReplayIndex.load(paths, WorkDir.from_uri(str(crawler.settings.get("ARCHIVE_URI") or "./archive")).root)
         logger.info("Replaying %d recorded requests from %d WARC files", len(index), len(paths))
         return cls(crawler, index)
 

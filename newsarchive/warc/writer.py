@@ -27,8 +27,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from newsarchive.archive.files import WrittenFile, publish
-from newsarchive.archive.layout import Layout, temp_name, warc_key
+from newsarchive.workdir import WorkDir, publish, temp_name, warc_key
 
 WARC_VERSION = "WARC/1.1"
 #: Headers that describe how the bytes travelled, not the payload recorded: Scrapy hands over
@@ -105,13 +104,21 @@ class _File:
     records: int = 0
 
 
+@dataclass(frozen=True)
+class FinishedWarc:
+    key: str
+    sha256: str
+    bytes: int
+    records: int
+
+
 class RotatingWarcWriter:
     """Writes ``warc/date=<day>/<run_id>-<n>.warc.gz`` files; a new file starts once the
     current one has reached ``max_size`` bytes (an exchange is never split)."""
 
     def __init__(
         self,
-        layout: Layout,
+        layout: WorkDir,
         run_id: str,
         day: date,
         *,
@@ -248,13 +255,13 @@ class RotatingWarcWriter:
     def files(self) -> int:
         return len(self._done) + (self._current is not None)
 
-    def publish(self) -> list[WrittenFile]:
-        """Close the current file and give every file its final name (for the manifest)."""
+    def publish(self) -> list[FinishedWarc]:
+        """Close the current file and give every file its final name (for the runs row)."""
         self._finish()
-        out: list[WrittenFile] = []
+        out: list[FinishedWarc] = []
         for f in self._done:
             publish(f.tmp, self.layout.path(f.key))
-            out.append(WrittenFile(f.key, "warc", f.digest.hexdigest(), f.size, f.records))
+            out.append(FinishedWarc(f.key, f.digest.hexdigest(), f.size, f.records))
         self._done = []
         return out
 
