@@ -23,6 +23,12 @@ os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="newsarchive-airfl
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parent.parent / "dags")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
+# pyiceberg reads catalogs from PYICEBERG_* variables, PYICEBERG_HOME, ~ and the working
+# directory: none of the machine's may leak in (an empty home; the repo holds no .pyiceberg.yaml).
+for _name in [n for n in os.environ if n.startswith("PYICEBERG_")]:
+    del os.environ[_name]
+ICEBERG_HOME = tempfile.mkdtemp(prefix="newsarchive-pyiceberg-")
+os.environ["PYICEBERG_HOME"] = ICEBERG_HOME
 
 from newsarchive.feedserver import FeedServer, install_finews
 
@@ -38,17 +44,61 @@ class CrawlResult:
     summary: dict[str, Any]
     stdout: str
     stderr: str
+    #: The crawl's ARCHIVE_URI (its embedded catalog, unless the test configured one).
+    archive: Path | None = None
 
     @property
-    def manifest(self) -> dict[str, Any]:
-        return json.loads(Path(self.summary["manifest"]).read_text(encoding="utf-8"))
+    def run(self) -> dict[str, Any]:
+        """The run's ``runs`` row (the run must have committed)."""
+        assert self.archive is not None, "run_crawl without ARCHIVE_URI"
+        return run_row(self.archive, self.summary["run_id"])
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without NEWSARCHIVE_* leaking in."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
+    """The test process's environment without NEWSARCHIVE_* or a pyiceberg configuration
+    leaking in (HOME and PYICEBERG_HOME point to an empty directory)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSARCHIVE_", "PYICEBERG_"))}
+    env.update(HOME=ICEBERG_HOME, PYICEBERG_HOME=ICEBERG_HOME)
     env.update(extra)
     return env
+
+
+def open_catalog(archive: Path | str) -> Any:
+    """The embedded SQLite catalog of ``archive`` (what a crawl there commits to)."""
+    from newsarchive.tables.catalog import embedded_properties
+    from pyiceberg.catalog import load_catalog
+
+    return load_catalog("newsarchive", **embedded_properties(str(archive)))
+
+
+def read_table(archive: Path | str, name: str = "articles", **scan: Any) -> Any:
+    """Every row of one table of ``archive``'s embedded catalog, as a pyarrow Table (read by
+    pyiceberg, not by our own readers). ``scan``: ``row_filter``, ``selected_fields``..."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from newsarchive.tables.definitions import TABLES
+
+    try:
+        table = open_catalog(archive).load_table(("newsarchive", name))
+    except NoSuchTableError:
+        return TABLES[name].schema.empty_table()
+    return table.scan(**scan).to_arrow()
+
+
+def run_row(archive: Path | str, run_id: str) -> dict[str, Any]:
+    """The ``runs`` row of ``run_id``, maps as dicts."""
+    rows = [r for r in read_table(archive, "runs").to_pylist() if r["run_id"] == run_id]
+    assert len(rows) == 1, f"{len(rows)} runs rows for {run_id}"
+    row = rows[0]
+    for name in ("requests_by_kind", "responses_by_status", "quarantined_by_reason", "counts"):
+        row[name] = dict(row[name] or [])
+    return row
+
+
+def snapshots(archive: Path | str, name: str = "articles") -> list[dict[str, str]]:
+    """The summaries of every snapshot of one table, oldest first."""
+    table = open_catalog(archive).load_table(("newsarchive", name))
+    return [dict(s.summary.additional_properties) for s in table.snapshots() if s.summary is not None]
 
 
 def run_crawl(
@@ -68,7 +118,8 @@ def run_crawl(
     lines = [ln for ln in proc.stdout.strip().splitlines() if ln.startswith("{")]
     if lines:
         summary = json.loads(lines[-1])
-    return CrawlResult(proc.returncode, summary, proc.stdout, proc.stderr)
+    archive = settings.get("ARCHIVE_URI")
+    return CrawlResult(proc.returncode, summary, proc.stdout, proc.stderr, Path(archive) if archive else None)
 
 
 #: Settings for fast, deterministic local crawls (no throttling delays on 127.0.0.1).
@@ -179,16 +230,14 @@ def airflow_db() -> None:
 
 @pytest.fixture(scope="session")
 def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: FeedServer) -> Path:
-    """A staging directory with one archive per spider, as the DAG leaves it, holding what
-    the analytics views and the report must cope with: two sources, quarantined records, a
+    """One archive (its embedded catalog) holding what the analytics views and the report must cope with: two sources, quarantined records, a
     partial run (a list that answers 503), and a second version of every finews row (a
     reparse at a newer pipeline version)."""
     from newsarchive.feedserver import Reply, finews_settings
     from newsarchive.thepaper_site import install_thepaper
 
-    stage = tmp_path_factory.mktemp("stage")
-    finews, thepaper = stage / "finews", stage / "thepaper"
-    settings = {**FAST, **finews_settings(sample_server), "ARCHIVE_URI": finews}
+    archive = tmp_path_factory.mktemp("analytics")
+    settings = {**FAST, **finews_settings(sample_server), "ARCHIVE_URI": archive}
     assert run_crawl("finews", settings).returncode == 0
     reparse = subprocess.run(
         [
@@ -197,9 +246,9 @@ def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: F
             "newsarchive",
             "reparse",
             "--warc",
-            str(finews / "warc"),
+            str(archive / "warc"),
             "--archive",
-            str(finews),
+            str(archive),
             "-s",
             "PIPELINE_VERSION=99.0.0",
         ],
@@ -213,6 +262,6 @@ def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: F
     sample_server.add("/analytics/down", Reply(status=503, body=b"down"))
     down = {**settings, "FINEWS_LIST_URLS": f"{settings['FINEWS_LIST_URLS']},{sample_server.url('/analytics/down')}"}
     assert run_crawl("finews", down).returncode == 1  # partial
-    paper = {**FAST, **install_thepaper(sample_server), "ARCHIVE_URI": thepaper}
+    paper = {**FAST, **install_thepaper(sample_server), "ARCHIVE_URI": archive}
     assert run_crawl("thepaper", paper).returncode == 0
-    return stage
+    return archive
