@@ -30,7 +30,7 @@ for _name in [n for n in os.environ if n.startswith("PYICEBERG_")]:
 ICEBERG_HOME = tempfile.mkdtemp(prefix="newsarchive-pyiceberg-")
 os.environ["PYICEBERG_HOME"] = ICEBERG_HOME
 
-from newsarchive.feedserver import FeedServer, install_finews
+from newsarchive.feedserver import FeedServer, install_finews  # noqa: E402 (after the environment)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -65,8 +65,9 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def open_catalog(archive: Path | str) -> Any:
     """The embedded SQLite catalog of ``archive`` (what a crawl there commits to)."""
-    from newsarchive.tables.catalog import embedded_properties
     from pyiceberg.catalog import load_catalog
+
+    from newsarchive.tables.catalog import embedded_properties
 
     return load_catalog("newsarchive", **embedded_properties(str(archive)))
 
@@ -230,7 +231,8 @@ def airflow_db() -> None:
 
 @pytest.fixture(scope="session")
 def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: FeedServer) -> Path:
-    """One archive (its embedded catalog) holding what the analytics views and the report must cope with: two sources, quarantined records, a
+    """One archive (its embedded catalog) holding what the analytics views and the report
+    must cope with: two sources, quarantined records, a
     partial run (a list that answers 503), and a second version of every finews row (a
     reparse at a newer pipeline version)."""
     from newsarchive.feedserver import Reply, finews_settings
