@@ -2,9 +2,9 @@
 
 Measured from outside the crawler, at no cost to it: the wall time of the process; its CPU
 time and peak RSS from ``os.wait4`` (the kernel's accounting of exactly that child, not of
-the feed server or the driver); and from the run manifest, the run's own interval
-(``started_at`` → ``finished_at``: from the moment the run opens the archive to the moment
-its files are published, interpreter start-up excluded) and its request counts.
+the feed server or the driver); and from the run's ``runs`` row, the run's own interval
+(``started_at`` → ``finished_at``: from the moment the run starts to the moment its rows are
+committed, interpreter start-up excluded) and its request counts.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +50,7 @@ class Crawl:
     variant: str
     articles: int  # text responses (what both variants fetch and parse)
     written: int  # rows archived (0 for the bare spider)
-    run_s: float  # manifest finished_at - started_at
+    run_s: float  # runs row finished_at - started_at
     wall_s: float  # process start to exit
     cpu_s: float  # user + system CPU of the crawl process
     peak_rss_mb: float
@@ -72,14 +71,26 @@ class Crawl:
 
 
 def clean_env() -> dict[str, str]:
-    """The driver's environment without NEWSARCHIVE_* (the bench sets what it means) and
-    without PYTHONDONTWRITEBYTECODE: crawls import from compiled bytecode, as deployments do."""
-    drop = ("NEWSARCHIVE_", "PYTHONDONTWRITEBYTECODE", "PYTHONPROFILE")
-    return {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    """The driver's environment without NEWSARCHIVE_* (the bench sets what it means), without
+    a pyiceberg catalog configuration (each crawl commits to the embedded catalog of its
+    archive) and without PYTHONDONTWRITEBYTECODE: crawls import from compiled bytecode, as
+    deployments do."""
+    drop = ("NEWSARCHIVE_", "PYICEBERG_", "PYTHONDONTWRITEBYTECODE", "PYTHONPROFILE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env["PYICEBERG_HOME"] = str(ROOT / "bench")  # holds no .pyiceberg.yaml
+    return env
 
 
-def _ts(value: str) -> datetime:
-    return datetime.fromisoformat(value)
+def run_row(archive: Path, run_id: str) -> dict[str, Any]:
+    """The ``runs`` row of ``run_id`` in the embedded catalog of ``archive``."""
+    from pyiceberg.catalog import load_catalog
+    from pyiceberg.expressions import EqualTo
+
+    from newsarchive.tables.catalog import embedded_properties
+
+    catalog = load_catalog("bench", **embedded_properties(str(archive)))
+    rows = catalog.load_table(("newsarchive", "runs")).scan(row_filter=EqualTo("run_id", run_id)).to_arrow()
+    return rows.to_pylist()[0] if rows.num_rows else {}
 
 
 def run_crawl(
@@ -116,22 +127,19 @@ def run_crawl(
     text = log.read_text(encoding="utf-8", errors="replace")
     lines = [ln for ln in text.splitlines() if ln.startswith("{")]
     summary: dict[str, Any] = json.loads(lines[-1]) if lines else {}
-    manifest: dict[str, Any] = {}
-    if summary.get("manifest"):
-        manifest = json.loads(Path(summary["manifest"]).read_text(encoding="utf-8"))
-    if not manifest:
-        raise RuntimeError(f"crawl {variant} wrote no manifest (exit {proc.returncode}); see {log}")
-    counts = manifest.get("counts", {})
-    kinds = counts.get("requests_by_kind", {})
+    row = run_row(archive, summary["run_id"]) if summary.get("run_id") else {}
+    if not row:
+        raise RuntimeError(f"crawl {variant} committed no runs row (exit {proc.returncode}); see {log}")
+    kinds = dict(row.get("requests_by_kind") or [])
     return Crawl(
         variant=variant,
         articles=int(kinds.get("text", 0)),
-        written=int(counts.get("articles_written", 0)),
-        run_s=(_ts(manifest["finished_at"]) - _ts(manifest["started_at"])).total_seconds(),
+        written=int(row.get("articles_written") or 0),
+        run_s=(row["finished_at"] - row["started_at"]).total_seconds(),
         wall_s=wall,
         cpu_s=usage.ru_utime + usage.ru_stime,
         peak_rss_mb=usage.ru_maxrss / 1024,  # KiB on Linux
         returncode=proc.returncode,
-        status=str(manifest.get("status")),
+        status=str(row.get("status")),
         requests_by_kind={k: int(v) for k, v in kinds.items()},
     )

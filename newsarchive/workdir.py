@@ -200,3 +200,12 @@ def publish(tmp: Path, final: Path) -> None:
         raise FinalExistsError(f"refusing to replace finished file {final}") from exc
     os.unlink(tmp)
     fsync_path(final.parent)
+
+
+def write_atomic(final: Path, data: bytes) -> None:
+    """Write ``data`` to a hidden temporary sibling and publish it as ``final``."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(temp_name(final.name))
+    with tmp.open("wb") as fh:
+        fh.write(data)
+    publish(tmp, final)

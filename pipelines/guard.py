@@ -5,7 +5,7 @@ no stage foresaw would lose the article silently. :func:`contained` wraps a stag
 ``process_item``: the item is replaced by a :class:`~newsarchive.items.Quarantined` row
 naming the exception, which the next stages pass on to the quarantine writer. Two
 exceptions keep their meaning: ``DropItem`` (a stage's decision, e.g. a duplicate) and
-:class:`~newsarchive.archive.sink.WriteFailed` (the run's files cannot be written: the run
+:class:`~newsarchive.tables.sink.WriteFailed` (the run's files cannot be written: the run
 fails, and its good rows are never turned into quarantine rows).
 """
 
