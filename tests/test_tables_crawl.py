@@ -1,0 +1,165 @@
+"""Crawls against the tables as writers meet them: two at once, and one killed before its commit.
+
+Each runs against the embedded SQLite catalog and against SeaweedFS's Iceberg REST catalog;
+the crawls are real subprocesses on the sample feeds, the rows are read back by pyiceberg.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from newsarchive.feedserver import TEXT, FeedServer, Reply, finews_settings, install_finews, sample_dir
+from tests.conftest import FAST, ROOT, clean_env, last_json
+
+
+def catalog_env(properties: dict[str, str], name: str = "newsarchive") -> dict[str, str]:
+    """pyiceberg's environment form of a catalog's properties (``s3.endpoint`` →
+    ``PYICEBERG_CATALOG__NEWSARCHIVE__S3__ENDPOINT``)."""
+    prefix = f"PYICEBERG_CATALOG__{name.upper()}__"
+    return {prefix + k.replace(".", "__").replace("-", "_").upper(): v for k, v in properties.items()}
+
+
+@pytest.fixture(scope="module")
+def rest_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    from newsarchive.seaweed import SeaweedFS
+
+    with SeaweedFS(tmp_path_factory.mktemp("seaweed-rest"), table_bucket="warehouse") as s3:
+        yield s3.catalog_properties
+
+
+@pytest.fixture(params=["embedded", "rest"])
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """Where the crawls of one test commit: env for the subprocess and a reader."""
+    from pyiceberg.catalog import load_catalog
+
+    from newsarchive.tables.catalog import embedded_properties
+
+    namespace = f"t{os.getpid()}{abs(hash(request.node.name)) % 10**8}"
+    archive = tmp_path / "archive"
+    if request.param == "embedded":
+        props = embedded_properties(str(archive))
+        env = clean_env()
+    else:
+        props = request.getfixturevalue("rest_catalog")
+        env = clean_env(**catalog_env(props))
+    return {
+        "env": env,
+        "archive": archive,
+        "namespace": namespace,
+        "open": lambda: load_catalog("newsarchive", **props),  # a SQL catalog keys tables by its name
+    }
+
+
+def read(catalog: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    loaded = catalog["open"]().load_table((catalog["namespace"], table))
+    return loaded.scan().to_arrow().to_pylist()
+
+
+def crawl_args(server: FeedServer, catalog: dict[str, Any], archive: Path, **extra: str) -> list[str]:
+    settings = {
+        **FAST,
+        **finews_settings(server),
+        "ARCHIVE_URI": archive,
+        "ICEBERG_NAMESPACE": catalog["namespace"],
+        **extra,
+    }
+    args = [sys.executable, "-m", "newsarchive", "crawl", "finews"]
+    for name, value in settings.items():
+        args += ["-s", f"{name}={value}"]
+    return args
+
+
+def slow_texts(server: FeedServer, delay: float) -> int:
+    """Every text answers after ``delay`` seconds; returns how many texts there are."""
+    import json
+
+    texts = json.loads((sample_dir() / "texts.json").read_text(encoding="utf-8"))
+    for code, text in texts.items():
+        body = json.dumps(text, ensure_ascii=False).encode()
+        server.add(f"{TEXT}?id={code}", Reply(body=body, delay=delay))
+    return len(texts)
+
+
+def test_two_crawls_at_once_archive_each_article_once(feed_server: FeedServer, catalog: dict[str, Any]) -> None:
+    install_finews(feed_server)
+    slow_texts(feed_server, 0.05)  # both are fetching texts at the same time
+    procs = [
+        subprocess.Popen(
+            crawl_args(feed_server, catalog, catalog["archive"]),  # one working directory, like two by hand
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=catalog["env"],
+            cwd=ROOT,
+        )
+        for n in range(2)
+    ]
+    outputs = [p.communicate(timeout=240) for p in procs]
+    for proc, (_, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err[-3000:]
+    summaries = [last_json(out) for out, _ in outputs]
+
+    articles = read(catalog, "articles")
+    per_article = Counter((r["source"], r["source_id"]) for r in articles)
+    assert len(per_article) == 44
+    assert set(per_article.values()) == {1}, [k for k, v in per_article.items() if v > 1]
+    # the bad records of the feeds (one invalid infoCode, one without a time) once each
+    quarantine = read(catalog, "quarantine")
+    assert Counter(r["reason"] for r in quarantine) == {"invalid_info_code": 1, "missing_time": 1}
+    runs = {r["run_id"]: r for r in read(catalog, "runs")}
+    assert set(runs) == {s["run_id"] for s in summaries}
+    # each run's row counts what it committed: together every article once
+    assert sum(r["articles_written"] for r in runs.values()) == 44
+    assert {r["status"] for r in runs.values()} == {"complete"}
+    for row in runs.values():
+        held = sum(1 for a in articles if a["run_id"] == row["run_id"])
+        assert row["articles_written"] == held
+
+
+def test_a_crawl_killed_before_its_commit_leaves_nothing_visible(
+    feed_server: FeedServer, catalog: dict[str, Any]
+) -> None:
+    install_finews(feed_server)
+    n = slow_texts(feed_server, 0.5)
+    archive = catalog["archive"]
+    args = crawl_args(feed_server, catalog, archive, CONCURRENT_REQUESTS="2", PARQUET_ROW_GROUP_SIZE="2")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=catalog["env"], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        # killed mid-crawl, once some of its rows are in data files (row groups of 2 rows)
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail("the crawl ended before it could be killed")
+            if feed_server.count(TEXT) >= 8:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the crawl never fetched its texts")
+        time.sleep(1.0)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert read(catalog, "articles") == []  # nothing of the killed run is visible
+    assert read(catalog, "runs") == []
+    table = catalog["open"]().load_table((catalog["namespace"], "articles"))
+    assert table.current_snapshot() is None
+
+    rerun = subprocess.run(args, capture_output=True, text=True, env=catalog["env"], cwd=ROOT, timeout=240)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    articles = read(catalog, "articles")
+    assert len(articles) == n  # every article of the sample feeds, once
+    assert Counter((r["source"], r["source_id"]) for r in articles).most_common(1)[0][1] == 1
+    runs = read(catalog, "runs")
+    assert [r["status"] for r in runs] == ["complete"]
+    assert runs[0]["articles_written"] == len(articles) == 44
