@@ -33,6 +33,9 @@ ICEBERG_NAMESPACE = "newsarchive"
 ICEBERG_CONN_ID = "iceberg_default"
 #: Commit attempts when other writers commit first (each reloads the table and re-checks duplicates).
 ICEBERG_COMMIT_ATTEMPTS = 10
+#: A run that committed rows but died before its ``runs`` row is recorded ``recovered`` by the
+#: next run once its last commit is this many seconds old (a live run is between commits briefly).
+ICEBERG_RECOVER_AFTER = 600.0
 #: Where WARC files are uploaded (a plain bucket prefix, never a table bucket), e.g.
 #: ``s3://news-raw/warc``; a WARC file ``warc/<rest>`` of ARCHIVE_URI goes to ``<WARC_URI>/<rest>``.
 WARC_URI = ""

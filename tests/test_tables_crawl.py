@@ -163,3 +163,72 @@ def test_a_crawl_killed_before_its_commit_leaves_nothing_visible(
     runs = read(catalog, "runs")
     assert [r["status"] for r in runs] == ["complete"]
     assert runs[0]["articles_written"] == len(articles) == 44
+
+
+def test_a_run_that_died_between_its_commits_is_completed_by_the_next(feed_server: FeedServer, tmp_path: Path) -> None:
+    """Its articles were committed, its runs row never was: the next run records it,
+    ``recovered``, with what it committed, and a later run does not record it again."""
+    from pyiceberg.catalog import load_catalog
+
+    from newsarchive.tables.catalog import embedded_properties
+    from newsarchive.tables.commit import commit_files
+    from newsarchive.tables.definitions import ARTICLES, TABLES, ensure_all
+    from newsarchive.tables.sink import TableSink, month_of
+    from tests.conftest import run_crawl
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    catalog = load_catalog("newsarchive", **embedded_properties(str(archive)))
+    tables = ensure_all(catalog, "newsarchive")
+    dead = "20260101T000000Z-deadbeef"
+    sink = TableSink(
+        tables[ARTICLES].io,
+        tables[ARTICLES].location(),
+        TABLES[ARTICLES].schema,
+        dead,
+        kind=ARTICLES,
+        month_field="published_month",
+    )
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    for n in range(3):
+        row = {f.name: None for f in TABLES[ARTICLES].schema}
+        row.update(
+            source="finews",
+            source_id=f"NW2026010100000000{n:02d}",
+            published_at=now,
+            fetched_at=now,
+            run_id=dead,
+            content_sha256=str(n),
+            pipeline_version="0.1.0",
+            schema_version=3,
+        )
+        sink.write(("finews", month_of(now)), row)
+    files = sink.close()
+    commit_files(lambda: catalog.load_table(("newsarchive", ARTICLES)), [f.path for f in files], run_id=dead)
+
+    install_finews(feed_server)
+    settings = {**FAST, **finews_settings(feed_server), "ARCHIVE_URI": archive, "ICEBERG_RECOVER_AFTER": "0"}
+    first = run_crawl("finews", settings)
+    assert first.returncode == 0, first.stderr[-3000:]
+    recovered = run_row_of(archive, dead)
+    assert recovered["status"] == "recovered"
+    assert recovered["articles_written"] == 3
+    assert first.summary["run_id"] in recovered["problems"][0]
+    again = run_crawl("finews", settings)
+    assert again.returncode == 0
+    runs = read_runs(archive)
+    assert sorted(r["status"] for r in runs) == ["complete", "complete", "recovered"]
+
+
+def read_runs(archive: Path) -> list[dict[str, Any]]:
+    from tests.conftest import read_table
+
+    return read_table(archive, "runs").to_pylist()
+
+
+def run_row_of(archive: Path, run_id: str) -> dict[str, Any]:
+    rows = [r for r in read_runs(archive) if r["run_id"] == run_id]
+    assert len(rows) == 1
+    return rows[0]

@@ -22,6 +22,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -46,8 +47,6 @@ from newsarchive.timeparse import utcnow
 from newsarchive.workdir import WorkDir, sweep_links
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
 
@@ -194,6 +193,8 @@ class ArchiveRun:
         self.replay = bool(settings.getlist("WARC_REPLAY_PATHS"))
         #: Values that must never be written anywhere (secret env vars, passwords in URL settings).
         self.secrets = secrets_from_env() | setting_secrets(settings.copy_to_dict())
+        #: A run that committed rows but no ``runs`` row this long ago is recorded as recovered.
+        self.recover_after = settings.getfloat("ICEBERG_RECOVER_AFTER", 600.0)
         self.policy = RetryPolicy(attempts=max(1, settings.getint("ICEBERG_COMMIT_ATTEMPTS", 10)))
         #: Problems that make the run ``partial`` (a list feed down, a write error...).
         self.problems: list[str] = []
@@ -262,7 +263,68 @@ class ArchiveRun:
         for name, table in self._tables.items():
             snap = table.current_snapshot()
             self._opened_at[name] = snap.snapshot_id if snap else None
+        try:
+            self.complete_unfinished_runs()
+        except Exception as exc:  # best effort: the next run tries again
+            logger.warning("Completing unfinished runs failed: %s", self.redact(str(exc)))
         logger.info("Run %s: %s; working directory %s", self.run_id, self.spec.describe(), self.workdir.root)
+
+    def complete_unfinished_runs(self) -> list[str]:
+        """Write the ``runs`` row of every run that committed rows but died before its own
+        ``runs`` commit (status ``recovered``), once it is older than ICEBERG_RECOVER_AFTER
+        seconds (a live run is between its commits for a moment only)."""
+        from newsarchive.tables.commit import OPERATION, RUN_ID
+
+        runs = self._tables[RUNS]
+        horizon = (utcnow().timestamp() - self.recover_after) * 1000
+        found: dict[str, dict[str, Any]] = {}
+        for name in (ARTICLES, QUARANTINE):
+            for snap in self._tables[name].snapshots():
+                summary = snap.summary
+                run_id = summary.get(RUN_ID) if summary is not None else None
+                if not run_id or summary.get(OPERATION) == "compact" or snap.timestamp_ms > horizon:
+                    continue
+                entry = found.setdefault(run_id, {"ms": snap.timestamp_ms, "operation": summary.get(OPERATION)})
+                entry[name] = (snap.snapshot_id, int(summary.get("added-records") or 0))
+        if not found:
+            return []
+        from pyiceberg.expressions import In
+
+        have = set(
+            runs.scan(row_filter=In("run_id", set(found)), selected_fields=("run_id",))
+            .to_arrow()
+            .column("run_id")
+            .to_pylist()
+        )
+        done = []
+        for run_id, entry in sorted(found.items()):
+            if run_id in have or run_id == self.run_id:
+                continue
+            when = datetime.fromtimestamp(entry["ms"] / 1000, tz=UTC)
+            row = {name: None for name in RUN_FIELDS}
+            articles, quarantined = entry.get(ARTICLES, (None, 0)), entry.get(QUARANTINE, (None, 0))
+            row.update(
+                run_id=run_id,
+                status="recovered",
+                started_at=_started(run_id) or when,
+                finished_at=when,
+                articles_written=articles[1],
+                quarantined=quarantined[1],
+                articles_snapshot_id=articles[0],
+                quarantine_snapshot_id=quarantined[0],
+                problems=[f"the run ended before its runs row was committed; completed by run {self.run_id}"],
+                catalog=self.spec.describe(),
+            )
+            commit_rows(
+                self._loader(RUNS),
+                pa.Table.from_pylist([row], schema=TABLES[RUNS].schema),
+                run_id=run_id,
+                operation=str(entry["operation"] or "crawl"),
+                policy=self.policy,
+            )
+            logger.warning("Run %s had committed rows but no runs row: recorded as recovered", run_id)
+            done.append(run_id)
+        return done
 
     def table(self, name: str) -> Table | None:
         """The table as the run opened it (None when the catalog could not be opened)."""
@@ -472,6 +534,14 @@ class ArchiveRun:
         for name in ("problems", "archive_problems"):
             row[name] = [p.encode("utf-8", "backslashreplace").decode("utf-8") for p in row[name]]
         return row
+
+
+def _started(run_id: str) -> datetime | None:
+    """The start time a run id begins with (``20261127T183000Z-…``)."""
+    try:
+        return datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _always() -> object:
