@@ -1,0 +1,149 @@
+"""Tables for the readers' tests, committed the way a run commits them (one snapshot per
+table per run, ``newsarchive.run-id`` in its summary), without a crawl.
+
+Rows are built from the schema's columns: what a test does not give is NULL, except the
+columns no row may lack. pyiceberg reads ``~/.pyiceberg.yaml`` and ``PYICEBERG_*``, so
+:func:`isolated` gives every test its own HOME and PYICEBERG_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from newsarchive.schema import ARTICLE_SCHEMA, QUARANTINE_SCHEMA, RUN_SCHEMA
+from newsarchive.tables.catalog import CatalogSpec, resolve
+from newsarchive.tables.commit import commit_files
+from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, ensure_all
+
+SCHEMAS = {ARTICLES: ARTICLE_SCHEMA, QUARANTINE: QUARANTINE_SCHEMA, RUNS: RUN_SCHEMA}
+T0 = datetime(2022, 1, 12, 2, 0, tzinfo=UTC)
+
+
+@contextmanager
+def isolated(home: Path) -> Iterator[None]:
+    """No pyiceberg configuration but what the test sets (HOME, PYICEBERG_HOME, env)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in list(os.environ):
+            if name.upper().startswith(("PYICEBERG_", "NEWSARCHIVE_")):
+                mp.delenv(name)
+        mp.setenv("HOME", str(home))
+        mp.setenv("PYICEBERG_HOME", str(home))
+        yield
+
+
+def env_without_pyiceberg(home: Path, **extra: str) -> dict[str, str]:
+    """A subprocess's environment with the same isolation."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("PYICEBERG_", "NEWSARCHIVE_"))}
+    env.update(HOME=str(home), PYICEBERG_HOME=str(home), **extra)
+    return env
+
+
+def article(n: int, **over: Any) -> dict[str, Any]:
+    code = f"NW20220112{n:010d}"
+    row: dict[str, Any] = {
+        "source": "finews",
+        "source_id": code,
+        "info_code": code,
+        "title": f"标题 {n}",
+        "media_name": "澎湃新闻" if n % 2 else None,
+        "published_at": T0 + timedelta(hours=n),
+        "content_html": f"<p>正文 {n}</p>",
+        "content_text": f"正文 {n}",
+        "article_url": f"https://example.test/a/{code}",
+        "source_url": f"http://127.0.0.1:1/text?id={code}",
+        "feed": "market",
+        "fetched_at": T0 + timedelta(days=1),
+        "content_sha256": f"sha-{n}",
+        "pipeline_version": "0.4.0",
+        "schema_version": 3,
+        "warc_filename": "warc/date=2022-01-13/run-0.warc.gz",
+        "warc_record_offset": 100 * n,
+    }
+    row.update(over)
+    return row
+
+
+def quarantined(reason: str, **over: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "source": "finews",
+        "stage": "fetch",
+        "reason": reason,
+        "detail": f"detail of {reason}",
+        "seen_at": T0 + timedelta(days=1),
+        "run_id": "run",
+        "fingerprint": f"fp-{reason}",
+    }
+    row.update(over)
+    return row
+
+
+def run_row(run_id: str, **over: Any) -> dict[str, Any]:
+    started = over.pop("started_at", T0 + timedelta(days=1))
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "spider": "finews",
+        "source": "finews",
+        "status": "complete",
+        "finish_reason": "finished",
+        "started_at": started,
+        "finished_at": started + timedelta(seconds=30),
+        "duration_s": 30.0,
+        "requests": 10,
+        "requests_by_kind": [("list", 2), ("text", 8)],
+        "responses_by_status": [("200", 10)],
+        "articles_written": 0,
+        "quarantined": 0,
+        "warc_files": [{"path": f"warc/date=2022-01-13/{run_id}-0.warc.gz", "bytes": 10, "sha256": "x", "records": 2}],
+        "pipeline_version": "0.4.0",
+        "schema_version": 3,
+    }
+    row.update(over)
+    return row
+
+
+def embedded(archive: Path) -> CatalogSpec:
+    """The embedded catalog in ``archive`` with the three tables created (and empty)."""
+    spec = resolve(str(archive))
+    ensure_all(spec.open(), spec.namespace)
+    return spec
+
+
+def commit_run(
+    spec: CatalogSpec,
+    run_id: str,
+    *,
+    articles: Sequence[Mapping[str, Any]] = (),
+    quarantine: Sequence[Mapping[str, Any]] = (),
+    run: Mapping[str, Any] | None = None,
+) -> None:
+    """Commit one run as the crawl does: articles, quarantine, then its ``runs`` row."""
+    catalog = spec.open()
+    rows = {
+        ARTICLES: [{**r, "run_id": r.get("run_id") or run_id} for r in articles],
+        QUARANTINE: [{**r, "run_id": run_id} for r in quarantine],
+        RUNS: [
+            {
+                **run_row(run_id, articles_written=len(articles), quarantined=len(quarantine)),
+                **(run or {}),
+            }
+        ],
+    }
+    for name, data in rows.items():
+        if not data:
+            continue
+        table = catalog.load_table((spec.namespace, name))
+        path = f"{table.location()}/data/{run_id}-{name}.parquet"
+        with table.io.new_output(path).create(overwrite=True) as out:
+            pq.write_table(pa.Table.from_pylist(data, schema=SCHEMAS[name]), out)
+        commit_files(partial(catalog.load_table, (spec.namespace, name)), [path], run_id=run_id)
