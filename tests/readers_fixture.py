@@ -147,3 +147,123 @@ def commit_run(
         with table.io.new_output(path).create(overwrite=True) as out:
             pq.write_table(pa.Table.from_pylist(data, schema=SCHEMAS[name]), out)
         commit_files(partial(catalog.load_table, (spec.namespace, name)), [path], run_id=run_id)
+
+
+#: The runs of :func:`build_archive`, in commit order.
+FIRST, REPARSE, PARTIAL, PAPER, FAILED = (
+    "20220113T020000Z-aaaaaaaa",
+    "20220113T030000Z-bbbbbbbb",
+    "20220114T020000Z-cccccccc",
+    "20220114T030000Z-dddddddd",
+    "20220114T040000Z-eeeeeeee",
+)
+
+
+def build_archive(target: Path | CatalogSpec) -> CatalogSpec:
+    """What the readers must cope with, in the embedded catalog of ``target`` (a directory)
+    or in the catalog ``target`` (its tables created when missing): two sources,
+    quarantined records, a reparse that wrote every first-run row again at a newer version
+    (0.10.0 after 0.9.0: numerically newer, alphabetically older), a partial run and a
+    failed run that committed nothing but its ``runs`` row."""
+    if isinstance(target, CatalogSpec):
+        spec = target
+        ensure_all(spec.open(), spec.namespace)
+    else:
+        spec = embedded(target)
+    day = timedelta(days=1)
+    first = [article(n, pipeline_version="0.9.0", run_id=FIRST) for n in range(1, 13)]
+    commit_run(
+        spec,
+        FIRST,
+        articles=first,
+        quarantine=[quarantined("bad_json"), quarantined("http_error", stage="fetch")],
+        run={"started_at": T0 + day},
+    )
+    commit_run(
+        spec,
+        REPARSE,
+        articles=[{**r, "pipeline_version": "0.10.0", "run_id": REPARSE} for r in first],
+        run={"spider": "reparse", "started_at": T0 + day + timedelta(hours=1)},
+    )
+    commit_run(
+        spec,
+        PARTIAL,
+        articles=[article(n, fetched_at=T0 + 2 * day) for n in (13, 14)],
+        quarantine=[quarantined("http_error", seen_at=T0 + 2 * day, fingerprint="fp-2")],
+        run={
+            "started_at": T0 + 2 * day,
+            "status": "partial",
+            "problems": ["list http://127.0.0.1:1/down: http_error (HTTP 503)"],
+            "lists_failed": 1,
+        },
+    )
+    paper = [
+        article(
+            n,
+            source="thepaper",
+            source_id=str(3000000 + n),
+            info_code=None,
+            media_name="澎湃新闻",
+            feed="channel_25950",
+        )
+        for n in range(1, 6)
+    ]
+    commit_run(
+        spec,
+        PAPER,
+        articles=paper,
+        quarantine=[quarantined("not_article", source="thepaper", stage="parse", seen_at=T0 + 2 * day)],
+        run={"spider": "thepaper", "source": "thepaper", "started_at": T0 + 2 * day + timedelta(hours=1)},
+    )
+    commit_run(
+        spec,
+        FAILED,
+        run={"started_at": T0 + 2 * day + timedelta(hours=2), "status": "failed", "finish_reason": "shutdown"},
+    )
+    return spec
+
+
+@pytest.fixture(scope="session")
+def tables_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """:func:`build_archive` once per session; tests read it with :func:`isolated`."""
+    root = tmp_path_factory.mktemp("readers")
+    with isolated(root / "home"):
+        build_archive(root / "archive")
+    return root / "archive"
+
+
+@pytest.fixture(scope="session")
+def crawled_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: Any) -> tuple[Path, dict[str, str]]:
+    """The same situations made by real crawls into one ARCHIVE_URI (one embedded catalog):
+    a finews crawl, a reparse at 99.0.0, a partial finews crawl (a list that answers 503) and
+    a thepaper crawl. Returns the archive and the environment to read it with."""
+    import subprocess
+    import sys
+
+    from newsarchive.feedserver import Reply, finews_settings
+    from newsarchive.thepaper_site import install_thepaper
+    from tests.conftest import FAST, ROOT, run_crawl
+
+    root = tmp_path_factory.mktemp("crawled")
+    archive = root / "archive"
+    env = env_without_pyiceberg(root / "home")
+    (root / "home").mkdir()
+    settings = {**FAST, **finews_settings(sample_server), "ARCHIVE_URI": archive}
+    first = run_crawl("finews", settings, env=env)
+    assert first.returncode == 0, first.stderr[-3000:]
+    reparse = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "reparse", "--warc", str(archive / "warc"), "--archive", str(archive)]
+        + ["-s", "PIPELINE_VERSION=99.0.0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert reparse.returncode == 0, reparse.stderr[-3000:]
+    sample_server.add("/readers/down", Reply(status=503, body=b"down"))
+    down = {**settings, "FINEWS_LIST_URLS": f"{settings['FINEWS_LIST_URLS']},{sample_server.url('/readers/down')}"}
+    assert run_crawl("finews", down, env=env).returncode == 1  # partial
+    paper = {**FAST, **install_thepaper(sample_server), "ARCHIVE_URI": archive}
+    assert run_crawl("thepaper", paper, env=env).returncode == 0
+    return archive, env
