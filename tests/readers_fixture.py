@@ -251,9 +251,9 @@ def crawled_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: Any
     settings = {**FAST, **finews_settings(sample_server), "ARCHIVE_URI": archive}
     first = run_crawl("finews", settings, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
+    args = ["reparse", "--warc", str(archive / "warc"), "--archive", str(archive), "-s", "PIPELINE_VERSION=99.0.0"]
     reparse = subprocess.run(
-        [sys.executable, "-m", "newsarchive", "reparse", "--warc", str(archive / "warc"), "--archive", str(archive)]
-        + ["-s", "PIPELINE_VERSION=99.0.0"],
+        [sys.executable, "-m", "newsarchive", *args],
         capture_output=True,
         text=True,
         env=env,

@@ -30,12 +30,13 @@ from tests.readers_fixture import (
     article,
     build_archive,
     commit_run,
-    crawled_archive,  # noqa: F401 (a fixture)
     embedded,
     env_without_pyiceberg,
     isolated,
-    tables_archive,  # noqa: F401 (a fixture)
 )
+
+#: The tables fixtures (tables_archive, crawled_archive).
+pytest_plugins = ["tests.readers_fixture"]
 
 
 @pytest.fixture(autouse=True)

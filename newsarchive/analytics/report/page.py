@@ -293,7 +293,11 @@ def _archive_link(url: str | None, text: str) -> str:
 def archive_link(link_base: str | None, archive_root: str | None, key: str) -> str:
     """Where a key of the archive is, seen from the report: under ``link_base`` when given
     (the report uploaded beside the data uses ``""``: relative keys), else the archive's own
-    location (a local path as a file:// URL)."""
+    location (a local path as a file:// URL). A key a browser would read with a scheme of its
+    own (``javascript:`` in a hostile row) is returned as it is, for :func:`_archive_link` to
+    show as text."""
+    if links.scheme(key) is not None:
+        return key
     if link_base is not None:
         return f"{link_base.rstrip('/')}/{key}" if link_base else key
     if archive_root and not archive_root.startswith("s3://"):
