@@ -143,10 +143,26 @@ def commit_run(
         if not data:
             continue
         table = catalog.load_table((spec.namespace, name))
-        path = f"{table.location()}/data/{run_id}-{name}.parquet"
-        with table.io.new_output(path).create(overwrite=True) as out:
-            pq.write_table(pa.Table.from_pylist(data, schema=SCHEMAS[name]), out)
-        commit_files(partial(catalog.load_table, (spec.namespace, name)), [path], run_id=run_id)
+        paths = []
+        for n, part in enumerate(_partitions(name, data)):  # add_files takes one partition per file
+            path = f"{table.location()}/data/{run_id}-{name}-{n}.parquet"
+            with table.io.new_output(path).create(overwrite=True) as out:
+                pq.write_table(pa.Table.from_pylist(part, schema=SCHEMAS[name]), out)
+            paths.append(path)
+        commit_files(partial(catalog.load_table, (spec.namespace, name)), paths, run_id=run_id)
+
+
+#: The columns of each table's partitions: identity of the first, month of the second.
+_PARTITIONED_BY = {ARTICLES: ("source", "published_at"), QUARANTINE: ("source", "seen_at"), RUNS: (None, "started_at")}
+
+
+def _partitions(name: str, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    identity, month = _PARTITIONED_BY[name]
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        when = row[month]
+        groups.setdefault((row.get(identity) if identity else None, when.year, when.month), []).append(row)
+    return list(groups.values())
 
 
 #: The runs of :func:`build_archive`, in commit order.
