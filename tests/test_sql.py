@@ -297,3 +297,35 @@ def test_e2e_crawls_then_sql(crawled_archive):
     assert sum(r["articles_written"] or 0 for r in runs) == sum(
         r["n"] for r in ask("SELECT count(*) AS n FROM articles_all")
     )
+
+
+def summary(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["summary", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_summary_shows_the_latest_run_or_the_one_asked_for(capsys, tables_archive):
+    code, out, err = summary(capsys, "--archive", str(tables_archive))
+    assert code == 0, err
+    assert f"Run {FAILED} (finews)  failed (shutdown)" in out and "articles 0, quarantined 0" in out
+    assert "Articles per media and Beijing day (0 rows)" in out
+    code, out, err = summary(capsys, "--archive", str(tables_archive), "--run", PARTIAL)
+    assert code == 0, err
+    assert f"Run {PARTIAL} (finews)  partial" in out
+    assert "problem: list http://127.0.0.1:1/down: http_error (HTTP 503)" in out
+    # counted from the rows carrying the run's id: rows 13 and 14, one each Beijing day
+    assert "Articles per media and Beijing day (2 rows):" in out
+    assert "2022-01-12  澎湃新闻" in out and "2022-01-13  (unknown)" in out
+    assert "Quarantined records (1):" in out and "http_error" in out
+    assert f"warc/date=2022-01-13/{PARTIAL}-0.warc.gz  (2 records, 10 bytes)" in out
+
+
+def test_summary_of_an_unknown_run_or_of_no_run(capsys, tables_archive, tmp_path):
+    code, _, err = summary(capsys, "--archive", str(tables_archive), "--run", "20990101T000000Z-00000000")
+    assert code == 2 and "no run '20990101T000000Z-00000000'" in err
+    embedded(tmp_path / "archive")
+    code, out, _ = summary(capsys, "--archive", str(tmp_path / "archive"))
+    assert code == 0 and "No run committed yet." in out
+    assert summary(capsys, "--archive", str(tmp_path / "nothing"))[0] == 2
