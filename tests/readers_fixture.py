@@ -283,3 +283,12 @@ def crawled_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: Any
     paper = {**FAST, **install_thepaper(sample_server), "ARCHIVE_URI": archive}
     assert run_crawl("thepaper", paper, env=env).returncode == 0
     return archive, env
+
+
+def table_rows(archive: Path, name: str = ARTICLES, **kwargs: Any) -> list[dict[str, Any]]:
+    """The current rows of one table of the embedded catalog in ``archive`` (what tests of the
+    old layout read with ``open_dataset(archive, table)``); ``kwargs`` go to :func:`locate`."""
+    from newsarchive.tables import read
+
+    (table,) = read.open_tables(read.locate(str(archive), **kwargs), (name,)).values()
+    return read.read(table).to_pylist()
