@@ -329,3 +329,18 @@ def test_summary_of_an_unknown_run_or_of_no_run(capsys, tables_archive, tmp_path
     code, out, _ = summary(capsys, "--archive", str(tmp_path / "archive"))
     assert code == 0 and "No run committed yet." in out
     assert summary(capsys, "--archive", str(tmp_path / "nothing"))[0] == 2
+
+
+def test_e2e_summary_of_the_latest_crawl(crawled_archive):
+    """After real crawls, summary shows the last one (thepaper) with what its rows count."""
+    archive, env = crawled_archive
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "summary", "--archive", str(archive)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "(thepaper)  complete" in proc.stdout and "WARC files (1):" in proc.stdout
