@@ -343,4 +343,4 @@ def test_e2e_summary_of_the_latest_crawl(crawled_archive):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "(thepaper)  complete" in proc.stdout and "WARC files (1):" in proc.stdout
+    assert "(thepaper)  complete" in proc.stdout and "WARC files (0)" not in proc.stdout
