@@ -1,5 +1,8 @@
 """``newsarchive export-jekyll``: the archive as the original site's posts, byte for byte
-for crawled articles; one post per infoCode; date ranges; rotation; the site's config."""
+for crawled articles; one post per infoCode; date ranges; rotation; the site's config.
+
+The ``test_e2e_*`` tests export what a real crawl committed; the others read tables committed
+by :mod:`tests.readers_fixture`."""
 
 from __future__ import annotations
 
@@ -7,15 +10,16 @@ import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from newsarchive.feedserver import ORIGINAL_SHARE_URL
 from newsarchive.jekyll.site import merged_config
-from newsarchive.schema import ARTICLE_SCHEMA
-from tests.conftest import REFERENCE, SEED_POST, clean_env, last_json, run_cli, run_crawl
+from tests.conftest import REFERENCE, SEED_POST, last_json, run_cli, run_crawl
+from tests.readers_fixture import article, commit_run, embedded, env_without_pyiceberg, isolated
+
+#: The tables fixtures (tables_archive).
+pytest_plugins = ["tests.readers_fixture"]
 
 POSTS = REFERENCE / "finews-posts"
 SEED_NAME = "2022-01-12-NW202201122245299970.md"
@@ -48,7 +52,7 @@ def exported(sample_archive, tmp_path_factory):
     return archive, site, export(archive, site)
 
 
-def test_crawled_articles_are_exported_byte_for_byte(exported):
+def test_e2e_crawled_articles_are_exported_byte_for_byte(exported):
     _, site, summary = exported
     assert summary["status"] == "complete" and summary["posts"] == summary["written"] == 44
     assert summary["sanitised"] == summary["yaml_escaped"] == summary["skipped_no_info_code"] == 0
@@ -59,7 +63,7 @@ def test_crawled_articles_are_exported_byte_for_byte(exported):
     assert len(posts) == 44 and all(not p.read_bytes().endswith(b"\n") for p in posts)
 
 
-def test_articles_without_a_media_name_use_the_rolling_category(exported):
+def test_e2e_articles_without_a_media_name_use_the_rolling_category(exported):
     _, site, _ = exported
     rolling = [p for p in (site / "_posts").iterdir() if front(p)["categories"] == "emnews"]
     assert rolling
@@ -73,7 +77,7 @@ def test_articles_without_a_media_name_use_the_rolling_category(exported):
         assert f"<http://finews.zning.xyz/html_News/NewsShare.html?infoCode={code}>" in text
 
 
-def test_a_new_site_gets_liquid_off_and_a_minimal_layout(exported):
+def test_e2e_a_new_site_gets_liquid_off_and_a_minimal_layout(exported):
     _, site, summary = exported
     config = yaml.safe_load((site / "_config.yml").read_text(encoding="utf-8"))
     scopes = {(d["scope"].get("type"), d["scope"].get("path")): d["values"] for d in config["defaults"]}
@@ -83,7 +87,7 @@ def test_a_new_site_gets_liquid_off_and_a_minimal_layout(exported):
     assert summary["liquid_off_in_config"] is True
 
 
-def test_exporting_again_rewrites_nothing(exported):
+def test_e2e_exporting_again_rewrites_nothing(exported):
     archive, site, _ = exported
     config = (site / "_config.yml").read_bytes()
     summary = export(archive, site)
@@ -91,7 +95,7 @@ def test_exporting_again_rewrites_nothing(exported):
     assert (site / "_config.yml").read_bytes() == config
 
 
-def test_date_range_and_base_url(sample_archive, tmp_path):
+def test_e2e_date_range_and_base_url(sample_archive, tmp_path):
     archive, _ = sample_archive
     summary = export(
         archive, tmp_path, "--since", "2022-04-21", "--until", "2022-05-26", "--base-url", "//news.example"
@@ -104,7 +108,7 @@ def test_date_range_and_base_url(sample_archive, tmp_path):
     assert text.endswith("[返回财联社新闻](//news.example/category/cailianshe.html)｜[返回首页](//news.example/)")
 
 
-def test_rotation_moves_old_article_posts_only(sample_archive, tmp_path):
+def test_e2e_rotation_moves_old_article_posts_only(sample_archive, tmp_path):
     archive, _ = sample_archive
     (tmp_path / "_posts").mkdir()
     init = tmp_path / "_posts" / "2021-12-01-init.md"
@@ -125,7 +129,7 @@ def test_rotation_moves_old_article_posts_only(sample_archive, tmp_path):
     assert init.read_bytes() == (POSTS / "2021-12-01-init.md").read_bytes()
 
 
-def test_an_existing_config_is_merged_not_replaced(sample_archive, tmp_path):
+def test_e2e_an_existing_config_is_merged_not_replaced(sample_archive, tmp_path):
     archive, _ = sample_archive
     user = 'title: 我的新闻站\ndefaults:\n  - scope:\n      path: ""\n    values:\n      layout: page\nplugins: []\n'
     (tmp_path / "_config.yml").write_text(user, encoding="utf-8")
@@ -170,45 +174,33 @@ def test_config_merge_refuses_what_it_cannot_edit_safely(config):
 
 def test_a_config_that_cannot_be_merged_is_left_alone_and_liquid_posts_are_marked(tmp_path):
     archive = tmp_path / "archive"
-    run_id = "20260101T000000Z-00000000"
     day = datetime(2022, 1, 12, 7, 51, 41, tzinfo=UTC)
     rows = [
-        {
-            "source": "finews",
-            "source_id": f"NW20220112224529997{i}",
-            "info_code": f"NW20220112224529997{i}",
-            "title": f"标题{i}",
-            "media_name": "澎湃新闻",
-            "media_slug": "pengpaixinwen",
-            "published_at": day,
-            "content_html": body,
-            "share_url": None,
-            "fetched_at": day,
-            "pipeline_version": "0.1.0",
-        }
+        article(
+            0,
+            source_id=f"NW20220112224529997{i}",
+            info_code=f"NW20220112224529997{i}",
+            title=f"标题{i}",
+            media_name="澎湃新闻",
+            media_slug="pengpaixinwen",
+            published_at=day,
+            content_html=body,
+            share_url=None,
+            article_url=None,
+            fetched_at=day,
+            pipeline_version="0.1.0",
+        )
         for i, body in enumerate(["<p>{{ site.time }}</p>", "<p>没有模板</p>"])
-    ] + [
-        {
-            "source": "thepaper",
-            "source_id": "1234567",
-            "info_code": None,
-            "title": "无 infoCode",
-            "published_at": day,
-            "content_html": "<p>x</p>",
-        }
-    ]
-    for source in ("finews", "thepaper"):
-        part = archive / f"articles/source={source}/date=2022-01-12/part-{run_id}-0.parquet"
-        part.parent.mkdir(parents=True)
-        table = pa.Table.from_pylist([r for r in rows if r["source"] == source], schema=ARTICLE_SCHEMA)
-        pq.write_table(table, part)
+    ] + [article(1, source="thepaper", source_id="1234567", info_code=None, title="无 infoCode", published_at=day)]
+    with isolated(tmp_path / "home"):
+        commit_run(embedded(archive), "20260101T000000Z-00000000", articles=rows)
     site = tmp_path / "site"
     site.mkdir()
     (site / "_config.yml").write_text("defaults: []\n", encoding="utf-8")
     # no default share page (its host is gone): this export sets the original site's
     proc = run_cli(
         *map(str, ("export-jekyll", "--archive", archive, "--out", site)),
-        env=clean_env(NEWSARCHIVE_FINEWS_SHARE_URL=ORIGINAL_SHARE_URL),
+        env=env_without_pyiceberg(tmp_path / "home", NEWSARCHIVE_FINEWS_SHARE_URL=ORIGINAL_SHARE_URL),
     )
     code, summary, stderr = proc.returncode, last_json(proc.stdout), proc.stderr
     assert code == 0 and "render_with_liquid" in stderr
@@ -224,7 +216,7 @@ def test_a_config_that_cannot_be_merged_is_left_alone_and_liquid_posts_are_marke
     ).read_text(encoding="utf-8")
 
 
-def test_the_finews_row_wins_over_an_imported_post(sample_settings, tmp_path):
+def test_e2e_the_finews_row_wins_over_an_imported_post(sample_settings, tmp_path):
     archive = tmp_path / "archive"
     posts = tmp_path / "posts"
     posts.mkdir()
@@ -248,10 +240,37 @@ def test_the_finews_row_wins_over_an_imported_post(sample_settings, tmp_path):
         (["--since", "2022-02-01", "--until", "2022-01-01"], "after"),
         (["--keep-days", "0"], "--keep-days"),
         (["--base-url", "//a b"], "--base-url"),
-        (["--archive", "/nonexistent/archive"], "no archive at"),
+        (["--archive", "/nonexistent/archive"], "no catalog: /nonexistent/archive/catalog.db does not exist"),
+        (["--archive", "s3://bucket/archive"], "configure the catalog"),
     ],
 )
 def test_bad_usage_exits_2(tmp_path, args, message):
     code, _, stderr = newsarchive("export-jekyll", "--archive", tmp_path, "--out", tmp_path / "site", *args)
     assert code == 2 and message in stderr
     assert not (tmp_path / "site").exists()
+    assert not (tmp_path / "catalog.db").exists()
+
+
+def test_the_current_version_of_each_infocode_in_the_date_range(tables_archive, tmp_path):
+    """Over committed tables: one post per infoCode (the reparse's rows supersede the first
+    run's), rows without an infoCode skipped, and the range filtered by Beijing day."""
+    with isolated(tmp_path / "home"):
+        code, summary, stderr = newsarchive("export-jekyll", "--archive", tables_archive, "--out", tmp_path / "all")
+        assert code == 0, stderr
+        assert (summary["rows"], summary["posts"], summary["superseded"], summary["skipped_no_info_code"]) == (
+            31,
+            14,
+            12,
+            5,
+        )
+        # row 14 is published at 00:00 on the 13th, Beijing time (16:00 UTC on the 12th)
+        code, summary, stderr = newsarchive(
+            "export-jekyll", "--archive", tables_archive, "--out", tmp_path / "12th", "--until", "2022-01-12"
+        )
+        assert code == 0 and summary["posts"] == 13 and summary["rows"] == 13 + 12 + 5
+        names = sorted(p.name for p in (tmp_path / "12th" / "_posts").iterdir())
+        assert len(names) == 13 and all(n.startswith("2022-01-12-") for n in names)
+        code, summary, _ = newsarchive(
+            "export-jekyll", "--archive", tables_archive, "--out", tmp_path / "13th", "--since", "2022-01-13"
+        )
+        assert code == 0 and summary["posts"] == summary["rows"] == 1

@@ -1,4 +1,7 @@
-"""``newsarchive report``: one self-contained HTML page, rendered by a real headless Chromium."""
+"""``newsarchive report``: one self-contained HTML page, rendered by a real headless Chromium.
+
+Over tables committed by :mod:`tests.readers_fixture` (embedded catalog; SeaweedFS's REST
+catalog in the slow test) and, in ``test_e2e_*``, over what real crawls committed."""
 
 from __future__ import annotations
 
@@ -10,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
+from newsarchive.cli import main
 from tests.conftest import ROOT, run_cli
+from tests.readers_fixture import (
+    PARTIAL,
+    article,
+    build_archive,
+    commit_run,
+    embedded,
+    isolated,
+)
 
 CHARTS = ("articles-per-media", "feed-gaps", "quarantine-reasons", "run-durations", "run-requests")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -18,12 +30,25 @@ CHROMEDRIVER = shutil.which("chromedriver")
 #: The screenshot the README shows; refreshed with NEWSARCHIVE_UPDATE_SCREENSHOT=1.
 SCREENSHOT = ROOT / "docs" / "report.png"
 
+#: The tables fixtures (tables_archive, crawled_archive).
+pytest_plugins = ["tests.readers_fixture"]
+
+
+@pytest.fixture(autouse=True)
+def no_pyiceberg_config(tmp_path: Path):
+    with isolated(tmp_path / "home"):
+        yield
+
+
+def make_report(archive: Path, out: Path, *args: str) -> int:
+    return main(["report", "--archive", str(archive), "--out", str(out), "--days", "0", *args])
+
 
 @pytest.fixture(scope="module")
-def report(analytics_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def report(tables_archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report") / "report.html"
-    proc = run_cli("report", "--archive", str(analytics_archive), "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
+    with isolated(out.parent / "home"):
+        assert make_report(tables_archive, out) == 0
     return out
 
 
@@ -102,46 +127,61 @@ def test_every_chart_renders_with_data_in_chromium(browser, report, tmp_path):
             image.crop((0, 0, image.width, min(image.height, 2300))).save(SCREENSHOT, optimize=True)
 
 
-def test_the_report_shows_what_the_archive_holds(report, analytics_archive):
+def test_the_report_shows_what_the_archive_holds(report, tables_archive):
     html = report.read_text(encoding="utf-8")
-    # every source and the partial run are there, with the run's manifest linked
+    # every source, the partial and the failed run (which committed nothing but its runs row)
     assert ">finews<" in html and ">thepaper<" in html
-    assert ">partial<" in html
-    for manifest in analytics_archive.glob("*/runs/*.json"):
-        if '"status": "partial"' in manifest.read_text(encoding="utf-8"):
-            assert f'href="{manifest.resolve().as_uri()}"' in html
-    # the quarantine chart names each reason the archive holds
-    import pyarrow.parquet as pq
-
-    reasons = {
-        r for p in analytics_archive.glob("*/quarantine/**/*.parquet") for r in pq.read_table(p)["reason"].to_pylist()
-    }
-    assert reasons and all(f"· {r}:" in html for r in reasons)
+    assert ">partial<" in html and ">failed<" in html and f"<code>{PARTIAL}</code>" in html
+    # the quarantine chart names each reason the tables hold
+    assert all(f"· {r}:" in html for r in ("bad_json", "http_error", "not_article"))
+    # WARC records link into the crawl's working directory
+    assert f'href="{(tables_archive / "warc/date=2022-01-13/run-0.warc.gz").as_uri()}"' in html
+    assert "embedded SQLite catalog" in html
     assert not re.search(r"""<(script|link|img|iframe)\b""", html)
 
 
-def test_an_empty_archive_still_makes_a_report(tmp_path):
-    (tmp_path / "archive" / "runs").mkdir(parents=True)
+def test_an_archive_with_empty_tables_still_makes_a_report(tmp_path):
+    embedded(tmp_path / "archive")
     out = tmp_path / "report.html"
-    proc = run_cli("report", "--archive", str(tmp_path / "archive"), "--out", str(out))
-    assert proc.returncode == 0, proc.stderr
+    assert make_report(tmp_path / "archive", out) == 0
     html = out.read_text(encoding="utf-8")
     assert html.count('data-empty="true"') == len(CHARTS)
     assert "The archive is empty" in html
 
 
-def test_report_reads_the_bucket(analytics_archive, seaweed, bucket_uri, tmp_path):
-    from tests.conftest import s3_env
+def test_no_catalog_is_a_usage_error(tmp_path, capsys):
+    assert make_report(tmp_path / "nothing", tmp_path / "report.html") == 2
+    assert "no catalog" in capsys.readouterr().err
+    assert not (tmp_path / "report.html").exists() and not (tmp_path / "nothing").exists()
 
-    local = analytics_archive / "thepaper"
-    assert run_cli("upload", "--archive", str(local), "--to", bucket_uri, env=s3_env(seaweed)).returncode == 0
+
+@pytest.mark.slow
+def test_report_reads_the_rest_catalog(tmp_path, monkeypatch):
+    """Tables in SeaweedFS's REST catalog (files in S3, read through pyiceberg); WARC links
+    relative with ``--link-base ""``, as the DAG stores the report beside the WARC files."""
+    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.tables.catalog import resolve
+
+    (tmp_path / "s3").mkdir()
+    with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:
+        for key, value in s3.catalog_properties.items():
+            monkeypatch.setenv(f"PYICEBERG_CATALOG__LAKE__{key.upper().replace('-', '_').replace('.', '__')}", value)
+        build_archive(resolve(str(tmp_path / "unused"), "lake"))
+        out = tmp_path / "report.html"
+        assert make_report(tmp_path / "unused", out, "--catalog", "lake", "--link-base", "") == 0
+    html = out.read_text(encoding="utf-8")
+    assert 'href="warc/date=2022-01-13/run-0.warc.gz"' in html and "catalog &#x27;lake&#x27; (rest)" in html
+    assert 'data-empty="true"' not in html
+
+
+def test_e2e_report_over_real_crawls(crawled_archive, tmp_path):
+    archive, env = crawled_archive
     out = tmp_path / "report.html"
-    proc = run_cli("report", "--archive", bucket_uri, "--out", str(out), "--link-base", "", env=s3_env(seaweed))
+    proc = run_cli("report", "--archive", str(archive), "--out", str(out), env=env)
     assert proc.returncode == 0, proc.stderr
     html = out.read_text(encoding="utf-8")
-    (manifest,) = [p.name for p in (local / "runs").glob("*.json")]
-    assert f'href="runs/{manifest}"' in html
-    assert 'data-empty="true"' not in html.replace('data-chart="quarantine-reasons" data-empty="true"', "")
+    assert ">finews<" in html and ">thepaper<" in html and ">partial<" in html
+    assert 'data-empty="true"' not in html
 
 
 def test_feed_gaps_count_the_silent_hours():
@@ -185,70 +225,36 @@ CLICK_STATE = "return [document.title, window.name]"
 
 
 def _hostile_archive(tmp_path: Path, safe_link: str) -> Path:
-    """An archive holding ``javascript:`` links both ways: a post imported through
-    ``import-jekyll`` (the ingest rule applies), and a row written straight into the Parquet
-    files, as an archive made before the rule may hold it (in every URL column the report
-    links, and as the WARC key)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from newsarchive.jekyll.format import original_rolling_post
-
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    # rolling-news posts: their link is the publisher's page, the report's article link
-    for code, link in (
-        ("202201122245299970", f"javascript:void(document.title='{PWNED}-import')"),
-        ("202201122245299971", safe_link),
-    ):
-        text = original_rolling_post("标题" + code[-2:], "2022-01-12 15:51:41", "摘要", "<p>正文</p>", link, "//x.test")
-        (posts / f"2022-01-12-{code}.md").write_text(text, encoding="utf-8")
+    """Tables holding ``javascript:`` links in every URL column the report links and as the
+    WARC key (as a table made by an older code, or by another writer, may hold them), beside
+    a row with a safe http link."""
     archive = tmp_path / "archive"
-    proc = run_cli("import-jekyll", str(posts), "--archive", str(archive))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    (part,) = archive.glob("articles/**/*.parquet")
-    table = pq.read_table(part)
-    old = dict(table.to_pylist()[0])
-    old.update(
-        source_id="NW202601122245299979",
-        info_code="NW202601122245299979",
+    spec = embedded(archive)
+    old = article(
+        9,
         title="旧档案",
-        published_at=old["published_at"].replace(year=2026),
         article_url=f"JavaScript:void(document.title='{PWNED}-old-article')",
         source_url=f" jav\tascript:void(window.name='{PWNED}-old-source')",
         list_url=f"\x01javascript:void(document.title='{PWNED}-old-list')",
         warc_filename=f"javascript:void(document.title='{PWNED}-old-warc')",
         warc_record_offset=0,
-        run_id="20200101T000000Z-0ld00000",
     )
-    pq.write_table(
-        pa.Table.from_pylist([old], schema=table.schema), part.with_name("part-20200101T000000Z-0ld0000-0.parquet")
-    )
+    commit_run(spec, "20200101T000000Z-0ld00000", articles=[old, article(8, article_url=safe_link)])
     return archive
 
 
 def test_no_link_in_the_report_runs_a_script(browser, tmp_path, feed_server):
-    """``javascript:`` links, imported or already in an old archive, are text in the report:
-    clicking every link of the page (rendered with and without ``--link-base``) runs nothing."""
+    """``javascript:`` links the tables hold are text in the report: clicking every link of
+    the page (rendered with and without ``--link-base``) runs nothing."""
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-
-    from newsarchive.archive.reader import open_dataset
 
     feed_server.add("/safe", b"{}")
     safe = feed_server.url("/safe")
     archive = _hostile_archive(tmp_path, safe)
-    # the ingest rule: the imported post is archived without its link, and one row says why
-    imported = {r["source_id"]: r for r in open_dataset(str(archive), "articles").to_table().to_pylist()}
-    assert imported["NW202201122245299970"]["article_url"] is None
-    assert imported["NW202201122245299971"]["article_url"] == safe
-    (row,) = [r for r in open_dataset(str(archive), "quarantine").to_table().to_pylist() if r["reason"] == "unsafe_url"]
-    assert row["info_code_raw"] == "NW202201122245299970" and "article_url" in row["detail"] and PWNED in row["detail"]
     for link_base in (None, ""):
         out = tmp_path / f"report-{link_base is None}.html"
-        args = ["report", "--archive", str(archive), "--out", str(out)]
-        proc = run_cli(*args, *([] if link_base is None else ["--link-base", link_base]))
-        assert proc.returncode == 0, proc.stderr
+        assert make_report(archive, out, *([] if link_base is None else ["--link-base", link_base])) == 0
         browser.get(out.as_uri())
         hrefs = browser.execute_script("return Array.from(document.links).map(a => a.href)")
         for n in range(len(hrefs)):
@@ -264,7 +270,7 @@ def test_no_link_in_the_report_runs_a_script(browser, tmp_path, feed_server):
             assert PWNED not in title and PWNED not in name, (hrefs[n], title, name)
         assert safe in hrefs and hrefs, hrefs  # http(s) links stay links
         assert all(h.split(":", 1)[0] in {"http", "https", "file"} for h in hrefs), hrefs
-        # the old archive's links are shown, as text
+        # the hostile links are shown, as text
         browser.get(out.as_uri())
         shown = browser.find_element(By.TAG_NAME, "body").text
         assert f"JavaScript:void(document.title='{PWNED}-old-article')" in shown

@@ -1,31 +1,36 @@
-"""The archive as DuckDB views: ``articles`` (one row per article, its current version),
-``articles_all`` (every version), ``quarantine`` and ``runs``.
+"""The archive's tables as DuckDB views: ``articles`` (one row per article, its current
+version), ``articles_all`` (every version), ``quarantine`` and ``runs``.
 
-Each table of each archive root is registered as a pyarrow dataset (so DuckDB pushes
-column selections and filters down to the Parquet files, locally and in S3 alike) and the
-roots are unioned by column name, so files of older schema versions read beside newer ones.
-``date`` is a ``DATE``, ``source`` a ``VARCHAR`` and timestamps print in UTC.
+When every data file of a table's current snapshot is local, DuckDB reads the files itself
+(``read_parquet``: lazy, projections and filters pushed down); otherwise (a REST or Glue
+catalog over object storage) pyiceberg reads the table, with the catalog's FileIO and
+credentials, to Arrow. Either way an empty typed table of the table's schema is unioned in
+by name, so every column exists in the view even when no file has it yet (files of older
+schema versions lack the newer columns: they read as NULL). ``source`` is a ``VARCHAR`` and
+timestamps print in UTC; there is no ``date`` column: the Beijing day of an article is
+``CAST(timezone('Asia/Shanghai', published_at) AS DATE)``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import pyarrow.dataset as ds
-
-from newsarchive.analytics.roots import archive_roots, check_bucket_archive
-from newsarchive.analytics.runs import runs_table
-from newsarchive.archive.layout import ARTICLES, QUARANTINE
-from newsarchive.archive.reader import open_dataset
 from newsarchive.archive.versions import VERSION_ORDER_SQL
+from newsarchive.tables import read
+from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS
 
 if TYPE_CHECKING:
     import duckdb
+    from pyiceberg.table import Table
 
-    from newsarchive.storage.s3 import S3Config
+    from newsarchive.tables.catalog import CatalogSpec
 
 #: The view names, in the order ``newsarchive sql --help`` lists them.
 VIEWS = ("articles", "articles_all", "quarantine", "runs")
+#: The table each view reads.
+_TABLE_OF = {"articles": ARTICLES, "articles_all": ARTICLES, "quarantine": QUARANTINE, "runs": RUNS}
 
 #: The current row of each article: its latest fetch, and of that fetch the newest
 #: pipeline version (the rule of newsarchive.archive.versions, in SQL).
@@ -35,38 +40,45 @@ DEDUP_SQL = (
 )
 
 
-def connect(archive: str, s3: S3Config | None = None, *, runs: bool = True) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the archive's views. ``runs=False`` skips
-    reading the manifests (the ``runs`` view is then empty)."""
+def tables_in(sql: str) -> set[str]:
+    """The tables a query can read (by the view names it mentions): a table read through
+    pyiceberg is read whole, so the others are left unread."""
+    return {table for view, table in _TABLE_OF.items() if re.search(rf"\b{view}\b", sql, re.IGNORECASE)}
+
+
+def connect(spec: CatalogSpec, only: Iterable[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with the views over the tables of ``spec``.
+
+    ``only``: the tables to read (default all); the views of the others are empty. Raises
+    TablesNotFoundError when the catalog or a table is missing."""
     import duckdb
 
-    roots = archive_roots(archive)
-    for root in roots:
-        if root.startswith("s3://"):
-            check_bucket_archive(root, s3)
+    wanted = set(_TABLE_OF.values()) if only is None else set(only)
+    tables = read.open_tables(spec)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    for table, view in ((ARTICLES, "articles_all"), (QUARANTINE, "quarantine")):
-        selects = []
-        for n, root in enumerate(roots):
-            dataset = open_dataset(root, table, s3)
-            name = f"_{table}_{n}"
-            con.register(name, dataset)
-            selects.append(_select(name, dataset))
-        con.execute(f"CREATE VIEW {view} AS {' UNION ALL BY NAME '.join(selects)}")
+    for name, view in ((ARTICLES, "articles_all"), (QUARANTINE, "quarantine"), (RUNS, "runs")):
+        con.execute(f"CREATE VIEW {view} AS {_register(con, name, tables[name], name in wanted)}")
     con.execute(f"CREATE VIEW articles AS {DEDUP_SQL}")
-    con.register("_runs", runs_table(roots if runs else [], s3))
-    con.execute("CREATE VIEW runs AS SELECT * FROM _runs")
     return con
 
 
-def _select(name: str, dataset: ds.Dataset) -> str:
-    """Partition keys come from the paths as dictionaries; give them their real types."""
-    names = set(dataset.schema.names)
-    replace = ["CAST(source AS VARCHAR) AS source"]
-    extra = ""
-    if "date" in names:
-        replace.append("CAST(date AS DATE) AS date")
-    else:  # an empty table: no partition to take the key from
-        extra = ", CAST(NULL AS DATE) AS date"
-    return f"SELECT * REPLACE ({', '.join(replace)}){extra} FROM {name}"  # noqa: S608 (names are ours)
+def _register(con: duckdb.DuckDBPyConnection, name: str, table: Table, wanted: bool) -> str:
+    """Register what ``table`` holds; returns the SELECT of its view."""
+    typed = f"_{name}_schema"
+    con.register(typed, read.empty(table))
+    select = f"SELECT * FROM {typed}"  # noqa: S608 (names are ours)
+    if not wanted:
+        return select
+    files = read.local_files(table)
+    if files is None:  # object storage or delete files: pyiceberg reads it
+        try:
+            rows = read.read(table)
+        except Exception as exc:  # FileIO, network, credentials: not the query's fault
+            raise read.TablesUnreadableError(f"cannot read {'.'.join(table.name())}: {exc}") from exc
+        con.register(f"_{name}_rows", rows)
+        return f"{select} UNION ALL BY NAME SELECT * FROM _{name}_rows"  # noqa: S608
+    if not files:
+        return select
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return f"{select} UNION ALL BY NAME SELECT * FROM read_parquet([{listed}], union_by_name = true)"  # noqa: S608

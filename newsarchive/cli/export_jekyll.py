@@ -2,9 +2,11 @@
 
 One post per infoCode in the original market-news format, byte-identical to what the
 original wrote for articles crawled from the feeds; broken YAML is escaped and unsafe HTML
-sanitised (docs/jekyll.md). The last line on stdout is a JSON summary.
-Exit codes: 0 done, 1 some posts could not be written or the archive could not be read,
-2 bad usage.
+sanitised (docs/jekyll.md). Reads the articles table of the configured catalog (--catalog,
+--namespace), or of the embedded catalog in --archive when none is configured. The last line on
+stdout is a JSON summary.
+Exit codes: 0 done, 1 some posts could not be written or the tables could not be read,
+2 bad usage (no catalog or no tables where they were looked for).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ _BAD_BASE = re.compile(r"[\s()<>\[\]\"'`\\]")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--archive", default="./archive", help="archive (directory or s3://bucket/prefix)")
+    from newsarchive.tables import read
+
+    read.add_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, metavar="SITE_DIR", help="Jekyll site directory")
     parser.add_argument(
         "--base-url",
@@ -54,6 +58,8 @@ def _day(value: str | None, option: str) -> date | None:
 def run(args: argparse.Namespace) -> int:
     from newsarchive.config import setting
     from newsarchive.jekyll.export import ExportOptions, export
+    from newsarchive.tables import read
+    from newsarchive.tables.definitions import ARTICLES
     from newsarchive.timeparse import BEIJING
 
     base_url = (args.base_url if args.base_url is not None else setting("JEKYLL_BASE_URL")).rstrip("/")
@@ -65,10 +71,6 @@ def run(args: argparse.Namespace) -> int:
     if args.keep_days is not None and args.keep_days < 1:
         raise UsageError("--keep-days must be at least 1")
     today = _day(args.today, "--today") or datetime.now(BEIJING).date()
-    if "://" not in args.archive or args.archive.startswith("file://"):
-        local = Path(args.archive.removeprefix("file://")).expanduser()
-        if not local.is_dir():
-            raise UsageError(f"no archive at {local}")
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is not a directory")
     opts = ExportOptions(
@@ -81,8 +83,11 @@ def run(args: argparse.Namespace) -> int:
         share_url_template=setting("FINEWS_SHARE_URL") or "",
     )
     try:
-        result = export(args.archive, opts)
-    except (OSError, ValueError) as exc:  # unreadable archive or site
+        (table,) = read.open_tables(read.spec_from_args(args), (ARTICLES,)).values()
+        result = export(table, opts)
+    except read.TablesNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    except (OSError, ValueError, read.TablesUnreadableError) as exc:  # unreadable tables or site
         print(f"newsarchive export-jekyll: {type(exc).__name__}: {exc}", file=sys.stderr)
         print(json.dumps({"status": "failed", "error": str(exc)}, ensure_ascii=False))
         return EXIT_FAILED

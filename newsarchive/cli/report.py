@@ -2,8 +2,8 @@
 
 Articles per media per day, hours without any article per feed (outages), quarantine reasons
 over time, run durations and requests, and the newest articles with their provenance. The
-page has no script and fetches nothing: it opens offline. Reads a local archive, a
-directory of archives, or s3://BUCKET/PREFIX (keys from the AWS environment).
+page has no script and fetches nothing: it opens offline. Reads the tables of the configured
+catalog (--catalog, --namespace), or the embedded catalog in --archive when none is configured.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from newsarchive.config import setting
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--archive", default=None, metavar="DIR|s3://BUCKET/PREFIX", help="default: ARCHIVE_URI (./archive)"
-    )
+    from newsarchive.tables import read
+
+    read.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (report.html)")
     parser.add_argument(
         "--days", type=int, default=None, help="days each chart spans, ending at the newest data (0: all; REPORT_DAYS)"
@@ -28,25 +28,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--link-base",
         default=None,
         metavar="URL",
-        help="prefix of links to run manifests and WARC files (default: the archive's own location)",
+        help="prefix of links to WARC files (default: the WARC files under --archive)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from newsarchive.analytics.report import build_report
-    from newsarchive.analytics.roots import ArchiveNotFoundError
-    from newsarchive.storage.base import StoreError
+    from newsarchive.tables import read
+    from newsarchive.tables.catalog import local_root
 
-    archive = args.archive or str(setting("ARCHIVE_URI"))
     days = int(setting("REPORT_DAYS")) if args.days is None else args.days
     if days < 0:
         raise UsageError("--days must be 0 (everything) or more")
     try:
-        html = build_report(archive, days=days, link_base=args.link_base)
-    except ArchiveNotFoundError as exc:
+        spec = read.spec_from_args(args)
+        warc_root = str(local_root(args.archive or str(setting("ARCHIVE_URI"))))
+        html = build_report(spec, days=days, link_base=args.link_base, warc_root=warc_root)
+    except read.TablesNotFoundError as exc:
         raise UsageError(str(exc)) from exc
-    except (OSError, StoreError) as exc:
-        print(f"newsarchive report: cannot read {archive}: {exc}", file=sys.stderr)
+    except (OSError, read.TablesUnreadableError) as exc:
+        print(f"newsarchive report: {exc}", file=sys.stderr)
         return EXIT_FAILED
     out: Path = args.out
     out.parent.mkdir(parents=True, exist_ok=True)

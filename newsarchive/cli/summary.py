@@ -1,29 +1,44 @@
-"""Summarise a local archive: articles per media and day, quarantine, runs and files."""
+"""Summarise one committed run (the latest by default): its runs row, and what it committed.
+
+Reads the tables of the configured catalog (--catalog, --namespace), or the embedded catalog in
+--archive when none is configured. Articles are counted per media and Beijing publication day,
+quarantined records per stage and reason, from the rows carrying the run's id.
+Exit codes: 0 done; 1 the tables could not be read; 2 no catalog, no tables or no such run.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import unicodedata
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+
+if TYPE_CHECKING:
+    import duckdb
 
 ARTICLES_BY_DAY = """
-    SELECT date, coalesce(media_name, '(unknown)') AS media, count(*) AS n
-    FROM rows
-    WHERE $run IS NULL OR run_id = $run
-    GROUP BY ALL ORDER BY date, media"""
+    SELECT CAST(timezone('Asia/Shanghai', published_at) AS DATE) AS day,
+           coalesce(media_name, '(unknown)') AS media, count(*) AS n
+    FROM articles_all WHERE run_id = $run
+    GROUP BY ALL ORDER BY day, media"""
 QUARANTINE_BY_REASON = """
     SELECT stage, reason, count(*) AS n, any_value(detail) AS example
-    FROM rows
-    WHERE $run IS NULL OR run_id = $run
+    FROM quarantine WHERE run_id = $run
     GROUP BY ALL ORDER BY n DESC, reason"""
+RUN = """
+    SELECT run_id, spider, status, finish_reason, started_at, duration_s, requests,
+           articles_written, quarantined, duplicates, problems, warc_files
+    FROM runs WHERE $run IS NULL OR run_id = $run
+    ORDER BY started_at DESC, run_id DESC LIMIT 1"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--archive", default="./archive", help="archive directory")
-    parser.add_argument("--run", help="only this run's rows and files")
+    from newsarchive.tables import read
+
+    read.add_arguments(parser)
+    parser.add_argument("--run", metavar="RUN_ID", help="this run (default: the latest in the runs table)")
 
 
 def pad(text: str, width: int) -> str:
@@ -32,57 +47,53 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - cells)
 
 
-def query(root: Path, table: str, sql: str, run: str | None) -> list[tuple[Any, ...]]:
-    """``sql`` over the table's rows, read as every reader reads them (no link followed,
-    unreadable files skipped with a warning naming them)."""
-    import duckdb
-
-    from newsarchive.archive.layout import Layout
-    from newsarchive.archive.reader import open_dataset
-
-    if not Layout(root).data_files((table,)):
-        return []
-    con = duckdb.connect()
-    con.register("rows", open_dataset(str(root), table))
-    return con.execute(sql, {"run": run}).fetchall()
-
-
-def manifests(layout: Any) -> list[dict[str, Any]]:
-    """Every readable run manifest; the others are named on stderr and skipped."""
-    out = []
-    for key in layout.manifests():
-        try:
-            manifest = json.loads(layout.path(key).read_text(encoding="utf-8"))
-            if not isinstance(manifest, dict) or "run_id" not in manifest:
-                raise ValueError("not a run manifest")
-        except (OSError, ValueError) as exc:
-            print(f"Skipping unreadable manifest {key}: {exc}", file=sys.stderr)
-            continue
-        out.append(manifest)
-    return out
+def _dicts(con: duckdb.DuckDBPyConnection, sql: str, run: str | None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, {"run": run})
+    cols = [d[0] for d in cur.description or []]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsarchive.archive.layout import Layout
+    from newsarchive.analytics.views import connect
+    from newsarchive.tables import read
 
-    layout = Layout.from_uri(args.archive)
-    print(f"Archive {layout.root}")
-    rows = query(layout.root, "articles", ARTICLES_BY_DAY, args.run)
-    print(f"\nArticles per media and day ({sum(r[2] for r in rows)} rows):")
-    for day, media, n in rows:
-        print(f"  {day}  {pad(media, 24)} {n:>5}")
-    rows = query(layout.root, "quarantine", QUARANTINE_BY_REASON, args.run)
-    print(f"\nQuarantined records ({sum(r[2] for r in rows)}):")
-    for stage, reason, n, example in rows:
-        print(f"  {stage:<9} {reason:<18} {n:>4}  e.g. {example}")
-    runs = [m for m in manifests(layout) if not args.run or m["run_id"] == args.run]
-    print(f"\nRuns ({len(runs)}):")
-    for m in runs:
-        c = m.get("counts", {})
-        print(
-            f"  {m['run_id']}  {m['status']:<9} articles {c.get('articles_written', 0):>4}"
-            f"  quarantined {c.get('quarantined', 0):>3}  files {len(m.get('files', []))}"
-        )
-        for f in m.get("files", []):
-            print(f"      {f['key']}  ({f.get('rows')} rows, {f['bytes']} bytes)")
-    return 0
+    try:
+        spec = read.spec_from_args(args)
+        con = connect(spec)
+        print(f"Tables: {spec.describe()}")
+        found = _dicts(con, RUN, args.run)
+        if not found:
+            if args.run:
+                raise UsageError(f"no run {args.run!r} in {spec.namespace}.runs")
+            print("\nNo run committed yet.")
+            return EXIT_OK
+        r = found[0]
+        articles = _dicts(con, ARTICLES_BY_DAY, r["run_id"])
+        quarantine = _dicts(con, QUARANTINE_BY_REASON, r["run_id"])
+    except read.TablesNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    except (OSError, read.TablesUnreadableError) as exc:
+        print(f"newsarchive summary: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        f"\nRun {r['run_id']} ({r['spider']})  {r['status']} ({r['finish_reason']})"
+        f"  started {r['started_at']:%Y-%m-%d %H:%M:%S} UTC"
+        f"  {float(r['duration_s'] or 0):.1f} s  {r['requests'] or 0} requests"
+    )
+    print(
+        f"  committed: articles {r['articles_written'] or 0}, quarantined {r['quarantined'] or 0}"
+        f"  (already archived, skipped: {r['duplicates'] or 0})"
+    )
+    for problem in r["problems"] or []:
+        print(f"  problem: {problem}")
+    print(f"\nArticles per media and Beijing day ({sum(a['n'] for a in articles)} rows):")
+    for a in articles:
+        print(f"  {a['day']}  {pad(a['media'], 24)} {a['n']:>5}")
+    print(f"\nQuarantined records ({sum(q['n'] for q in quarantine)}):")
+    for q in quarantine:
+        print(f"  {q['stage']:<9} {q['reason']:<18} {q['n']:>4}  e.g. {q['example']}")
+    warc = r["warc_files"] or []
+    print(f"\nWARC files ({len(warc)}):")
+    for f in warc:
+        print(f"  {f['path']}  ({f['records']} records, {f['bytes']} bytes)")
+    return EXIT_OK

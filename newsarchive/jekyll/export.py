@@ -1,8 +1,9 @@
 """Write the archive as the original site's posts: one market-template post per infoCode.
 
-Two passes over the articles table keep memory flat however large the archive: the first
+Two passes over the ``articles`` table keep memory flat however large the archive: the first
 reads only the columns that pick the row to publish for each infoCode, the second streams
-the winners' bodies and writes one post each.
+the winners' bodies and writes one post each. The date range is a row filter on
+``published_at``, so pyiceberg skips the months (partitions) and files outside it.
 
 Which row wins for an infoCode: a ``finews`` row over any other source, other live sources
 over ``jekyll`` (posts imported from an old site), and among ``jekyll`` rows the template
@@ -17,18 +18,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.dataset as ds
-
-from newsarchive.archive.reader import open_dataset
 from newsarchive.infocode import valid_info_code
 from newsarchive.jekyll import format as fmt
 from newsarchive.jekyll import safety, yamltext
 from newsarchive.jekyll.site import OLD_POSTS, POSTS, prepare_site, rotate, write_atomic
 from newsarchive.slug import media_slug
+from newsarchive.tables import read
 from newsarchive.timeparse import BEIJING, beijing_date, beijing_str
+
+if TYPE_CHECKING:
+    from pyiceberg.expressions import BooleanExpression
+    from pyiceberg.table import Table
 
 DEFAULT_BASE_URL = "//finews.withounder.com"
 #: Columns that choose the row to publish (pass 1) and identify it (pass 2).
@@ -125,23 +127,23 @@ def identity(row: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def time_filter(since: date | None, until: date | None) -> ds.Expression | None:
+def time_filter(since: date | None, until: date | None) -> BooleanExpression | None:
     """Rows published on Beijing dates ``since``..``until`` (inclusive)."""
-    ts = pa.timestamp("us", tz="UTC")
-    expr: ds.Expression | None = None
+    from pyiceberg import expressions
+
+    ex: Any = expressions  # its pydantic-generated signatures confuse mypy
+    expr: BooleanExpression | None = None
     if since is not None:
-        start = datetime.combine(since, time(0), BEIJING).astimezone(UTC)
-        expr = ds.field("published_at") >= pa.scalar(start, type=ts)
+        expr = ex.GreaterThanOrEqual("published_at", datetime.combine(since, time(0), BEIJING).astimezone(UTC))
     if until is not None:
         end = datetime.combine(until + timedelta(days=1), time(0), BEIJING).astimezone(UTC)
-        cond = ds.field("published_at") < pa.scalar(end, type=ts)
-        expr = cond if expr is None else expr & cond
+        cond = ex.LessThan("published_at", end)
+        expr = cond if expr is None else ex.And(expr, cond)
     return expr
 
 
-def _rows(dataset: ds.Dataset, columns: list[str], flt: ds.Expression | None) -> Iterator[dict[str, Any]]:
-    present = [c for c in columns if c in dataset.schema.names]
-    for batch in dataset.to_batches(columns=present, filter=flt, batch_size=512):
+def _rows(table: Table, columns: list[str], flt: BooleanExpression | None) -> Iterator[dict[str, Any]]:
+    for batch in read.batches(table, flt, columns):
         yield from batch.to_pylist()
 
 
@@ -205,14 +207,13 @@ def render(row: dict[str, Any], opts: ExportOptions, *, mark_liquid: bool = Fals
     return RenderedPost(f"{day.isoformat()}-{code}.md", day, text, tuple(sanitised), tuple(escaped), marked)
 
 
-def export(archive_uri: str, opts: ExportOptions) -> ExportResult:
-    """Export every article of ``archive_uri`` (in the date range) into ``opts.out``."""
+def export(table: Table, opts: ExportOptions) -> ExportResult:
+    """Export every article of the ``articles`` table (in the date range) into ``opts.out``."""
     result = ExportResult()
-    dataset = open_dataset(archive_uri)
     flt = time_filter(opts.since, opts.until)
 
     best: dict[str, tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
-    for row in _rows(dataset, KEY_COLUMNS, flt):
+    for row in _rows(table, KEY_COLUMNS, flt):
         result.rows += 1
         code = valid_info_code(row.get("info_code"))
         if code is None:
@@ -232,7 +233,7 @@ def export(archive_uri: str, opts: ExportOptions) -> ExportResult:
     if opts.keep_days is not None and opts.today is not None:
         cutoff = opts.today - timedelta(days=opts.keep_days - 1)
 
-    for row in _rows(dataset, POST_COLUMNS, flt):
+    for row in _rows(table, POST_COLUMNS, flt):
         code = valid_info_code(row.get("info_code"))
         if code is None or winners.get(code) != identity(row):
             continue

@@ -10,29 +10,30 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from newsarchive.storage.s3 import S3Config
+    from newsarchive.tables.catalog import CatalogSpec
 
 #: Days each window spans by default (0: the whole archive).
 DEFAULT_DAYS = 30
 
 
 def build_report(
-    archive: str,
-    s3: S3Config | None = None,
+    spec: CatalogSpec,
     *,
     days: int = DEFAULT_DAYS,
     link_base: str | None = None,
+    warc_root: str | None = None,
     now: datetime | None = None,
 ) -> str:
-    """The report's HTML. ``link_base``: prefix of links to manifests and WARC files
-    (``""`` when the report is stored at the archive's root, beside ``runs/``)."""
+    """The report's HTML. ``link_base``: prefix of links to WARC files (``""`` when the report
+    is stored beside them, as the DAG does); else they link into ``warc_root``, the crawl's
+    working directory."""
     from newsarchive.analytics.report.data import collect
     from newsarchive.analytics.report.page import render
     from newsarchive.analytics.views import connect
 
-    con = connect(archive, s3)
+    con = connect(spec)
     try:
         data = collect(con, days)
     finally:
         con.close()
-    return render(data, archive, now or datetime.now(UTC), link_base)
+    return render(data, spec.describe(), now or datetime.now(UTC), link_base, warc_root)

@@ -1,7 +1,8 @@
 """What the report shows, queried from the archive's views (:mod:`newsarchive.analytics.views`).
 
-Only the columns a chart needs are read (DuckDB pushes the projection down to the Parquet
-files), so the report costs a small fraction of the archive, even from a bucket.
+Only the columns a chart needs are read when the tables' files are local (DuckDB pushes the
+projection down to the Parquet files); the ``runs`` view is the ``runs`` table, which also
+lists the runs that archived nothing (a feed down), the pipeline's own outages.
 """
 
 from __future__ import annotations
@@ -200,7 +201,7 @@ def _runs(con: duckdb.DuckDBPyConnection, w: Window) -> list[dict[str, Any]]:
     runs = _dicts(
         con,
         """SELECT run_id, source, status, started_at, duration_s, requests,
-                  map_entries(requests_by_kind) AS by_kind, articles_written, quarantined, manifest, archive
+                  map_entries(requests_by_kind) AS by_kind, articles_written, quarantined
            FROM runs WHERE started_at BETWEEN ? AND ? ORDER BY started_at""",
         [w.start, w.end],
     )

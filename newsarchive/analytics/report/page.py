@@ -39,7 +39,9 @@ th{color:#555;font-weight:600}td.num{text-align:right;white-space:nowrap}td.nw{w
 """
 
 
-def render(data: ReportData, archive: str, generated: datetime, link_base: str | None) -> str:
+def render(data: ReportData, archive: str, generated: datetime, link_base: str | None, warc_root: str | None) -> str:
+    """``archive``: what the tables are (the catalog, without credentials); ``warc_root``: the
+    directory WARC files are under (the crawl's ARCHIVE_URI) unless ``link_base`` is given."""
     parts = [
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
@@ -52,8 +54,8 @@ def render(data: ReportData, archive: str, generated: datetime, link_base: str |
         _media_chart(data),
         _feed_chart(data),
         _reason_chart(data),
-        _run_charts(data, link_base),
-        _newest(data, link_base),
+        _run_charts(data),
+        _newest(data, link_base, warc_root),
         '<p class="note">Made by <code>newsarchive report</code>. Times are Beijing time (UTC+8); the '
         "article charts follow publication time, the run and quarantine charts the time the pipeline ran. "
         "Columns: docs/schema.md.</p>",
@@ -197,7 +199,7 @@ def _reason_chart(data: ReportData) -> str:
     )
 
 
-def _run_charts(data: ReportData, link_base: str | None) -> str:
+def _run_charts(data: ReportData) -> str:
     w = data.operations
     if not w or not data.runs:
         return _section("Runs", "", svg.empty("run-durations", "No run in the window.") + svg.empty("run-requests", ""))
@@ -242,14 +244,14 @@ def _run_charts(data: ReportData, link_base: str | None) -> str:
         + f"<h3>Requests per {unit}</h3>"
         + requests
         + svg.legend([(s[0], s[1]) for s in series])
-        + _run_table(data.runs[-10:], link_base)
+        + _run_table(data.runs[-10:])
     )
     return _section("Runs: durations and requests", note, body)
 
 
-def _run_table(runs: list[dict[str, Any]], link_base: str | None) -> str:
+def _run_table(runs: list[dict[str, Any]]) -> str:
     rows = "".join(
-        f"<tr><td>{_archive_link(archive_link(link_base, r['archive'], r['manifest']), str(r['run_id']))}</td>"
+        f"<tr><td><code>{escape(str(r['run_id']))}</code></td>"
         f"<td>{escape(str(r['source']))}</td>"
         f"<td class={'ok' if r['status'] == 'complete' else 'bad'}>{escape(str(r['status']))}</td>"
         f"<td>{_bj(r['started_at'])}</td><td class=num>{float(r['duration_s'] or 0):,.1f} s</td>"
@@ -291,7 +293,11 @@ def _archive_link(url: str | None, text: str) -> str:
 def archive_link(link_base: str | None, archive_root: str | None, key: str) -> str:
     """Where a key of the archive is, seen from the report: under ``link_base`` when given
     (the report uploaded beside the data uses ``""``: relative keys), else the archive's own
-    location (a local path as a file:// URL)."""
+    location (a local path as a file:// URL). A key a browser would read with a scheme of its
+    own (``javascript:`` in a hostile row) is returned as it is, for :func:`_archive_link` to
+    show as text."""
+    if links.scheme(key) is not None:
+        return key
     if link_base is not None:
         return f"{link_base.rstrip('/')}/{key}" if link_base else key
     if archive_root and not archive_root.startswith("s3://"):
@@ -299,16 +305,14 @@ def archive_link(link_base: str | None, archive_root: str | None, key: str) -> s
     return f"{archive_root}/{key}" if archive_root else key
 
 
-def _newest(data: ReportData, link_base: str | None) -> str:
+def _newest(data: ReportData, link_base: str | None, warc_root: str | None) -> str:
     title = "Newest articles and their provenance"
     if not data.newest:
         return _section(title, "", '<p class="empty">No article yet.</p>')
-    roots = {r["run_id"]: r["archive"] for r in data.runs}
     rows = []
     for a in data.newest:
-        manifest = f"runs/{a['run_id']}.json"
         warc = (
-            _archive_link(archive_link(link_base, roots.get(a["run_id"]), a["warc_filename"]), "WARC")
+            _archive_link(archive_link(link_base, warc_root, a["warc_filename"]), "WARC")
             + f" <code>@{a['warc_record_offset']}</code>"
             if a.get("warc_filename")
             else "—"
@@ -318,13 +322,14 @@ def _newest(data: ReportData, link_base: str | None) -> str:
             f"<td class=nw>{escape(a['media_name'] or '—')}</td>"
             f"<td>{_link(a['article_url'], a['title'] or '(untitled)')}</td>"
             f"<td>{_link(a['source_url'], 'fetched')} · {_link(a['list_url'], str(a['feed'] or 'list'))} · "
-            f"{_archive_link(archive_link(link_base, roots.get(a['run_id']), manifest), 'run')} · {warc}"
+            f"run <code>{escape(str(a['run_id'] or '—'))}</code> · {warc}"
             f"<br><code>sha256 {escape((a['content_sha256'] or '')[:12])}… · "
             f"fetched {_bj(a['fetched_at'])}</code></td></tr>"
         )
     note = (
         "The current version of each article (the <code>articles</code> view). Provenance: the response it "
-        "was parsed from, the list that named it, the run's manifest and its WARC record."
+        "was parsed from, the list that named it, the run that committed it (a row of <code>runs</code>) and "
+        "its WARC record."
     )
     return _section(
         title,
