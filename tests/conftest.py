@@ -18,6 +18,9 @@ from typing import Any
 
 import pytest
 
+# shared fixtures of other test modules get pytest's assertion messages too
+pytest.register_assert_rewrite("tests.readers_fixture")
+
 # Airflow reads these when first imported: a throwaway SQLite home, no examples, our DAGs.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="newsarchive-airflow-"))
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
