@@ -2,11 +2,11 @@
 
 Each generated article becomes the ``Article`` item the finews spider would yield for it
 (market feed record, text endpoint answer), is checked by the validate pipeline's rules,
-filled by the normalise pipeline's ``normalise`` and written by the real
-:class:`~newsarchive.archive.sink.PartitionedSink` with the real schema: the archive a crawl
-would have written, at a fraction of the cost. The same rows also go to gzip JSONL, the
-format the benchmarks compare against (one JSON object per line, as ``jq`` or a quick
-script would write them; timestamps as ISO 8601 strings).
+filled by the normalise pipeline's ``normalise``, written by the real
+:class:`~newsarchive.tables.sink.TableSink` into the ``articles`` table of an embedded catalog
+and committed like a run: the table a crawl would have written, at a fraction of the cost.
+The same rows also go to gzip JSONL, the format the benchmarks compare against (one JSON
+object per line, as ``jq`` or a quick script would write them; timestamps as ISO 8601 strings).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from typing import Any
 
 from bench.feeds import text_path
 from bench.generator import DEFAULT_SEED, PER_DAY, Story, stories
-from newsarchive.archive.layout import ARTICLES, Layout, partition_key
-from newsarchive.archive.sink import PartitionedSink
 from newsarchive.items import Article
 from newsarchive.runid import new_run_id
-from newsarchive.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA
+from newsarchive.schema import ARTICLE_FIELDS
+from newsarchive.tables.catalog import resolve
+from newsarchive.tables.commit import commit_files
+from newsarchive.tables.definitions import ARTICLES, TABLES, ensure_all
+from newsarchive.tables.sink import TableSink, month_of
 from newsarchive.timeparse import beijing_date, parse_beijing, utcnow
 from pipelines.normalise import normalise
 from pipelines.validate import problem
@@ -72,13 +74,36 @@ def rows(
         yield {name: item.get(name) for name in ARTICLE_FIELDS}
 
 
+def table_sink(root: Path, run_id: str, **sink_options: Any) -> tuple[TableSink, Any]:
+    """A sink into the ``articles`` table of the embedded catalog in ``root``, and a function
+    that commits what it wrote and returns the files."""
+    spec = resolve(str(root))
+    catalog = spec.open()
+    table = ensure_all(catalog, spec.namespace)[ARTICLES]
+    sink = TableSink(
+        table.io,
+        table.location(),
+        TABLES[ARTICLES].schema,
+        run_id,
+        kind=ARTICLES,
+        month_field="published_month",
+        **sink_options,
+    )
+
+    def commit() -> list[Path]:
+        files = sink.close()
+        commit_files(lambda: catalog.load_table((spec.namespace, ARTICLES)), [f.path for f in files], run_id=run_id)
+        return [Path(f.path.removeprefix("file://")) for f in files]
+
+    return sink, commit
+
+
 def write_archive(root: Path, rows_: list[dict[str, Any]], run_id: str, **sink_options: Any) -> list[Path]:
-    """Write ``rows_`` under ``root`` as one run would; return the published files."""
-    layout = Layout.from_uri(str(root))
-    sink = PartitionedSink(layout, ARTICLE_SCHEMA, run_id, kind=ARTICLES, **sink_options)
+    """Write ``rows_`` into the table in ``root`` as one run would; return its files."""
+    sink, commit = table_sink(root, run_id, **sink_options)
     for row in rows_:
-        sink.write(partition_key(ARTICLES, row["source"], beijing_date(row["published_at"])), row)
-    return [layout.path(f.key) for f in sink.publish()]
+        sink.write((row["source"], month_of(row["published_at"])), row)
+    return commit()
 
 
 def _json_default(value: object) -> str:
@@ -115,8 +140,9 @@ class Dataset:
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
-    def parquet_glob(self) -> str:
-        return f"{self.archive}/articles/**/*.parquet"
+    def parquet_list(self) -> str:
+        """The table's data files as a DuckDB list literal."""
+        return "[" + ", ".join(f"'{p}'" for p in self.parquet_files) + "]"
 
 
 def build(work: Path, n: int, sample: int, seed: int = DEFAULT_SEED) -> Dataset:
@@ -125,12 +151,9 @@ def build(work: Path, n: int, sample: int, seed: int = DEFAULT_SEED) -> Dataset:
 
     run_id = new_run_id(utcnow())
     archive = work / "archive"
-    layout = Layout.from_uri(str(archive))
-    sink = PartitionedSink(
-        layout,
-        ARTICLE_SCHEMA,
+    sink, commit = table_sink(
+        archive,
         run_id,
-        kind=ARTICLES,
         row_group_size=settings.PARQUET_ROW_GROUP_SIZE,
         max_rows_per_file=settings.PARQUET_MAX_ROWS_PER_FILE,
         max_open=settings.PARQUET_MAX_OPEN_PARTITIONS,
@@ -150,7 +173,7 @@ def build(work: Path, n: int, sample: int, seed: int = DEFAULT_SEED) -> Dataset:
             spent["generate_and_normalise"] += t1 - t0
             if row is None:
                 break
-            sink.write(partition_key(ARTICLES, row["source"], beijing_date(row["published_at"])), row)
+            sink.write((row["source"], month_of(row["published_at"])), row)
             t2 = clock()
             fh.write(jsonl_line(row))
             t3 = clock()
@@ -159,7 +182,7 @@ def build(work: Path, n: int, sample: int, seed: int = DEFAULT_SEED) -> Dataset:
             if len(data.sample) < sample:
                 data.sample.append(row)
         t0 = clock()
-        data.parquet_files = [layout.path(f.key) for f in sink.publish()]
+        data.parquet_files = commit()
         spent["parquet_write"] += clock() - t0
     data.seconds = {k: round(v, 2) for k, v in spent.items()}
     return data
