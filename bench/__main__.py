@@ -49,7 +49,7 @@ def _guarded(group: str, fn: Callable[[], list[Result]]) -> list[Result]:
 
 
 def run_all(plan: Plan, work: Path, groups: tuple[str, ...]) -> tuple[list[Result], dict[str, float]]:
-    from bench import b_crawl, b_query, b_size, b_storage, rows
+    from bench import b_crawl, b_query, b_size, rows
 
     results: list[Result] = []
     seconds: dict[str, float] = {}
@@ -72,6 +72,8 @@ def run_all(plan: Plan, work: Path, groups: tuple[str, ...]) -> tuple[list[Resul
     def storage() -> list[Result]:
         if "dataset" not in data:
             raise RuntimeError("needs the dataset of the data benchmarks")
+        from bench import b_storage  # imported here: it needs SeaweedFS and the maintenance code
+
         return b_storage.run(data["dataset"], plan, work / "storage", log)
 
     for group, fn in (("crawl", crawl), ("data", data_group), ("storage", storage)):

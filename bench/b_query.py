@@ -90,6 +90,6 @@ def run(data: Dataset, repeats: int, jsonl_repeats: int, log: Callable[[str], No
             "parquet_files": len(data.parquet_files),
             "jsonl_gz_bytes": data.jsonl.stat().st_size,
             "duckdb_threads": duckdb.connect().execute("SELECT current_setting('threads')").fetchall()[0][0],
-            "sql": {q: t.format(src="<source>") for q, t in queries.items()},
+            "sql": {q: t.format(src="<source>", date=DATES["parquet"]) for q, t in queries.items()},
         },
     )

@@ -88,7 +88,7 @@ def run_row(archive: Path, run_id: str) -> dict[str, Any]:
 
     from newsarchive.tables.catalog import embedded_properties
 
-    catalog = load_catalog("bench", **embedded_properties(str(archive)))
+    catalog = load_catalog("newsarchive", **embedded_properties(str(archive)))  # a SQL catalog keys tables by name
     rows = catalog.load_table(("newsarchive", "runs")).scan(row_filter=EqualTo("run_id", run_id)).to_arrow()
     return rows.to_pylist()[0] if rows.num_rows else {}
 
