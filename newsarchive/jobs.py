@@ -87,6 +87,8 @@ class CatalogEnv:
     namespace: str
     #: ``PYICEBERG_CATALOG__<NAME>__*`` variables from the Airflow connection (empty without one).
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
+    #: the catalog's properties (credentials included: never logged)
+    properties: Mapping[str, Any] = field(repr=False, default_factory=dict)
     #: where its configuration comes from: ``connection <id>``, ``pyiceberg``, or ``embedded``
     origin: str = "embedded"
     #: type and location, safe for logs
@@ -125,7 +127,7 @@ def catalog_env(name: str | None = None, namespace: str | None = None, conn_id: 
         if props is None:
             return CatalogEnv(name, namespace, origin="embedded", description="embedded SQLite catalog")
     description = CatalogSpec(name, namespace, props).describe()
-    return CatalogEnv(name, namespace, env, origin, f"{description} (from {origin})")
+    return CatalogEnv(name, namespace, env, props, origin, f"{description} (from {origin})")
 
 
 def embedded_warning(catalog: CatalogEnv, workdir: Path) -> str:
@@ -276,10 +278,8 @@ def upload_warc_files(cfg: JobConfig, catalog: CatalogEnv, workdir: Path) -> dic
         return {}
     from newsarchive.storage.store import s3_store
     from newsarchive.storage.upload import check_not_table_bucket, upload_warc
-    from newsarchive.tables.catalog import configured
 
-    props = connection_properties(str(setting("ICEBERG_CONN_ID"))) or configured(catalog.name)
-    check_not_table_bucket(cfg.warc_uri, props)
+    check_not_table_bucket(cfg.warc_uri, catalog.properties)
     report = upload_warc(workdir, s3_store(cfg.warc_uri, s3_config(cfg.aws_conn_id)), prune=cfg.prune)
     return {"warc_upload": report.to_json()}
 

@@ -415,3 +415,41 @@ def test_e2e_news_crawl_runs_one_mapped_task_per_spider_into_one_catalog(deploym
     assert sorted(p.name for p in staging.iterdir()) == ["eastmoney", "finews"]
     report = d.raw.get_bytes(d.report_key).decode("utf-8")
     assert ">eastmoney<" in report and ">finews<" in report
+
+
+def test_e2e_demo_commits_every_spider_to_one_sqlite_catalog_the_readers_open(tmp_path):
+    """``make demo``: the DAG's mapped crawls share ONE SQLite catalog in --archive, the very one
+    ``newsarchive sql --archive DIR`` opens when nothing is configured."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    env = {k: v for k, v in clean_env(HOME=str(home), PYICEBERG_HOME=str(home)).items() if not k.startswith("AWS_")}
+    env.pop("AIRFLOW_HOME", None)
+    archive = tmp_path / "archive"
+    demo = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "demo", "--archive", str(archive)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=900,
+    )
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "warc/date=" in demo.stdout and "report.html" in demo.stdout  # what landed in the bucket
+    assert (archive / "catalog.db").is_file()
+    from newsarchive.tables.catalog import resolve
+
+    spec = resolve(str(archive))
+    assert spec.embedded
+    runs = spec.open().load_table((spec.namespace, "runs")).scan().to_arrow()
+    assert sorted(runs["spider"].to_pylist()) == ["eastmoney", "finews", "thepaper"]
+    sql = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "sql", "--archive", str(archive), "SELECT DISTINCT source FROM articles"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert sql.returncode == 0, sql.stderr[-3000:]
+    for source in ("eastmoney", "finews", "thepaper"):
+        assert source in sql.stdout
