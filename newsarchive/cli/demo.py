@@ -107,12 +107,19 @@ def show_bucket(cfg: S3Config) -> None:
 
 def show_tables(archive: Path) -> None:
     """Rows per source and the quarantine, read from the tables through pyiceberg."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
     from newsarchive.config import setting
     from newsarchive.tables.catalog import resolve
 
     spec = resolve(str(archive), str(setting("ICEBERG_CATALOG")), str(setting("ICEBERG_NAMESPACE")))
     catalog = spec.open()
     print(f"\nTables in the {spec.describe()}:")
+    try:
+        catalog.load_table((spec.namespace, "runs"))
+    except (NoSuchTableError, NoSuchNamespaceError):
+        print("  none: no crawl committed anything (see the task logs above)")
+        return
     articles = catalog.load_table((spec.namespace, "articles")).scan(selected_fields=("source",)).to_arrow()
     counts = articles.group_by("source").aggregate([("source", "count")]).sort_by("source")
     print(
