@@ -132,13 +132,14 @@ def catalog_env(name: str | None = None, namespace: str | None = None, conn_id: 
 
 def embedded_warning(catalog: CatalogEnv, workdir: Path) -> str:
     conn_id = setting("ICEBERG_CONN_ID")
+    prefix = f"{PYICEBERG_CATALOG_ENV}{catalog.name.upper().replace('-', '_')}__"
     return (
         f"news_crawl: no Iceberg catalog {catalog.name!r} is configured (no Airflow connection "
-        f"{conn_id!r}, no {env_prefix(catalog.name)}* variables or .pyiceberg.yaml entry): the crawls "
+        f"{conn_id!r}, no {prefix}* variables or .pyiceberg.yaml entry): the crawls "
         f"commit to an embedded SQLite catalog in {workdir}/catalog.db on this worker, which no "
         f"other worker sees. Configure a catalog every worker shares: an Airflow connection {conn_id!r} "
         f'whose extras are pyiceberg properties (e.g. {{"type": "rest", "uri": "https://…", "warehouse": "…"}}), '
-        f"or {env_prefix(catalog.name)}TYPE, __URI, __WAREHOUSE… on every worker (docs/scheduling.md)."
+        f"or {prefix}TYPE, __URI, __WAREHOUSE… on every worker (docs/scheduling.md)."
     )
 
 
