@@ -235,7 +235,7 @@ class Deployment:
 
     def summaries(self, table: str) -> list[dict[str, str]]:
         t = self.catalog.load_table((self.namespace, table))
-        return [dict(s.summary) for s in t.snapshots() if s.summary]
+        return [dict(s.summary.additional_properties) for s in t.snapshots() if s.summary]
 
     def warc_keys(self) -> list[str]:
         return sorted(o.key for o in self.raw.objects("warc/"))
