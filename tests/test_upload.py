@@ -23,7 +23,8 @@ def env(seaweed, tmp_path):
     """The S3 server's credentials, and a HOME without a .pyiceberg.yaml."""
     home = tmp_path / "home"
     home.mkdir()
-    return s3_env(seaweed, HOME=str(home), PYICEBERG_HOME=str(home))
+    env = s3_env(seaweed, HOME=str(home), PYICEBERG_HOME=str(home))
+    return {k: v for k, v in env.items() if not k.upper().startswith("PYICEBERG_CATALOG")}
 
 
 def workdir(root: Path, sizes: tuple[int, ...] = (1000, 2000)) -> Path:
