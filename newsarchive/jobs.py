@@ -57,7 +57,10 @@ def properties_env(catalog: str, properties: Mapping[str, Any]) -> dict[str, str
         if value is None:
             continue
         if key != key.lower() or "_" in key or not key or key.startswith(".") or ".." in key:
-            raise ValueError(f"catalog property {key!r} cannot be passed as a pyiceberg variable")
+            raise ValueError(
+                f"catalog property {key!r} cannot be passed as a pyiceberg variable (pyiceberg reads them "
+                "in lower case, '_' as '-': write the key in lower case, without '_')"
+            )
         text = json.dumps(value) if isinstance(value, bool) else str(value)
         out[prefix + key.replace("-", "_").replace(".", "__").upper()] = text
     return out
