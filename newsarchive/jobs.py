@@ -297,7 +297,11 @@ def write_report() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="newsarchive-report-") as tmp:
         out = Path(tmp) / "report.html"
         archive = cfg.staging_dir  # where the embedded catalog is, when none is configured
-        code, _ = run_command(["report", "--archive", str(archive), "--out", str(out), "--days", str(days)], catalog)
+        args = ["report", "--archive", str(archive), "--out", str(out), "--days", str(days)]
+        link_base = report_link_base(cfg.report_uri, cfg.warc_uri)
+        if link_base is not None:
+            args += ["--link-base", link_base]
+        code, _ = run_command(args, catalog)
         if code != 0 or not out.is_file():
             raise JobFailedError(f"newsarchive report ended with exit code {code}")
         html = out.read_bytes()
@@ -320,6 +324,24 @@ def write_report() -> dict[str, Any]:
         location = str(path)
     logger.info("Report written to %s (%d bytes)", location, len(html))
     return {"report": location, "bytes": len(html)}
+
+
+def report_link_base(report_uri: str, warc_uri: str) -> str | None:
+    """The report's links to WARC files (``warc_filename``, ``warc/<rest>``) relative to where
+    it sits, when the bucket puts them there: REPORT_URI and WARC_URI in one bucket, WARC_URI
+    ending in ``/warc`` (``<WARC_URI>/<rest>`` is then ``<its parent>/warc/<rest>``). None
+    otherwise (the report then links the worker's local files)."""
+    import posixpath
+
+    from newsarchive.storage.s3 import parse_s3_uri
+
+    if not (report_uri.startswith("s3://") and warc_uri.startswith("s3://")):
+        return None
+    (report_bucket, report_key), (warc_bucket, warc_prefix) = parse_s3_uri(report_uri), parse_s3_uri(warc_uri)
+    if report_bucket != warc_bucket or posixpath.basename(warc_prefix) != "warc":
+        return None
+    rel = posixpath.relpath(posixpath.dirname(warc_prefix) or ".", posixpath.dirname(report_key) or ".")
+    return "" if rel == "." else rel
 
 
 def compact_tables() -> dict[str, Any]:

@@ -205,6 +205,21 @@ def test_warc_upload_refuses_the_catalogs_table_bucket(monkeypatch, tmp_path):
         jobs.upload_warc_files(jobs.JobConfig.load(), jobs.catalog_env(), tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("report", "warc", "base"),
+    [
+        ("s3://raw/report.html", "s3://raw/warc", ""),  # the demo: links "warc/date=…/x.warc.gz"
+        ("s3://raw/reports/report.html", "s3://raw/raw/warc", "../raw"),
+        ("s3://raw/reports/report.html", "s3://raw/warc", ".."),
+        ("s3://raw/report.html", "s3://raw/captures", None),  # <WARC_URI>/<rest> is not under "warc/"
+        ("s3://other/report.html", "s3://raw/warc", None),
+        ("", "s3://raw/warc", None),
+    ],
+)
+def test_the_reports_warc_links_follow_where_the_bucket_keeps_them(report, warc, base):
+    assert jobs.report_link_base(report, warc) == base
+
+
 # --- end to end: dag.test() against sample servers and SeaweedFS --------------------------
 
 
@@ -306,6 +321,7 @@ def test_e2e_news_crawl_commits_to_the_rest_catalog_and_uploads_warc(deployment,
     report = d.raw.get_bytes(d.report_key).decode("utf-8")
     for chart in CHARTS:
         assert f'data-chart="{chart}" viewBox' in report, chart
+    assert '"../warc/date=' in report  # its WARC links lead to the objects, relative to the report
     texts = sample_server.count("/NewsData/GetNewsText.do")
     # a second run on a fresh worker (empty staging) asks the catalog: no text refetched
     shutil.rmtree(os.environ["NEWSARCHIVE_STAGING_DIR"])
