@@ -4,6 +4,10 @@
   (thepaper). The finews feeds cannot: each list holds only its latest ~100 records, so a
   finews backfill fails at once, saying so.
 * ``spider=jekyll`` with ``path``: import a folder of posts written by the original site.
+
+Like news_crawl, the rows go to the catalog NEWSARCHIVE_ICEBERG_CATALOG (the Airflow
+connection NEWSARCHIVE_ICEBERG_CONN_ID, else pyiceberg's configuration) and the WARC files
+to NEWSARCHIVE_WARC_URI.
 """
 
 from __future__ import annotations

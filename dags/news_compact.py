@@ -1,10 +1,10 @@
-"""news_compact: one file per partition for the previous day(s), every version kept.
+"""news_compact: maintain the Iceberg tables (``newsarchive compact``).
 
 Daily by default (NEWSARCHIVE_COMPACT_SCHEDULE; ``asset`` runs it whenever news_crawl
-updates the archive). Rewrites the partitions of the previous NEWSARCHIVE_COMPACT_DAYS
-Beijing days in the bucket, writes a compaction manifest, then deletes the replaced parts,
-and aborts multipart uploads left by killed uploads. It takes every slot of the archive
-pool, so no crawl or backfill writes while it runs.
+commits to the articles table). Runs ``newsarchive compact`` as a subprocess against the same
+catalog as the crawls (NEWSARCHIVE_ICEBERG_CATALOG, properties from the Airflow connection
+NEWSARCHIVE_ICEBERG_CONN_ID or pyiceberg's configuration): every partition of every table of
+the namespace, each table rewritten in one atomic commit, so readers never see a row twice.
 """
 
 from __future__ import annotations
@@ -24,19 +24,15 @@ SCHEDULE: Any = [Asset(name="newsarchive_articles", uri=archive_asset_uri())] if
     dag_id="news_compact",
     schedule=SCHEDULE,
     **dag_defaults(),
-    params={"since": None, "until": None},
     tags=["newsarchive", "maintenance"],
     doc_md=__doc__,
 )
 def news_compact() -> None:
     @task(pool=str(setting("AIRFLOW_POOL")), pool_slots=int(setting("AIRFLOW_POOL_SLOTS")))
     def compact() -> dict[str, Any]:
-        from airflow.sdk import get_current_context
+        from newsarchive.jobs import compact_tables
 
-        from newsarchive.jobs import compact_archive
-
-        params = get_current_context()["params"]
-        return compact_archive(int(setting("COMPACT_DAYS")), params.get("since"), params.get("until"))
+        return compact_tables()
 
     compact()
 

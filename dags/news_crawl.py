@@ -1,14 +1,18 @@
-"""news_crawl: crawl every configured spider, upload its run, announce the archive Asset.
+"""news_crawl: crawl every configured spider into the Iceberg tables, upload its WARC files,
+announce the articles table's Asset.
 
 Scheduled by NEWSARCHIVE_SCHEDULE (default every 30 minutes), no catchup, one active run.
 One mapped task per spider (NEWSARCHIVE_SPIDERS, default eastmoney), so each crawl sees every
 feed of its spider and requests each article once. A listed spider that is not configured
 (finews without NEWSARCHIVE_FINEWS_LIST_URLS and NEWSARCHIVE_FINEWS_TEXT_URL: it ships no
-hosts) is not scheduled; a warning says why. The crawl runs as a subprocess; the task uploads
-to NEWSARCHIVE_UPLOAD_URI with the credentials of the Airflow connection
-NEWSARCHIVE_AWS_CONN_ID (default aws_default; endpoint in its extra). A partial crawl
-uploads what it archived, then fails, and Airflow retries it. A last task writes the health
-report (NEWSARCHIVE_REPORT_KEY, default report.html) beside the data.
+hosts) is not scheduled; a warning says why. The crawl runs as a subprocess and commits its
+rows to the catalog NEWSARCHIVE_ICEBERG_CATALOG (properties from the Airflow connection
+NEWSARCHIVE_ICEBERG_CONN_ID, default iceberg_default, else pyiceberg's configuration; with
+neither, a per-worker SQLite file, and a warning says so). The task then uploads the WARC
+files to NEWSARCHIVE_WARC_URI with the credentials of the Airflow connection
+NEWSARCHIVE_AWS_CONN_ID (default aws_default). A partial crawl commits what it archived,
+then fails, and Airflow retries it. A last task writes the health report to
+NEWSARCHIVE_REPORT_URI.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from airflow.sdk import Asset, dag, task
 from newsarchive.config import setting
 from newsarchive.jobs import archive_asset_uri, dag_defaults, scheduled_spiders
 
-ARCHIVE = Asset(name="newsarchive_articles", uri=archive_asset_uri())
+ARTICLES = Asset(name="newsarchive_articles", uri=archive_asset_uri())
 
 
 @dag(
@@ -31,7 +35,7 @@ ARCHIVE = Asset(name="newsarchive_articles", uri=archive_asset_uri())
     doc_md=__doc__,
 )
 def news_crawl() -> None:
-    @task(pool=str(setting("AIRFLOW_POOL")), outlets=[ARCHIVE])
+    @task(pool=str(setting("AIRFLOW_POOL")), outlets=[ARTICLES])
     def crawl(spider: str) -> dict[str, Any]:
         from airflow.sdk import get_current_context
 
@@ -45,7 +49,6 @@ def news_crawl() -> None:
 
     if setting("REPORT_ENABLED"):
         # After every crawl, failed ones included: a failure is what the report must show.
-        # In the pool, so it never reads while compaction (which takes every slot) rewrites.
         @task(pool=str(setting("AIRFLOW_POOL")), trigger_rule="all_done")
         def report() -> dict[str, Any]:
             from newsarchive.jobs import write_report
@@ -58,7 +61,7 @@ def news_crawl() -> None:
         def crawls_failed() -> None:
             from airflow.sdk.exceptions import AirflowFailException
 
-            raise AirflowFailException("a crawl failed after its retries; see its log and manifest")
+            raise AirflowFailException("a crawl failed after its retries; see its log and its runs row")
 
         crawls >> [report(), crawls_failed()]
 

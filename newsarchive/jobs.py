@@ -1,9 +1,13 @@
 """What the Airflow tasks do, as plain functions (the DAG files only wire them up).
 
-Each job runs a crawl as a subprocess (a Twisted reactor cannot restart inside a worker),
-then uploads through :mod:`newsarchive.storage`. Credentials come from the Airflow
-connection ``AWS_CONN_ID`` when it exists, else from the standard AWS chain; they are
-never passed to the crawl, never logged.
+Each job runs a ``newsarchive`` command as a subprocess (a Twisted reactor cannot restart
+inside a worker). A crawl commits its rows to the Iceberg catalog itself; the job then
+uploads its WARC files to WARC_URI. The catalog the subprocesses commit to is pyiceberg's
+configuration of ICEBERG_CATALOG, or, when the Airflow connection ICEBERG_CONN_ID exists,
+that connection's extras (pyiceberg properties), passed to the child as
+``PYICEBERG_CATALOG__<NAME>__<KEY>`` variables: never on a command line, never logged.
+Object-store credentials (WARC, report) come from the Airflow connection AWS_CONN_ID when it
+exists, else from the standard AWS chain; they are never passed to the subprocesses.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ import logging
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,32 +28,147 @@ from newsarchive.config import missing_settings, not_configured_message, setting
 
 logger = logging.getLogger(__name__)
 
+#: pyiceberg reads catalog properties from variables named so (``__`` → ``.``, ``_`` → ``-``).
+PYICEBERG_CATALOG_ENV = "PYICEBERG_CATALOG__"
+
 
 class JobFailedError(RuntimeError):
-    """The job did its best (what could be archived was uploaded) and must be retried."""
+    """The job did its best (what could be archived was committed) and must be retried."""
 
 
 class NotConfiguredError(ValueError):
     """The spider lacks a setting it has no default for; retrying cannot help."""
 
 
+def env_prefix(catalog: str) -> str:
+    """``PYICEBERG_CATALOG__<NAME>__`` for catalog ``catalog`` (pyiceberg reads ``_`` in a
+    name as ``-``, so a name holding ``_`` cannot be given this way)."""
+    if not catalog or "_" in catalog:
+        raise ValueError(f"catalog name {catalog!r}: pyiceberg's variables cannot name a catalog with '_'")
+    return f"{PYICEBERG_CATALOG_ENV}{catalog.upper().replace('-', '_')}__"
+
+
+def properties_env(catalog: str, properties: Mapping[str, Any]) -> dict[str, str]:
+    """Catalog properties as the variables pyiceberg reads back into the same properties:
+    ``s3.access-key-id`` → ``PYICEBERG_CATALOG__<NAME>__S3__ACCESS_KEY_ID``."""
+    prefix = env_prefix(catalog)
+    out: dict[str, str] = {}
+    for key, value in properties.items():
+        if value is None:
+            continue
+        if key != key.lower() or "_" in key or not key or key.startswith(".") or ".." in key:
+            raise ValueError(
+                f"catalog property {key!r} cannot be passed as a pyiceberg variable (pyiceberg reads them "
+                "in lower case, '_' as '-': write the key in lower case, without '_')"
+            )
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        out[prefix + key.replace("-", "_").replace(".", "__").upper()] = text
+    return out
+
+
+def connection_properties(conn_id: str) -> dict[str, Any] | None:
+    """The extras of Airflow connection ``conn_id`` (pyiceberg catalog properties), or None
+    when there is no such connection (or no Airflow)."""
+    if not conn_id:
+        return None
+    try:
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+    except Exception as exc:  # no Airflow, or no such connection: both mean "not configured here"
+        logger.debug("No Airflow connection %r (%s)", conn_id, type(exc).__name__)
+        return None
+    extra: dict[str, Any] = conn.extra_dejson or {}
+    return extra or None
+
+
+@dataclass(frozen=True)
+class CatalogEnv:
+    """The catalog a job's subprocesses commit to."""
+
+    name: str
+    namespace: str
+    #: ``PYICEBERG_CATALOG__<NAME>__*`` variables from the Airflow connection (empty without one).
+    env: Mapping[str, str] = field(repr=False, default_factory=dict)
+    #: the catalog's properties (credentials included: never logged)
+    properties: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    #: where its configuration comes from: ``connection <id>``, ``pyiceberg``, or ``embedded``
+    origin: str = "embedded"
+    #: type and location, safe for logs
+    description: str = ""
+
+    @property
+    def embedded(self) -> bool:
+        """No catalog configured: each working directory gets its own SQLite catalog."""
+        return self.origin == "embedded"
+
+    def child_env(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The subprocess's environment: ``base`` (the worker's) without AWS credentials and,
+        when the connection configures the catalog, without other variables for it."""
+        env = {k: v for k, v in (os.environ if base is None else base).items() if not k.startswith("AWS_")}
+        if self.env:
+            prefix = env_prefix(self.name)
+            env = {k: v for k, v in env.items() if not k.upper().startswith(prefix)}
+            env.update(self.env)
+        env["NEWSARCHIVE_ICEBERG_CATALOG"] = self.name
+        env["NEWSARCHIVE_ICEBERG_NAMESPACE"] = self.namespace
+        return env
+
+
+def catalog_env(name: str | None = None, namespace: str | None = None, conn_id: str | None = None) -> CatalogEnv:
+    """The catalog of the settings ICEBERG_CATALOG, ICEBERG_NAMESPACE and ICEBERG_CONN_ID."""
+    from newsarchive.tables.catalog import CatalogSpec, configured
+
+    name = str(name or setting("ICEBERG_CATALOG")).strip()
+    namespace = str(namespace or setting("ICEBERG_NAMESPACE")).strip()
+    conn_id = str(setting("ICEBERG_CONN_ID") if conn_id is None else conn_id)
+    props = connection_properties(conn_id)
+    if props is not None:
+        env, origin = properties_env(name, props), f"connection {conn_id!r}"
+    else:
+        props, env, origin = configured(name), {}, "pyiceberg"
+        if props is None:
+            return CatalogEnv(name, namespace, origin="embedded", description="embedded SQLite catalog")
+    description = CatalogSpec(name, namespace, props).describe()
+    return CatalogEnv(name, namespace, env, props, origin, f"{description} (from {origin})")
+
+
+def embedded_warning(catalog: CatalogEnv, workdir: Path) -> str:
+    conn_id = setting("ICEBERG_CONN_ID")
+    prefix = f"{PYICEBERG_CATALOG_ENV}{catalog.name.upper().replace('-', '_')}__"
+    return (
+        f"news_crawl: no Iceberg catalog {catalog.name!r} is configured (no Airflow connection "
+        f"{conn_id!r}, no {prefix}* variables or .pyiceberg.yaml entry): the crawls "
+        f"commit to an embedded SQLite catalog in {workdir}/catalog.db on this worker, which no "
+        f"other worker sees. Configure a catalog every worker shares: an Airflow connection {conn_id!r} "
+        f'whose extras are pyiceberg properties (e.g. {{"type": "rest", "uri": "https://…", "warehouse": "…"}}), '
+        f"or {prefix}TYPE, __URI, __WAREHOUSE… on every worker (docs/scheduling.md)."
+    )
+
+
 @dataclass(frozen=True)
 class JobConfig:
-    upload_uri: str
     staging_dir: Path
+    warc_uri: str
+    report_uri: str
     aws_conn_id: str
+    prune: bool
 
     @classmethod
     def load(cls) -> JobConfig:
         return cls(
-            upload_uri=str(setting("UPLOAD_URI") or "").rstrip("/"),
-            staging_dir=Path(str(setting("STAGING_DIR"))),
+            staging_dir=Path(str(setting("STAGING_DIR"))).expanduser().resolve(),
+            warc_uri=str(setting("WARC_URI") or "").rstrip("/"),
+            report_uri=str(setting("REPORT_URI") or ""),
             aws_conn_id=str(setting("AWS_CONN_ID")),
+            prune=bool(setting("STAGING_PRUNE")),
         )
 
-    def staging(self, spider: str) -> Path:
-        """One local archive per spider, so concurrent crawls never share a directory."""
-        return self.staging_dir / spider
+    def workdir(self, spider: str, catalog: CatalogEnv) -> Path:
+        """A crawl's ARCHIVE_URI: its own directory when the catalog is shared (concurrent
+        crawls never share temporary files); STAGING_DIR itself on the embedded fallback, so
+        that every spider of the worker commits to the same ``catalog.db``."""
+        return self.staging_dir if catalog.embedded else self.staging_dir / spider
 
 
 def dag_defaults() -> dict[str, Any]:
@@ -89,11 +210,8 @@ def scheduled_spiders() -> list[str]:
 
 
 def archive_asset_uri() -> str:
-    """The URI of the archive's Airflow Asset (documented for downstream DAGs)."""
-    upload = str(setting("UPLOAD_URI") or "").rstrip("/")
-    if upload:
-        return f"{upload}/articles"
-    return f"file://{Path(str(setting('STAGING_DIR'))).resolve()}"
+    """The URI of the articles table's Airflow Asset (documented for downstream DAGs)."""
+    return f"iceberg://{setting('ICEBERG_CATALOG')}/{setting('ICEBERG_NAMESPACE')}/articles"
 
 
 def s3_config(conn_id: str) -> Any:
@@ -106,135 +224,134 @@ def s3_config(conn_id: str) -> Any:
         return S3Config()
 
 
-def run_command(args: list[str], env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
-    """Run ``python -m newsarchive ARGS``, stream its output to the log, return (exit code,
-    the JSON summary it printed last)."""
+def run_command(args: list[str], catalog: CatalogEnv) -> tuple[int, list[dict[str, Any]]]:
+    """Run ``python -m newsarchive ARGS`` with the catalog's environment, stream its output to
+    the log, return (exit code, the JSON lines it printed)."""
     cmd = [sys.executable, "-m", "newsarchive", *args]
     logger.info("Running %s", " ".join(cmd[2:]))
-    child_env = {k: v for k, v in (env or os.environ).items() if not k.startswith("AWS_")}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=child_env)
-    summary: dict[str, Any] = {}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=catalog.child_env())
+    lines: list[dict[str, Any]] = []
     assert proc.stdout is not None
     for line in proc.stdout:
         line = line.rstrip("\n")
         print(line, flush=True)
         if line.startswith("{"):
             with contextlib.suppress(json.JSONDecodeError):
-                summary = json.loads(line)
-    return proc.wait(), summary
+                lines.append(json.loads(line))
+    return proc.wait(), lines
 
 
 def crawl_and_upload(
     spider: str, dag_run_id: str | None, extra_settings: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """Pull the index, crawl into the spider's staging archive, upload every run not yet
-    uploaded, prune what was uploaded. Raises :class:`JobFailedError` after uploading when
-    the crawl was partial or failed, so Airflow retries."""
+    """Crawl (the crawl commits its rows to the catalog), then upload its WARC files to
+    WARC_URI. Raises :class:`JobFailedError` after uploading when the crawl was partial or
+    failed, so Airflow retries (the retry fetches only what the catalog lacks)."""
     missing = missing_settings(spider)
     if missing:  # the DAG leaves such a spider out; a backfill or a hand-made run may not
         raise NotConfiguredError(f"spider {spider!r} is not configured: {not_configured_message(spider, missing)}")
     cfg = JobConfig.load()
-    staging = cfg.staging(spider)
-    staging.mkdir(parents=True, exist_ok=True)
-    store = None
-    if cfg.upload_uri:
-        from newsarchive.archive.layout import Layout
-        from newsarchive.storage.store import s3_store
-        from newsarchive.storage.sync import pull_index
-
-        store = s3_store(cfg.upload_uri, s3_config(cfg.aws_conn_id))
-        pulled = pull_index(store, Layout.from_uri(str(staging)))
-        logger.info("Pulled %d index parts from %s", pulled, cfg.upload_uri)
-    args = ["crawl", spider, "-s", f"ARCHIVE_URI={staging}"]
+    catalog = catalog_env()
+    workdir = cfg.workdir(spider, catalog)
+    if catalog.embedded:
+        logger.warning("%s", embedded_warning(catalog, workdir))
+    else:
+        logger.info("Committing to %s", catalog.description)
+    workdir.mkdir(parents=True, exist_ok=True)
+    args = ["crawl", spider, "-s", f"ARCHIVE_URI={workdir}"]
     if dag_run_id:
         args += ["-s", f"DAG_RUN_ID={dag_run_id}"]
     for name, value in (extra_settings or {}).items():
         args += ["-s", f"{name}={value}"]
-    code, summary = run_command(args)
+    code, lines = run_command(args, catalog)
+    summary = lines[-1] if lines else {}
     result: dict[str, Any] = {"spider": spider, "exit_code": code, **summary}
-    if store is not None:
-        result["upload"] = upload_staging(staging, store)
+    result.update(upload_warc_files(cfg, catalog, workdir))
     if code != 0:
         raise JobFailedError(
-            f"crawl {spider} ended {summary.get('status', 'badly')} (exit {code}); "
-            f"what it archived was uploaded; see {summary.get('manifest')}"
+            f"crawl {spider} ended {summary.get('status', 'badly')} (exit {code}); what it archived "
+            f"was committed; see run {summary.get('run_id')}"
         )
     return result
 
 
-def upload_staging(staging: Path, store: Any) -> dict[str, Any]:
-    from newsarchive.archive.layout import Layout
-    from newsarchive.storage.sync import upload_archive
+def upload_warc_files(cfg: JobConfig, catalog: CatalogEnv, workdir: Path) -> dict[str, Any]:
+    """Upload the WARC files of ``workdir`` to WARC_URI (nothing without one)."""
+    if not cfg.warc_uri:
+        logger.info("WARC_URI is not set: the WARC files stay in %s", workdir / "warc")
+        return {}
+    from newsarchive.storage.store import s3_store
+    from newsarchive.storage.upload import check_not_table_bucket, upload_warc
 
-    report = upload_archive(Layout.from_uri(str(staging)), store, prune=bool(setting("STAGING_PRUNE")))
-    logger.info(
-        "Uploaded runs %s (%d objects, %d bytes)", report.runs_uploaded, report.objects_uploaded, report.bytes_uploaded
-    )
-    return report.to_json()
+    check_not_table_bucket(cfg.warc_uri, catalog.properties)
+    report = upload_warc(workdir, s3_store(cfg.warc_uri, s3_config(cfg.aws_conn_id)), prune=cfg.prune)
+    return {"warc_upload": report.to_json()}
 
 
 def write_report() -> dict[str, Any]:
-    """Build the health report from the bucket (or, without UPLOAD_URI, from every spider's
-    staging archive) and store it there as REPORT_KEY, replacing the previous one."""
-    from newsarchive.analytics.report import build_report
-
+    """Build the health report from the tables (``newsarchive report``) and store it at
+    REPORT_URI, replacing the previous one."""
     cfg = JobConfig.load()
-    key = str(setting("REPORT_KEY")).strip("/")
+    catalog = catalog_env()
     days = int(setting("REPORT_DAYS"))
-    # Links to runs/ and warc/ are relative to where the report sits in the archive.
-    link_base = "/".join([".."] * key.count("/"))
-    if cfg.upload_uri:
+    with tempfile.TemporaryDirectory(prefix="newsarchive-report-") as tmp:
+        out = Path(tmp) / "report.html"
+        archive = cfg.staging_dir  # where the embedded catalog is, when none is configured
+        args = ["report", "--archive", str(archive), "--out", str(out), "--days", str(days)]
+        link_base = report_link_base(cfg.report_uri, cfg.warc_uri)
+        if link_base is not None:
+            args += ["--link-base", link_base]
+        code, _ = run_command(args, catalog)
+        if code != 0 or not out.is_file():
+            raise JobFailedError(f"newsarchive report ended with exit code {code}")
+        html = out.read_bytes()
+    location = cfg.report_uri or str(cfg.staging_dir / "report.html")
+    if location.startswith("s3://"):
+        from newsarchive.storage.s3 import format_s3_uri, parse_s3_uri
         from newsarchive.storage.store import s3_store
 
-        s3 = s3_config(cfg.aws_conn_id)
-        html = build_report(cfg.upload_uri, s3, days=days, link_base=link_base).encode("utf-8")
-        s3_store(cfg.upload_uri, s3).replace_bytes(key, html, content_type="text/html; charset=utf-8")
-        location = f"{cfg.upload_uri}/{key}"
+        bucket, key = parse_s3_uri(location)
+        if not key:
+            raise ValueError(f"REPORT_URI {location!r} names a bucket, not an object")
+        parent, _, name = key.rpartition("/")
+        store = s3_store(format_s3_uri(bucket, parent), s3_config(cfg.aws_conn_id))
+        store.replace_bytes(name, html, content_type="text/html; charset=utf-8")
     else:
         from newsarchive.storage.local import LocalStore
 
-        html = build_report(str(cfg.staging_dir), days=days).encode("utf-8")
-        LocalStore(str(cfg.staging_dir)).replace_bytes(key, html)
-        location = str(cfg.staging_dir / key)
+        path = Path(location).expanduser().resolve()
+        LocalStore(str(path.parent)).replace_bytes(path.name, html)
+        location = str(path)
     logger.info("Report written to %s (%d bytes)", location, len(html))
     return {"report": location, "bytes": len(html)}
 
 
-def compact_archive(days: int, since: str | None = None, until: str | None = None) -> dict[str, Any]:
-    """Compact the bucket (or, without UPLOAD_URI, every spider's staging archive)."""
-    from datetime import date, timedelta
+def report_link_base(report_uri: str, warc_uri: str) -> str | None:
+    """The report's links to WARC files (``warc_filename``, ``warc/<rest>``) relative to where
+    it sits, when the bucket puts them there: REPORT_URI and WARC_URI in one bucket, WARC_URI
+    ending in ``/warc`` (``<WARC_URI>/<rest>`` is then ``<its parent>/warc/<rest>``). None
+    otherwise (the report then links the worker's local files)."""
+    import posixpath
 
-    from newsarchive.archive.compact import compact
-    from newsarchive.storage.store import S3Store, Store, open_store, s3_store
-    from newsarchive.timeparse import beijing_date, utcnow
+    from newsarchive.storage.s3 import parse_s3_uri
 
+    if not (report_uri.startswith("s3://") and warc_uri.startswith("s3://")):
+        return None
+    (report_bucket, report_key), (warc_bucket, warc_prefix) = parse_s3_uri(report_uri), parse_s3_uri(warc_uri)
+    if report_bucket != warc_bucket or posixpath.basename(warc_prefix) != "warc":
+        return None
+    rel = posixpath.relpath(posixpath.dirname(warc_prefix) or ".", posixpath.dirname(report_key) or ".")
+    return "" if rel == "." else rel
+
+
+def compact_tables() -> dict[str, Any]:
+    """``newsarchive compact`` over every table of the catalog (one JSON line per table)."""
     cfg = JobConfig.load()
-    today = beijing_date(utcnow())
-    start = date.fromisoformat(since) if since else today - timedelta(days=days)
-    end = date.fromisoformat(until) if until else today - timedelta(days=1)
-    stores: list[Store]
-    if cfg.upload_uri:
-        stores = [s3_store(cfg.upload_uri, s3_config(cfg.aws_conn_id))]
-    else:
-        dirs = sorted(p for p in cfg.staging_dir.iterdir() if p.is_dir()) if cfg.staging_dir.is_dir() else []
-        stores = [open_store(str(p)) for p in dirs]
-    reports = []
-    for store in stores:
-        report = compact(store, since=start, until=end)
-        if isinstance(store, S3Store):
-            aborted = store.abort_stale_uploads()
-            if aborted:
-                logger.warning("Aborted %d stale multipart uploads: %s", len(aborted), aborted)
-        reports.append(
-            {
-                "store": store.uri,
-                "partitions": report.partitions,
-                "rows_before": report.rows_before,
-                "rows_after": report.rows_after,
-                "compaction_id": report.compaction_id,
-            }
-        )
-    return {"since": start.isoformat(), "until": end.isoformat(), "compactions": reports}
+    catalog = catalog_env()
+    code, lines = run_command(["compact", "--archive", str(cfg.staging_dir)], catalog)
+    if code != 0:
+        raise JobFailedError(f"newsarchive compact ended with exit code {code}")
+    return {"tables": lines}
 
 
 def backfill(
@@ -250,13 +367,13 @@ def backfill(
         if not path:
             raise ValueError("spider=jekyll needs `path`: a folder of posts written by the original site")
         cfg = JobConfig.load()
-        staging = cfg.staging("jekyll")
-        code, summary = run_command(["import-jekyll", path, "--archive", str(staging)])
+        catalog = catalog_env()
+        workdir = cfg.workdir("jekyll", catalog)
+        if catalog.embedded:
+            logger.warning("%s", embedded_warning(catalog, workdir))
+        code, lines = run_command(["import-jekyll", path, "--archive", str(workdir)], catalog)
+        summary = lines[-1] if lines else {}
         result: dict[str, Any] = {"spider": spider, "exit_code": code, **summary}
-        if cfg.upload_uri:
-            from newsarchive.storage.store import s3_store
-
-            result["upload"] = upload_staging(staging, s3_store(cfg.upload_uri, s3_config(cfg.aws_conn_id)))
         if code != 0:
             raise JobFailedError(f"import-jekyll ended {summary.get('status', 'badly')} (exit {code})")
         return result

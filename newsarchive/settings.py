@@ -176,8 +176,9 @@ PIPELINE_VERSION = __version__
 REPORT_DAYS = 30
 #: Write the report after every news_crawl run and upload it beside the data.
 REPORT_ENABLED = True
-#: Its key under UPLOAD_URI (or the staging directory when nothing is uploaded).
-REPORT_KEY = "report.html"
+#: Where news_crawl puts it: the full URI of the object (``s3://bucket/reports/newsarchive.html``)
+#: or a local file; empty: ``<STAGING_DIR>/report.html``. The only object ever replaced.
+REPORT_URI = ""
 
 # --- Jekyll export and import ----------------------------------------------------------
 #: Site base URL of the back-links in exported posts (``export-jekyll --base-url``).
@@ -205,8 +206,6 @@ JSON_MAX_INT_DIGITS = 100
 DAG_RUN_ID = ""
 
 # --- Scheduling and upload (read by the DAGs and ``newsarchive upload``) -----------------
-#: Where ``newsarchive upload`` and the DAGs put the archive: s3://bucket/prefix.
-UPLOAD_URI = ""
 #: Airflow connection holding the object-store credentials and endpoint.
 AWS_CONN_ID = "aws_default"
 #: Cron expression or preset for the news_crawl DAG.
@@ -216,16 +215,18 @@ SCHEDULE = "*/30 * * * *"
 #: feeds: add it here and set FINEWS_LIST_URLS and FINEWS_TEXT_URL; listed but not
 #: configured, the DAG skips it (and logs why).
 SPIDERS = ["eastmoney"]
-#: Staging directory on the worker (the local archive the crawl writes before upload).
+#: Working directory of the crawls on a worker (their ARCHIVE_URI: WARC files, temporary
+#: files): ``<STAGING_DIR>/<spider>`` with a shared catalog; STAGING_DIR itself, shared by
+#: the spiders, when the tasks fall back to the embedded SQLite catalog (``catalog.db`` there).
 STAGING_DIR = "/tmp/newsarchive-staging"  # noqa: S108
-#: Delete a run's data files from staging once they are uploaded (manifests and index stay).
+#: Delete a WARC file from staging once WARC_URI holds it (uploaded and verified).
 STAGING_PRUNE = True
 #: Parts larger than this are uploaded in several parts.
 UPLOAD_MULTIPART_THRESHOLD = 64 * 1024 * 1024
 UPLOAD_PART_SIZE = 16 * 1024 * 1024
 UPLOAD_MAX_ATTEMPTS = 5
-#: Airflow pool shared by every task that writes the archive (crawl, backfill, compaction);
-#: create it with AIRFLOW_POOL_SLOTS slots. Compaction takes every slot, so it runs alone.
+#: Airflow pool of the newsarchive tasks (crawl, backfill, report: one slot; compaction: all
+#: AIRFLOW_POOL_SLOTS). Kept from the old layout; the tables' commits no longer need it.
 AIRFLOW_POOL = "newsarchive"
 AIRFLOW_POOL_SLOTS = 4
 AIRFLOW_RETRIES = 2

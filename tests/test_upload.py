@@ -1,162 +1,175 @@
-"""Verified, idempotent upload to a real S3-compatible server (SeaweedFS on 127.0.0.1)."""
+"""Uploading raw capture: a crawl's WARC files to a plain bucket prefix of a real
+S3-compatible server (SeaweedFS on 127.0.0.1), verified and idempotent.
+
+``test_e2e_*`` needs the crawl's Iceberg write path (the ``runs`` table listing its WARC files).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 
-import duckdb
-import pyarrow.dataset as ds
 import pytest
 
-from newsarchive.archive.layout import Layout
-from newsarchive.storage.s3 import parse_s3_uri
-from newsarchive.storage.store import S3Store, StoreError
-from newsarchive.storage.sync import upload_archive
-from newsarchive.storage.verify import verify_store
+from newsarchive.storage.store import ObjectExistsError, S3Store
 from tests.conftest import last_json, run_cli, run_crawl, s3_env
+
+DAY = "date=2026-11-27"
 
 
 @pytest.fixture
-def crawled(tmp_path, sample_settings):
-    archive = tmp_path / "archive"
-    result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive})
-    assert result.returncode == 0
-    return archive, result
+def env(seaweed, tmp_path):
+    """The S3 server's credentials, and a HOME without a .pyiceberg.yaml."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = s3_env(seaweed, HOME=str(home), PYICEBERG_HOME=str(home))
+    return {k: v for k, v in env.items() if not k.upper().startswith("PYICEBERG_CATALOG")}
+
+
+def workdir(root: Path, sizes: tuple[int, ...] = (1000, 2000)) -> Path:
+    """A crawl's working directory: WARC files, one being written, and what is not raw capture."""
+    warc = root / "warc" / DAY
+    warc.mkdir(parents=True)
+    for n, size in enumerate(sizes):
+        (warc / f"20261127T000000Z-abcdef01-{n}.warc.gz").write_bytes(os.urandom(size))
+    (warc / ".20261127T000000Z-abcdef02-0.warc.gz.tmp").write_bytes(b"being written")
+    (root / "warc" / "notes.txt").write_text("not a WARC file")
+    (root / "catalog.db").write_bytes(b"SQLite format 3\x00")
+    (root / "warehouse" / "articles").mkdir(parents=True)
+    (root / "warehouse" / "articles" / "part.parquet").write_bytes(b"PAR1")
+    return root
 
 
 def keys(store: S3Store) -> dict[str, int]:
     return {o.key: o.size for o in store.objects("")}
 
 
-def test_upload_mirrors_the_layout_and_reads_back(crawled, seaweed, bucket_uri):
-    archive, result = crawled
-    proc = run_cli("upload", "--archive", str(archive), "--to", bucket_uri, env=s3_env(seaweed))
+def local_warc(root: Path) -> dict[str, int]:
+    return {f"{DAY}/{p.name}": p.stat().st_size for p in (root / "warc" / DAY).glob("*.warc.gz") if not p.is_symlink()}
+
+
+def test_upload_sends_the_warc_files_and_nothing_else(tmp_path, seaweed, bucket_uri, env):
+    root = workdir(tmp_path / "work")
+    proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = last_json(proc.stdout)
-    assert report["runs_uploaded"] == [result.summary["run_id"]]
+    assert (report["status"], report["files_uploaded"], report["bytes_uploaded"]) == ("complete", 2, 3000)
     store = S3Store(bucket_uri, seaweed.config)
-    local = {
-        p.relative_to(archive).as_posix(): p.stat().st_size
-        for p in archive.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(archive).parts)
+    assert keys(store) == local_warc(root)  # <prefix>/<path under warc/>: no temp file, no table file
+    for key in local_warc(root):
+        digest = hashlib.sha256((root / "warc" / key).read_bytes()).hexdigest()
+        assert store.recorded_sha256(key) == digest
+    again = last_json(run_cli("upload", "--archive", str(root), "--to", bucket_uri, env=env).stdout)
+    assert (again["files_uploaded"], again["files_present"]) == (0, 2)
+    assert keys(store) == local_warc(root)
+
+
+def test_the_destination_defaults_to_warc_uri(tmp_path, seaweed, bucket_uri, env):
+    root = workdir(tmp_path / "work", (10,))
+    missing = run_cli("upload", "--archive", str(root), env=env)
+    assert missing.returncode == 2 and "WARC_URI" in missing.stderr
+    proc = run_cli("upload", env={**env, "NEWSARCHIVE_WARC_URI": bucket_uri, "NEWSARCHIVE_ARCHIVE_URI": str(root)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert keys(S3Store(bucket_uri, seaweed.config)) == local_warc(root)
+
+
+def test_prune_deletes_only_what_the_bucket_holds(tmp_path, seaweed, bucket_uri, env):
+    root = workdir(tmp_path / "work")
+    uploaded = local_warc(root)
+    proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, "--prune", env=env)
+    assert proc.returncode == 0 and last_json(proc.stdout)["files_pruned"] == 2
+    assert local_warc(root) == {} and keys(S3Store(bucket_uri, seaweed.config)) == uploaded
+    assert (root / "warc" / DAY / ".20261127T000000Z-abcdef02-0.warc.gz.tmp").exists()  # not complete: kept
+    assert (root / "catalog.db").exists()
+
+
+def test_an_object_with_other_content_is_never_replaced(tmp_path, seaweed, bucket_uri, env):
+    root = workdir(tmp_path / "work", (100,))
+    (key,) = local_warc(root)
+    store = S3Store(bucket_uri, seaweed.config)
+    assert store.put_bytes(key, b"someone else's bytes")
+    proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, "--prune", env=env)
+    assert proc.returncode == 1 and "exists with other content" in last_json(proc.stdout)["error"]
+    assert store.get_bytes(key) == b"someone else's bytes"
+    assert local_warc(root)  # not pruned: the bucket does not hold it
+    with pytest.raises(ObjectExistsError):
+        store.put_bytes(key, b"other")
+
+
+def test_a_symbolic_link_is_never_followed(tmp_path, seaweed, bucket_uri, env):
+    root = workdir(tmp_path / "work", (10,))
+    secret = tmp_path / "outside.warc.gz"
+    secret.write_bytes(b"not the archive's")
+    (root / "warc" / DAY / "planted.warc.gz").symlink_to(secret)
+    (root / "warc" / "date=2026-11-28").symlink_to(tmp_path)
+    proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert last_json(proc.stdout)["links_skipped"] == ["warc/date=2026-11-27/planted.warc.gz", "warc/date=2026-11-28"]
+    assert keys(S3Store(bucket_uri, seaweed.config)) == local_warc(root)
+    assert "planted.warc.gz" in proc.stderr and secret.exists()
+
+
+def test_warc_files_never_go_into_the_catalogs_table_bucket(tmp_path, seaweed, bucket_uri, env):
+    root = workdir(tmp_path / "work", (10,))
+    catalog = {
+        "PYICEBERG_CATALOG__NEWSARCHIVE__TYPE": "rest",
+        "PYICEBERG_CATALOG__NEWSARCHIVE__URI": "http://127.0.0.1:9",
+        "PYICEBERG_CATALOG__NEWSARCHIVE__WAREHOUSE": f"s3://{seaweed.bucket}",
     }
-    assert keys(store) == local
-    # analysts read the uploaded dataset through pyarrow's S3 filesystem, and DuckDB over it
-    bucket, prefix = parse_s3_uri(bucket_uri)
-    dataset = ds.dataset(
-        f"{bucket}/{prefix}/articles",
-        filesystem=seaweed.config.arrow(),
-        format="parquet",
-        partitioning=ds.HivePartitioning.discover(infer_dictionary=True),
-    )
-    assert dataset.count_rows() == 44
-    rows = duckdb.sql("SELECT media_name, count(*) FROM dataset WHERE media_name = '澎湃新闻' GROUP BY 1").fetchall()
-    assert rows == [("澎湃新闻", 1)]
-    from newsarchive.archive.reader import open_dataset
-
-    env = seaweed.config.env()
-    os.environ.update(env)
-    try:
-        assert open_dataset(bucket_uri).count_rows() == 44
-    finally:
-        for k in env:
-            os.environ.pop(k, None)
+    proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, env={**env, **catalog})
+    assert proc.returncode == 2 and "never into a table bucket" in proc.stderr
+    assert keys(S3Store(bucket_uri, seaweed.config)) == {}
 
 
-def test_second_upload_adds_nothing(crawled, seaweed, bucket_uri):
-    archive, _ = crawled
-    store = S3Store(bucket_uri, seaweed.config)
-    first = upload_archive(Layout(archive), store)
-    before = keys(store)
-    second = upload_archive(Layout(archive), store)
-    assert first.objects_uploaded == len(before) and second.objects_uploaded == 0
-    assert second.runs_skipped == first.runs_uploaded and keys(store) == before
-    forced = upload_archive(Layout(archive), store, run_id=first.runs_uploaded[0])
-    assert forced.objects_uploaded == 0 and forced.objects_present == len(before)
-
-
-def test_manifest_goes_last(crawled, seaweed, bucket_uri):
-    """If a file cannot be uploaded, the run's manifest never reaches the bucket."""
-    archive, result = crawled
-    victim = next(archive.rglob("part-*.parquet"))
-    victim.unlink()
-    store = S3Store(bucket_uri, seaweed.config, max_attempts=1)
-    with pytest.raises(StoreError, match="missing locally"):
-        upload_archive(Layout(archive), store)
-    assert not store.exists(f"runs/{result.summary['run_id']}.json")
-
-
-def test_verify_finds_missing_and_corrupt_objects(crawled, seaweed, bucket_uri):
-    archive, _ = crawled
-    store = S3Store(bucket_uri, seaweed.config)
-    upload_archive(Layout(archive), store)
-    ok = run_cli("verify", "--archive", bucket_uri, env=s3_env(seaweed))
-    # 9 article parts, the quarantine part, 2 index parts, the WARC file
-    assert ok.returncode == 0 and last_json(ok.stdout)["files_checked"] == 13
-    assert run_cli("verify", "--archive", str(archive)).returncode == 0
-    part = next(k for k in keys(store) if k.startswith("articles/"))
-    store.client.put_object(Bucket=store.bucket, Key=store.key(part), Body=b"tampered", Metadata={"sha256": "0" * 64})
-    deep = run_cli("verify", "--archive", bucket_uri, "--deep", env=s3_env(seaweed))
-    assert deep.returncode == 1 and f"corrupt: {part}" in deep.stdout
-    store.delete([part])
-    missing = verify_store(store)
-    assert missing.problems == [f"missing: {part}"]
-
-
-def test_an_existing_object_is_never_replaced(tmp_path, seaweed, bucket_uri):
-    store = S3Store(bucket_uri, seaweed.config)
-    assert store.put_bytes("runs/x.json", b"{}")
-    assert not store.put_bytes("runs/x.json", b"{}")
-    from newsarchive.archive.files import FinalExistsError
-
-    with pytest.raises(FinalExistsError):
-        store.put_bytes("runs/x.json", b'{"other": 1}')
+def test_an_invalid_destination_is_refused_before_any_request(tmp_path, env):
+    root = workdir(tmp_path / "work", (10,))
+    for bad in ("/some/dir", "s3://Bad_Bucket/x", "s3://bucket/a/../b"):
+        proc = run_cli("upload", "--archive", str(root), "--to", bad, env=env)
+        assert proc.returncode == 2, (bad, proc.stderr)
 
 
 def test_multipart_upload_with_sha256_parts(tmp_path, seaweed, bucket_uri):
     big = tmp_path / "big.bin"
     big.write_bytes(os.urandom(12 * 1024 * 1024 + 123))
     store = S3Store(bucket_uri, seaweed.config, multipart_threshold=5 * 1024 * 1024, part_size=5 * 1024 * 1024)
-    assert store.put_file(big, "warc/big.bin")
-    head = store.head("warc/big.bin")
+    assert store.put_file(big, "date=2026-11-27/big.warc.gz")
+    head = store.head("date=2026-11-27/big.warc.gz")
     assert head["ContentLength"] == big.stat().st_size
     assert head.get("ChecksumSHA256", "-3").endswith("-3")  # composite checksum of 3 parts
-    assert store.get_bytes("warc/big.bin") == big.read_bytes()
-    assert not store.put_file(big, "warc/big.bin")  # idempotent
+    assert store.get_bytes("date=2026-11-27/big.warc.gz") == big.read_bytes()
+    assert not store.put_file(big, "date=2026-11-27/big.warc.gz")  # idempotent
 
 
-def test_wrong_credentials_fail_clearly_without_leaking(crawled, seaweed, bucket_uri):
-    archive, _ = crawled
+def test_wrong_credentials_fail_clearly_without_leaking(tmp_path, bucket_uri, env):
+    root = workdir(tmp_path / "work", (10,))
     secret = "fake-secret-should-never-appear-1234"
-    env = s3_env(seaweed, AWS_ACCESS_KEY_ID="AKIAFAKEFAKEFAKE", AWS_SECRET_ACCESS_KEY=secret)
-    proc = run_cli("upload", "--archive", str(archive), "--to", bucket_uri, env=env)
+    bad = {**env, "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": secret}
+    proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, env=bad)
     assert proc.returncode == 1
     assert "InvalidAccessKeyId" in proc.stdout or "SignatureDoesNotMatch" in proc.stdout
     assert secret not in proc.stdout + proc.stderr
 
 
-def test_pull_index_lets_an_empty_worker_crawl_incrementally(
-    crawled, tmp_path, seaweed, bucket_uri, sample_settings, sample_server
-):
-    archive, _ = crawled
-    upload_archive(Layout(archive), S3Store(bucket_uri, seaweed.config))
-    fresh = tmp_path / "fresh-worker"
-    pulled = run_cli("pull-index", "--from", bucket_uri, "--archive", str(fresh), env=s3_env(seaweed))
-    assert pulled.returncode == 0 and last_json(pulled.stdout)["index_parts_pulled"] == 2
-    texts = sample_server.count("/NewsData/GetNewsText.do")
-    rerun = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": fresh})
-    assert rerun.returncode == 0 and rerun.manifest["counts"]["articles_written"] == 0
-    assert sample_server.count("/NewsData/GetNewsText.do") == texts
+def test_e2e_crawl_then_upload_every_warc_file_its_runs_row_lists(tmp_path, seaweed, bucket_uri, env, sample_settings):
+    """A real crawl (embedded catalog in its working directory), then the upload: the bucket
+    holds each WARC file the ``runs`` row lists, with the size and SHA-256 it records."""
+    archive = tmp_path / "archive"
+    crawl_env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+    result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive}, env=crawl_env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    proc = run_cli("upload", "--archive", str(archive), "--to", bucket_uri, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    store = S3Store(bucket_uri, seaweed.config)
+    local = {p.relative_to(archive / "warc").as_posix(): p.stat().st_size for p in archive.rglob("*.warc.gz")}
+    assert local and keys(store) == local
+    from pyiceberg.catalog.sql import SqlCatalog
 
-
-def test_pulled_index_parts_are_not_mistaken_for_a_dead_run(crawled, tmp_path, seaweed, bucket_uri, sample_settings):
-    """A worker pulls other runs' index parts (no manifests locally): its next crawl must not
-    'recover' them as a run that died here."""
-    archive, _ = crawled
-    upload_archive(Layout(archive), S3Store(bucket_uri, seaweed.config))
-    fresh = tmp_path / "worker"
-    assert run_cli("pull-index", "--from", bucket_uri, "--archive", str(fresh), env=s3_env(seaweed)).returncode == 0
-    rerun = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": fresh})
-    assert rerun.returncode == 0
-    assert "Adopted files" not in rerun.stderr
-    assert sorted(p.stem for p in (fresh / "runs").glob("*.json")) == [rerun.summary["run_id"]]
+    catalog = SqlCatalog(
+        "newsarchive", uri=f"sqlite:///{archive}/catalog.db", warehouse=(archive / "warehouse").as_uri()
+    )
+    (row,) = catalog.load_table(("newsarchive", "runs")).scan().to_arrow().to_pylist()
+    assert row["warc_files"]
+    for f in row["warc_files"]:
+        key = f["path"].removeprefix("warc/")
+        assert store.recorded_sha256(key) == f["sha256"] and keys(store)[key] == f["bytes"]

@@ -19,7 +19,6 @@ COMMANDS: dict[str, str] = {
     "demo": "newsarchive.cli.demo",
     "upload": "newsarchive.cli.upload",
     "verify": "newsarchive.cli.verify",
-    "pull-index": "newsarchive.cli.pull_index",
     "compact": "newsarchive.cli.compact",
     "export-jekyll": "newsarchive.cli.export_jekyll",
     "import-jekyll": "newsarchive.cli.import_jekyll",

@@ -2,12 +2,14 @@
 
 Starts the bundled sample feeds (the infoCode feeds, built from real posts of the original
 site, an East Money look-alike listing the same articles, and a thepaper.cn look-alike
-around its real hot list) and an embedded SeaweedFS (S3)
-on 127.0.0.1; points the DAG (one mapped crawl task per spider) at them with NEWSARCHIVE_*
-variables and an Airflow connection, as a deployment would; runs it with ``dag.test()`` on a
-SQLite metadata database; then shows what landed in the bucket: the objects, rows per source,
-media and day, the quarantine, and a DuckDB query over the uploaded Parquet. The local
-staging archives stay in --archive for a look around. Nothing leaves this machine.
+around its real hot list) and an embedded SeaweedFS (S3) on 127.0.0.1; points the DAG (one
+mapped crawl task per spider) at them with NEWSARCHIVE_* variables and an Airflow connection,
+as a deployment would; runs it with ``dag.test()`` on a SQLite metadata database. Every crawl
+commits to ONE SQLite Iceberg catalog in --archive (``catalog.db``, tables under
+``warehouse/``), the very catalog ``newsarchive sql --archive DIR`` opens when none is
+configured; the WARC files and the health report go to the bucket. Then it shows what
+landed: the objects in the bucket, rows per source from the tables, the quarantine. Nothing
+leaves this machine.
 """
 
 from __future__ import annotations
@@ -23,25 +25,32 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from newsarchive.storage.s3 import S3Config
 
-BUCKET, PREFIX = "newsarchive", "archive"
+BUCKET, WARC_PREFIX, REPORT_KEY = "newsarchive", "warc", "report.html"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--archive", default="./archive", help="local staging archive (kept after the demo)")
+    parser.add_argument(
+        "--archive", default="./archive", help="where the catalog and the crawls' working directories go (kept)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import warnings
 
+    from newsarchive.config import setting
     from newsarchive.eastmoney_site import install_eastmoney
     from newsarchive.feedserver import FeedServer, install_finews
+    from newsarchive.jobs import properties_env
     from newsarchive.seaweed import SeaweedFS
+    from newsarchive.tables.catalog import embedded_properties
     from newsarchive.thepaper_site import install_thepaper
 
     # Airflow's API server imports starlette's test client, which warns about httpx: noise here.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
-    staging = Path(args.archive).resolve()
+    archive = Path(args.archive).resolve()
+    archive.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="newsarchive-demo-airflow-"))
+    catalog = str(setting("ICEBERG_CATALOG"))
     with FeedServer() as feeds, SeaweedFS(bucket=BUCKET) as s3:
         print(f"Sample feeds on {feeds.url()}; SeaweedFS S3 on {s3.endpoint}", flush=True)
         cfg = s3.config
@@ -58,9 +67,13 @@ def run(args: argparse.Namespace) -> int:
                     "extra": {"endpoint_url": cfg.endpoint_url, "region_name": "us-east-1"},
                 }
             ),
-            NEWSARCHIVE_UPLOAD_URI=f"s3://{BUCKET}/{PREFIX}",
-            NEWSARCHIVE_STAGING_DIR=str(staging),
-            NEWSARCHIVE_STAGING_PRUNE="false",
+            # One catalog for every mapped crawl task: the SQLite file the readers open by
+            # default in --archive (configured, so each task keeps its own working directory).
+            **properties_env(catalog, embedded_properties(str(archive))),
+            NEWSARCHIVE_STAGING_DIR=str(archive),
+            NEWSARCHIVE_STAGING_PRUNE="false",  # keep the WARC files for `newsarchive reparse`
+            NEWSARCHIVE_WARC_URI=f"s3://{BUCKET}/{WARC_PREFIX}",
+            NEWSARCHIVE_REPORT_URI=f"s3://{BUCKET}/{REPORT_KEY}",
             NEWSARCHIVE_SPIDERS="finews,thepaper,eastmoney",
             NEWSARCHIVE_AUTOTHROTTLE_ENABLED="false",
             NEWSARCHIVE_LOG_LEVEL="WARNING",
@@ -77,60 +90,68 @@ def run(args: argparse.Namespace) -> int:
         dag_run = dag.test()
         print(f"\nDAG run {dag_run.run_id}: {dag_run.state}")
         show_bucket(cfg)
-        show_report(cfg, staging)
+        show_tables(archive)
+        show_report(cfg, archive)
     shutil.rmtree(home, ignore_errors=True)
     return 0 if dag_run.state == "success" else 1
 
 
-def show_report(cfg: S3Config, staging: Path) -> None:
-    """The DAG's last task put the health report in the bucket; write the same report from
-    the local staging archives (its links then open locally) and show the SQL command."""
-    from newsarchive.analytics.report import build_report
-    from newsarchive.analytics.views import connect
-    from newsarchive.storage.store import S3Store
-
-    uploaded = S3Store(f"s3://{BUCKET}/{PREFIX}", cfg).get_bytes("report.html")
-    local = staging / "report.html"
-    local.write_text(build_report(str(staging)), encoding="utf-8")
-    print(f"\nHealth report: s3://{BUCKET}/{PREFIX}/report.html ({len(uploaded):,} bytes, written by the DAG)")
-    print(f"  and a local copy: {local}  (open it in a browser; it needs no network)")
-    query = "SELECT source, status, count(*) AS runs, sum(requests) AS requests FROM runs GROUP BY ALL"
-    print(f'\nSQL over the archive: newsarchive sql "{query}" --archive {staging}')
-    for row in connect(str(staging)).execute(query).fetchall():
-        print("  " + "  ".join(str(v) for v in row))
-
-
 def show_bucket(cfg: S3Config) -> None:
-    import duckdb
-
-    from newsarchive.archive.reader import open_dataset
-    from newsarchive.cli.summary import pad
     from newsarchive.storage.store import S3Store
 
-    store = S3Store(f"s3://{BUCKET}/{PREFIX}", cfg)
-    objects = list(store.objects(""))
-    print(f"\nObjects in s3://{BUCKET}/{PREFIX}/ ({len(objects)}):")
+    objects = list(S3Store(f"s3://{BUCKET}", cfg).objects(""))
+    print(f"\nObjects in s3://{BUCKET}/ ({len(objects)}): the WARC files and the report")
     for obj in objects:
-        print(f"  {obj.key}  ({obj.size} bytes)")
-    uri = f"s3://{BUCKET}/{PREFIX}"
-    dataset = open_dataset(uri, "articles", cfg)
-    con = duckdb.connect()
-    con.register("articles", dataset)
-    rows = con.execute("""SELECT CAST(date AS VARCHAR), coalesce(media_name, '(unknown)'), count(*)
-                          FROM articles GROUP BY ALL ORDER BY 1, 2""").fetchall()
-    by_source = con.execute("SELECT CAST(source AS VARCHAR), count(*) FROM articles GROUP BY 1 ORDER BY 1").fetchall()
-    print("\nRows per source: " + ", ".join(f"{s} {n}" for s, n in by_source))
-    print(f"\nRows per media and day in the bucket ({sum(r[2] for r in rows)}):")
-    for day, media, n in rows:
-        print(f"  {day}  {pad(media, 24)} {n:>4}")
-    quarantine = open_dataset(uri, "quarantine", cfg)
-    con.register("quarantine", quarantine)
-    rows = con.execute("SELECT reason, info_code_raw, detail FROM quarantine ORDER BY reason").fetchall()
-    print(f"\nQuarantined records ({len(rows)}):")
-    for reason, code, detail in rows:
-        print(f"  {reason:<18} {code or '':<22} {detail}")
-    print("\nDuckDB over the bucket: SELECT media_name, title, published_at FROM articles WHERE title LIKE '%数据%'")
-    for media, title, published in con.execute(
-        "SELECT media_name, title, published_at FROM articles WHERE title LIKE '%数据%' ORDER BY published_at"
-    ).fetchall():
-        print(f"  {published:%Y-%m-%d %H:%M} UTC  {media}  {title}")
+        print(f"  {obj.key}  ({obj.size:,} bytes)")
+
+
+def show_tables(archive: Path) -> None:
+    """Rows per source and the quarantine, read from the tables through pyiceberg."""
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    from newsarchive.config import setting
+    from newsarchive.tables.catalog import resolve
+
+    spec = resolve(str(archive), str(setting("ICEBERG_CATALOG")), str(setting("ICEBERG_NAMESPACE")))
+    catalog = spec.open()
+    print(f"\nTables in the {spec.describe()}:")
+    try:
+        catalog.load_table((spec.namespace, "runs"))
+    except (NoSuchTableError, NoSuchNamespaceError):
+        print("  none: no crawl committed anything (see the task logs above)")
+        return
+    articles = catalog.load_table((spec.namespace, "articles")).scan(selected_fields=("source",)).to_arrow()
+    counts = articles.group_by("source").aggregate([("source", "count")]).sort_by("source")
+    print(
+        f"  articles ({articles.num_rows} rows): "
+        + ", ".join(
+            f"{s} {n}" for s, n in zip(counts["source"].to_pylist(), counts["source_count"].to_pylist(), strict=True)
+        )
+    )
+    quarantine = (
+        catalog.load_table((spec.namespace, "quarantine"))
+        .scan(selected_fields=("source", "reason", "info_code_raw", "detail"))
+        .to_arrow()
+    )
+    print(f"  quarantine ({quarantine.num_rows} rows):")
+    for row in quarantine.sort_by([("source", "ascending"), ("reason", "ascending")]).to_pylist():
+        print(f"    {row['source']:<10} {row['reason']:<18} {row['info_code_raw'] or '':<22} {row['detail']}")
+    runs = catalog.load_table((spec.namespace, "runs")).scan(selected_fields=("spider", "status")).to_arrow()
+    statuses = sorted(zip(runs["spider"].to_pylist(), runs["status"].to_pylist(), strict=True))
+    print(f"  runs ({runs.num_rows} rows): " + ", ".join(f"{s} {st}" for s, st in statuses))
+
+
+def show_report(cfg: S3Config, archive: Path) -> None:
+    """The DAG's last task put the health report in the bucket; keep a copy beside the tables
+    and show the commands that read them."""
+    from newsarchive.storage.store import S3Store
+
+    html = S3Store(f"s3://{BUCKET}", cfg).get_bytes(REPORT_KEY)
+    local = archive / REPORT_KEY
+    local.write_bytes(html)
+    print(f"\nHealth report: s3://{BUCKET}/{REPORT_KEY} ({len(html):,} bytes, written by the DAG)")
+    print(f"  and a copy: {local}  (open it in a browser; it needs no network)")
+    print("\nThe tables stay in the catalog after the demo; read them with, for example:")
+    query = "SELECT source, count(*) FROM articles GROUP BY ALL"
+    print(f'  newsarchive sql --archive {archive} "{query}"')
+    print(f"  newsarchive report --archive {archive} --out report.html")

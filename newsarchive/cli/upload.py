@@ -1,10 +1,12 @@
-"""Upload a local archive to s3://BUCKET/PREFIX, run by run, manifest last.
+"""Upload a crawl's WARC files to s3://BUCKET/PREFIX (raw capture; the tables need no upload).
 
-Only runs whose manifest is not yet in the bucket are sent (or just --run). Each object is
-keyed as in the local layout, sent with its SHA-256 (the server refuses a mismatch), checked
-by HEAD afterwards, and skipped when already present, so a second upload adds nothing.
-Credentials and endpoint come from the standard AWS chain (AWS_ENDPOINT_URL, AWS_PROFILE,
-AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ...).
+A crawl commits its rows to the Iceberg catalog itself. What stays in its working directory
+is raw capture: ``<DIR>/warc/<rest>.warc.gz`` goes to ``<PREFIX>/<rest>.warc.gz`` (default
+destination: the setting WARC_URI), a plain bucket, never the catalog's table bucket. Each
+file is sent with its SHA-256 (the server refuses a mismatch), checked by HEAD afterwards,
+and skipped when already there with that SHA-256, so a second upload adds nothing; an object
+with other content under its key is an error, never overwritten. Credentials and endpoint
+come from the standard AWS chain (AWS_ENDPOINT_URL, AWS_PROFILE, AWS_ACCESS_KEY_ID/...).
 """
 
 from __future__ import annotations
@@ -12,39 +14,46 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from pathlib import Path
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.config import setting
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--archive", default="./archive", help="local archive directory")
-    parser.add_argument("--to", required=True, metavar="s3://BUCKET/PREFIX", help="destination")
-    parser.add_argument("--run", metavar="RUN_ID", help="upload only this run")
+    parser.add_argument("--archive", default=None, help="the crawl's working directory (default: ARCHIVE_URI)")
+    parser.add_argument("--to", default=None, metavar="s3://BUCKET/PREFIX", help="destination (default: WARC_URI)")
     parser.add_argument(
-        "--prune",
-        action="store_true",
-        help="delete each run's data files locally once uploaded (keeps manifests and index)",
+        "--prune", action="store_true", help="delete each WARC file locally once the bucket holds it (verified)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsarchive.archive.layout import Layout
+    from newsarchive import logredact
+    from newsarchive.storage.s3 import S3Config
     from newsarchive.storage.store import StoreError, s3_store
-    from newsarchive.storage.sync import upload_archive
+    from newsarchive.storage.upload import check_not_table_bucket, upload_warc
+    from newsarchive.tables.catalog import configured, local_root
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from newsarchive import logredact
-
     logredact.install()
-    if not args.to.startswith("s3://"):
-        raise UsageError("--to must be an s3://BUCKET/PREFIX URI")
-    from newsarchive.storage.s3 import S3Config
-
-    store = s3_store(args.to, S3Config())
+    to = str(args.to or setting("WARC_URI") or "")
+    if not to:
+        raise UsageError("no destination: give --to s3://BUCKET/PREFIX or set WARC_URI")
+    if not to.startswith("s3://"):
+        raise UsageError("--to (WARC_URI) must be an s3://BUCKET/PREFIX URI")
     try:
-        report = upload_archive(Layout.from_uri(args.archive), store, args.run, prune=args.prune)
+        root: Path = local_root(str(args.archive or setting("ARCHIVE_URI")))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        check_not_table_bucket(to, configured(str(setting("ICEBERG_CATALOG"))))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    try:
+        report = upload_warc(root, s3_store(to, S3Config()), prune=args.prune)
     except StoreError as exc:
         print(json.dumps({"status": "failed", "error": str(exc)}))
         return EXIT_FAILED
-    print(json.dumps({"status": "complete", **report.to_json()}))
+    print(json.dumps({"status": "complete", "to": to, **report.to_json()}))
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ class StoreError(RuntimeError):
 
 class ChecksumMismatchError(StoreError):
     pass
+
+
+class ObjectExistsError(StoreError):
+    """An object exists under the key with other content: a final object is never replaced."""
 
 
 @dataclass(frozen=True)
@@ -43,4 +48,14 @@ def b64(digest: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-# --- local --------------------------------------------------------------------------------
+def sha256_file(path: Path, chunk: int = MiB) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def temp_name(final_name: str) -> str:
+    """Hidden sibling name a file is written under until it is complete (listings skip it)."""
+    return f".{final_name}.tmp"

@@ -184,8 +184,3 @@ class S3Config:
                 session_token=self.session_token or os.environ.get("AWS_SESSION_TOKEN"),
             )
         return pafs.S3FileSystem(**kwargs)
-
-
-def arrow_s3() -> pafs.S3FileSystem:
-    """pyarrow S3 filesystem from the environment (``AWS_ENDPOINT_URL`` and friends)."""
-    return S3Config().arrow()

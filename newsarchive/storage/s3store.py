@@ -1,4 +1,4 @@
-"""An archive under ``s3://bucket/prefix``: SHA-256 sent with every PUT (the server refuses a
+"""Objects under ``s3://bucket/prefix``: SHA-256 sent with every PUT (the server refuses a
 mismatch) and checked by HEAD afterwards, multipart above a threshold, retries with backoff,
 and a final object never replaced."""
 
@@ -15,9 +15,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from newsarchive.archive.files import FinalExistsError, sha256_file
-from newsarchive.archive.layout import temp_name
-from newsarchive.storage.base import ChecksumMismatchError, MiB, ObjectInfo, StoreError, b64
+from newsarchive.storage.base import (
+    ChecksumMismatchError,
+    MiB,
+    ObjectExistsError,
+    ObjectInfo,
+    StoreError,
+    b64,
+    sha256_file,
+    temp_name,
+)
 from newsarchive.storage.s3 import S3Config, join_key, parse_s3_uri
 
 logger = logging.getLogger(__name__)
@@ -34,7 +41,7 @@ def _retry(what: str, fn: Callable[[], T], attempts: int) -> T:
     for attempt in range(1, attempts + 1):
         try:
             return fn()
-        except FinalExistsError:
+        except ObjectExistsError:
             raise
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
@@ -52,7 +59,7 @@ def _retry(what: str, fn: Callable[[], T], attempts: int) -> T:
 
 
 class S3Store:
-    """An archive under ``s3://bucket/prefix``."""
+    """Objects under ``s3://bucket/prefix`` (WARC files, the report)."""
 
     def __init__(
         self,
@@ -137,7 +144,7 @@ class S3Store:
             return False
         if head.get("Metadata", {}).get("sha256") == sha256:
             return True
-        raise FinalExistsError(f"s3://{self.bucket}/{self.key(key)} exists with other content")
+        raise ObjectExistsError(f"s3://{self.bucket}/{self.key(key)} exists with other content")
 
     def put_file(self, path: Path, key: str, sha256: str | None = None) -> bool:
         """Upload ``path`` under ``key`` unless it is already there; SHA-256 sent, then

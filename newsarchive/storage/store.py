@@ -1,7 +1,8 @@
-"""One interface over a local archive directory and an S3 prefix.
+"""One interface over a local directory and an S3 prefix, for what is not in the tables.
 
-Upload, verification, compaction and index pulls read and write through a :class:`Store`,
-so they work the same on disk and in a bucket. Both stores share two rules: a final object
+The tables' files are pyiceberg's business (its FileIO, with the catalog's properties). Raw
+capture (WARC files) and the health report go through a :class:`Store`, so uploads and
+checks work the same on disk and in a bucket. Both stores share two rules: a final object
 is never replaced (a different body under an existing key is an error), and an object is
 visible under its key only when complete (local: hidden temp + hard link; S3: a PUT or a
 completed multipart upload, checksummed with SHA-256 and verified with HEAD).
@@ -9,7 +10,7 @@ completed multipart upload, checksummed with SHA-256 and verified with HEAD).
 
 from __future__ import annotations
 
-from newsarchive.storage.base import ChecksumMismatchError, ObjectInfo, Store, StoreError, b64
+from newsarchive.storage.base import ChecksumMismatchError, ObjectExistsError, ObjectInfo, Store, StoreError, b64
 from newsarchive.storage.local import LocalStore
 from newsarchive.storage.s3 import S3Config
 from newsarchive.storage.s3store import S3Store
@@ -17,6 +18,7 @@ from newsarchive.storage.s3store import S3Store
 __all__ = [
     "ChecksumMismatchError",
     "LocalStore",
+    "ObjectExistsError",
     "ObjectInfo",
     "S3Store",
     "Store",
