@@ -281,27 +281,26 @@ class ArchiveRun:
         for name in (ARTICLES, QUARANTINE):
             for snap in self._tables[name].snapshots():
                 summary = snap.summary
-                run_id = summary.get(RUN_ID) if summary is not None else None
+                if summary is None:
+                    continue
+                run_id = summary.get(RUN_ID)
                 if not run_id or summary.get(OPERATION) == "compact" or snap.timestamp_ms > horizon:
                     continue
                 entry = found.setdefault(run_id, {"ms": snap.timestamp_ms, "operation": summary.get(OPERATION)})
                 entry[name] = (snap.snapshot_id, int(summary.get("added-records") or 0))
         if not found:
             return []
-        from pyiceberg.expressions import In
+        from pyiceberg import expressions
 
-        have = set(
-            runs.scan(row_filter=In("run_id", set(found)), selected_fields=("run_id",))
-            .to_arrow()
-            .column("run_id")
-            .to_pylist()
-        )
+        ex: Any = expressions  # its pydantic-generated signatures confuse mypy
+        wanted = ex.In("run_id", set(found))
+        have = set(runs.scan(row_filter=wanted, selected_fields=("run_id",)).to_arrow().column("run_id").to_pylist())
         done = []
         for run_id, entry in sorted(found.items()):
             if run_id in have or run_id == self.run_id:
                 continue
             when = datetime.fromtimestamp(entry["ms"] / 1000, tz=UTC)
-            row = {name: None for name in RUN_FIELDS}
+            row: dict[str, Any] = dict.fromkeys(RUN_FIELDS)
             articles, quarantined = entry.get(ARTICLES, (None, 0)), entry.get(QUARANTINE, (None, 0))
             row.update(
                 run_id=run_id,
