@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "verify": "newsarchive.cli.verify",
     "pull-index": "newsarchive.cli.pull_index",
     "compact": "newsarchive.cli.compact",
+    "migrate": "newsarchive.cli.migrate",
     "export-jekyll": "newsarchive.cli.export_jekyll",
     "import-jekyll": "newsarchive.cli.import_jekyll",
     "reparse": "newsarchive.cli.reparse",
