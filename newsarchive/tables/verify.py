@@ -95,7 +95,7 @@ def _check_table(table: Table, name: str, deep: bool, report: VerifyReport) -> N
                     with fs.open_input_file(path) as f:
                         found = pq.read_metadata(f).num_rows
                 except (OSError, ValueError) as exc:
-                    report.problems.append(f"corrupt: {name} data file {data.file_path} (unreadable footer: {exc})")
+                    report.problems.append(f"corrupt: {name} data file {data.file_path} (unreadable footer: {_one_line(exc)})")
                     continue
                 if found != data.record_count:
                     report.problems.append(
@@ -109,9 +109,13 @@ def _check_table(table: Table, name: str, deep: bool, report: VerifyReport) -> N
     report.unreferenced.extend(f.uri for f in unreferenced(table))
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
 def _sha256(fs: pafs.FileSystem, path: str) -> str:
     digest = hashlib.sha256()
-    with fs.open_input_stream(path) as f:
+    with fs.open_input_stream(path, compression=None) as f:  # the bytes as stored, not inflated
         while block := f.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
