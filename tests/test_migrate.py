@@ -173,3 +173,33 @@ def test_the_command(tmp_path: Path) -> None:
     assert json.loads(again.stdout.splitlines()[-1])["runs_migrated_now"] == 0
     missing = subprocess.run([*args[:5], str(tmp_path / "nope"), *args[6:]], capture_output=True, text=True, cwd=ROOT)
     assert missing.returncode == 1 and "no such archive directory" in missing.stdout
+
+
+@pytest.mark.slow
+def test_from_a_bucket_into_the_rest_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsarchive.seaweed import SeaweedFS
+
+    (tmp_path / "s3").mkdir()
+    with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:
+        s3.config.client().create_bucket(Bucket="old-archive")
+        fs = s3.config.arrow()
+        for path in LEGACY.rglob("*"):
+            if path.is_file():
+                with fs.open_output_stream(f"old-archive/prod/{path.relative_to(LEGACY)}", compression=None) as out:
+                    out.write(path.read_bytes())
+        for name, value in {
+            "AWS_ENDPOINT_URL": s3.endpoint,
+            "AWS_ACCESS_KEY_ID": s3.access_key,
+            "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+            "AWS_REGION": "us-east-1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        spec = resolve(str(tmp_path / "archive"), overrides=s3.catalog_properties)
+        report = migrate(LegacyArchive.open("s3://old-archive/prod"), spec.open(), spec.namespace)
+        assert report.ok, report.problems
+        assert report.checks["article_rows_in_table"] == 45 and report.checks["runs_rows"] == 3
+        versions = {(r["source_id"], r["content_sha256"]) for r in rows(spec, ARTICLES).to_pylist()}
+        assert versions == old_article_versions()
+        before = snapshots(spec)
+        assert migrate(LegacyArchive.open("s3://old-archive/prod"), spec.open(), spec.namespace).migrated == []
+        assert snapshots(spec) == before
