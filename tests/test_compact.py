@@ -78,7 +78,10 @@ def test_each_partition_becomes_one_sorted_file_in_one_commit_per_table(spec: Ca
         with table.io.new_input(task.file.file_path).open() as f:
             written = pq.read_table(f)
         assert written.column("source_id").to_pylist() == sorted(written.column("source_id").to_pylist())
-        assert pq.read_metadata(table.io.new_input(task.file.file_path).open()).row_group(0).column(0).compression == "ZSTD"
+        assert (
+            pq.read_metadata(table.io.new_input(task.file.file_path).open()).row_group(0).column(0).compression
+            == "ZSTD"
+        )
 
     again = maintain(spec.open(), spec.namespace, options=NOW_AND_KEEP_ALL)
     assert all("no partition has two or more files" in r.nothing_to_do for r in again)

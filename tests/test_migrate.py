@@ -75,7 +75,9 @@ def test_the_tables_hold_exactly_the_old_rows_each_run_under_its_own_id(spec: Ca
     report = run(spec)
     assert report.ok, report.problems
     articles = rows(spec, ARTICLES)
-    versions = [(r["source_id"], r["content_sha256"]) for r in articles.select(["source_id", "content_sha256"]).to_pylist()]
+    versions = [
+        (r["source_id"], r["content_sha256"]) for r in articles.select(["source_id", "content_sha256"]).to_pylist()
+    ]
     assert len(versions) == len(set(versions)) == 45  # the part put back by the killed compaction: once
     assert set(versions) == old_article_versions()
     assert articles.schema.field("source").type == pa.string()

@@ -111,7 +111,9 @@ def test_warc_files_are_checked_by_size_and_deep_by_sha256(spec: CatalogSpec, ar
     first.write_bytes(first.read_bytes().upper())  # same size, other bytes
     second.unlink()
     code, problems, _ = cli(archive)
-    assert code == 1 and problems == [f"missing: WARC file {DAY}/{second.name} of run {run_id(50)} ({archive / 'warc'})"]
+    assert code == 1 and problems == [
+        f"missing: WARC file {DAY}/{second.name} of run {run_id(50)} ({archive / 'warc'})"
+    ]
     code, problems, _ = cli(archive, "--deep")
     assert code == 1 and f"corrupt: WARC file {DAY}/{first.name} (content does not match its SHA-256)" in problems
     assert cli(archive, "--no-warc")[0] == 0

@@ -87,7 +87,7 @@ class MigrationReport:
 
 
 def _committed_runs(table: Table) -> set[str]:
-    return {s.summary[RUN_ID] for s in table.snapshots() if s.summary is not None and RUN_ID in s.summary}
+    return {str(s.summary[RUN_ID]) for s in table.snapshots() if s.summary is not None and RUN_ID in s.summary}
 
 
 def _partitions(rows: pa.Table, time_column: str) -> list[pa.Table]:
@@ -151,7 +151,8 @@ def run_row(
 ) -> dict[str, Any]:
     """The ``runs`` row of an old run: its manifest's fields, and what the tables hold of it."""
     m = manifest or {}
-    counts = m.get("counts") if isinstance(m.get("counts"), dict) else {}
+    found = m.get("counts")
+    counts: dict[str, Any] = found if isinstance(found, dict) else {}
     snapshots = {}
     written = {}
     for name in (ARTICLES, QUARANTINE):
@@ -211,7 +212,7 @@ def migrate(legacy: LegacyArchive, catalog: Catalog, namespace: str, catalog_lab
     manifests = legacy.manifests()
     files = {name: {key: legacy.run_ids(key) for key in legacy.live_files(name)} for name in (ARTICLES, QUARANTINE)}
     spiders: dict[str, str] = {}
-    for name, of_table in files.items():
+    for of_table in files.values():
         for key, ids in of_table.items():
             for run in ids:
                 spiders.setdefault(run, key.split("/")[1].removeprefix("source="))
@@ -274,7 +275,9 @@ def check(
         rows = legacy.read(key, key_schema).to_pylist()
         old_versions.update((r["source"], r["source_id"], r["content_sha256"]) for r in rows)
     for key in files[QUARANTINE]:
-        old_quarantine.update(legacy.read(key, pa.schema([TABLES[QUARANTINE].schema.field("run_id")])).column(0).to_pylist())
+        old_quarantine.update(
+            legacy.read(key, pa.schema([TABLES[QUARANTINE].schema.field("run_id")])).column(0).to_pylist()
+        )
 
     def rows_of(name: str, columns: tuple[str, ...]) -> list[dict[str, Any]]:
         table = catalog.load_table((namespace, name))

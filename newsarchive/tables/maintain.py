@@ -32,6 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -141,7 +142,7 @@ def maintain(
     reports = []
     for name in tables or list(TABLES):
         identifier = (namespace, name)
-        report = compact_table(lambda i=identifier: catalog.load_table(i), name, sources=sources, options=options)
+        report = compact_table(partial(catalog.load_table, identifier), name, sources=sources, options=options)
         table = catalog.load_table(identifier)
         report.snapshots_expired = expire_snapshots(table, options.snapshot_max_age, now)
         report.orphans_removed = remove_orphans(catalog.load_table(identifier), options.orphan_min_age, now)
@@ -163,7 +164,7 @@ def _plan(table: Table, name: str, sources: Sequence[str] | None, target: int) -
     spec_id = table.spec().spec_id  # files of an older spec stay as they are
     for task in table.scan(row_filter=row_filter).plan_files():
         if task.file.file_size_in_bytes < target and task.file.spec_id == spec_id:
-            key = (task.file.spec_id, tuple(task.file.partition))
+            key: tuple[int, tuple[Any, ...]] = (task.file.spec_id, tuple(task.file.partition))  # type: ignore[arg-type]
             by_partition[key].append(task)
     return [
         _Group(spec_id, partition, tuple(sorted(tasks, key=lambda t: t.file.file_path)))
@@ -233,9 +234,8 @@ def compact_table(
         for stale in [k for k in written if k not in live]:
             table.io.delete(written.pop(stale)[0].file_path)
         if not groups:
-            report.nothing_to_do = (
-                "no partition has two or more files below "
-                f"{options.target_file_bytes} bytes" + (f" (sources {', '.join(sources)})" if sources else "")
+            report.nothing_to_do = f"no partition has two or more files below {options.target_file_bytes} bytes" + (
+                f" (sources {', '.join(sources)})" if sources else ""
             )
             return report
         for n, group in enumerate(groups):
@@ -244,12 +244,11 @@ def compact_table(
                 written[group.paths] = _rewrite(table, name, group, path, options)
         properties = {RUN_ID: report.compaction_id, OPERATION: COMPACT}
         try:
-            with table.transaction() as tx:
-                with tx.update_snapshot(snapshot_properties=properties).overwrite() as rewrite:
-                    for group in groups:
-                        for task in group.tasks:
-                            rewrite.delete_data_file(task.file)
-                        rewrite.append_data_file(written[group.paths][0])
+            with table.transaction() as tx, tx.update_snapshot(snapshot_properties=properties).overwrite() as rewrite:
+                for group in groups:
+                    for task in group.tasks:
+                        rewrite.delete_data_file(task.file)
+                    rewrite.append_data_file(written[group.paths][0])
         except CommitFailedException as exc:
             report.conflicts += 1
             pause = options.policy.pause(attempt, rng)

@@ -86,8 +86,9 @@ def _check_table(table: Table, name: str, deep: bool, report: VerifyReport) -> N
                 report.problems.append(f"missing: {name} data file {data.file_path}")
                 continue
             if size != data.file_size_in_bytes:
+                expected = data.file_size_in_bytes
                 report.problems.append(
-                    f"corrupt: {name} data file {data.file_path} ({size} bytes, the table says {data.file_size_in_bytes})"
+                    f"corrupt: {name} data file {data.file_path} ({size} bytes, the table says {expected})"
                 )
                 continue
             if deep:
@@ -95,7 +96,9 @@ def _check_table(table: Table, name: str, deep: bool, report: VerifyReport) -> N
                     with fs.open_input_file(path) as f:
                         found = pq.read_metadata(f).num_rows
                 except (OSError, ValueError) as exc:
-                    report.problems.append(f"corrupt: {name} data file {data.file_path} (unreadable footer: {_one_line(exc)})")
+                    report.problems.append(
+                        f"corrupt: {name} data file {data.file_path} (unreadable footer: {_one_line(exc)})"
+                    )
                     continue
                 if found != data.record_count:
                     report.problems.append(
