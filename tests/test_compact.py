@@ -223,3 +223,20 @@ def test_compaction_on_the_rest_catalog(tmp_path: Path) -> None:
         [articles] = maintain(spec.open(), spec.namespace, tables=[ARTICLES], options=options, now=later)
         assert articles.snapshots_expired == 3 and len(articles.orphans_removed) == 9 + 3 + 3
         assert fingerprint(table_rows(spec, ARTICLES)) == before[ARTICLES]
+
+
+def test_a_catalog_without_tables_has_nothing_to_do(tmp_path: Path) -> None:
+    spec = resolve(str(tmp_path / "archive"))
+    reports = maintain(spec.open(), spec.namespace)
+    assert [r.nothing_to_do for r in reports] == [f"no table newsarchive.{n} (nothing crawled yet)" for n in TABLES]
+
+
+def test_a_tagged_snapshot_is_never_expired(spec: CatalogSpec) -> None:
+    table = spec.open().load_table((spec.namespace, ARTICLES))
+    first = table.snapshots()[0].snapshot_id
+    table.manage_snapshots().create_tag(first, "before-migration").commit()
+    later = datetime.now(UTC) + timedelta(days=30)
+    table = spec.open().load_table((spec.namespace, ARTICLES))
+    assert maintain_module.expire_snapshots(table, timedelta(days=1), later) == 4  # not the tag, not the head
+    assert [s.snapshot_id for s in table.snapshots()][0] == first
+    assert len(table.scan(snapshot_id=first).to_arrow()) == 15

@@ -140,8 +140,15 @@ def maintain(
     ``sources`` narrows compaction to those partitions (the ``runs`` table has no source)."""
     options = options or Options()
     reports = []
+    from pyiceberg.exceptions import NoSuchTableError
+
     for name in tables or list(TABLES):
         identifier = (namespace, name)
+        try:
+            catalog.load_table(identifier)
+        except NoSuchTableError:
+            reports.append(TableReport(table=name, nothing_to_do=f"no table {namespace}.{name} (nothing crawled yet)"))
+            continue
         report = compact_table(partial(catalog.load_table, identifier), name, sources=sources, options=options)
         table = catalog.load_table(identifier)
         report.snapshots_expired = expire_snapshots(table, options.snapshot_max_age, now)
@@ -274,17 +281,14 @@ def compact_table(
 
 
 def expire_snapshots(table: Table, max_age: timedelta, now: datetime | None = None) -> int:
-    """Drop the snapshots older than ``max_age`` (never the current one); returns how many."""
+    """Drop the snapshots older than ``max_age`` (never a branch head or a tag, so never the
+    current one); returns how many."""
     cutoff = (now or datetime.now(UTC)) - max_age
-    current = table.current_snapshot()
-    old = [
-        s.snapshot_id
-        for s in table.snapshots()
-        if s.timestamp_ms < cutoff.timestamp() * 1000 and (current is None or s.snapshot_id != current.snapshot_id)
-    ]
-    if old:
-        table.maintenance.expire_snapshots().by_ids(old).commit()
-    return len(old)
+    before = len(table.snapshots())
+    if any(s.timestamp_ms < cutoff.timestamp() * 1000 for s in table.snapshots()):
+        table.maintenance.expire_snapshots().older_than(cutoff).commit()
+        table.refresh()
+    return before - len(table.snapshots())
 
 
 def referenced_files(table: Table) -> set[str]:
