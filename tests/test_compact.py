@@ -238,5 +238,50 @@ def test_a_tagged_snapshot_is_never_expired(spec: CatalogSpec) -> None:
     later = datetime.now(UTC) + timedelta(days=30)
     table = spec.open().load_table((spec.namespace, ARTICLES))
     assert maintain_module.expire_snapshots(table, timedelta(days=1), later) == 4  # not the tag, not the head
-    assert [s.snapshot_id for s in table.snapshots()][0] == first
+    assert table.snapshots()[0].snapshot_id == first
     assert len(table.scan(snapshot_id=first).to_arrow()) == 15
+
+
+def test_e2e_crawls_then_compact_then_verify(tmp_path: Path) -> None:
+    """Real crawls (subprocesses, the sample feeds on 127.0.0.1) commit to the embedded
+    catalog; ``compact`` rewrites their files and ``verify --deep`` finds everything."""
+    from conftest import FAST, clean_env, install_finews_faults, run_crawl
+
+    from newsarchive.feedserver import FeedServer, finews_settings, install_finews
+
+    archive = tmp_path / "archive"
+    for faults in (True, False):  # the second crawl fetches what the first could not
+        with FeedServer() as server:
+            install_finews(server)
+            if faults:
+                install_finews_faults(server)
+            result = run_crawl("finews", {**FAST, **finews_settings(server), "ARCHIVE_URI": str(archive)})
+            assert result.returncode in (0, 1), result.stderr[-2000:]
+    spec = resolve(str(archive))
+    before = {n: fingerprint(table_rows(spec, n)) for n in TABLES}
+    assert sum(before[ARTICLES].values()) > 40 and sum(before[RUNS].values()) == 2
+
+    env = clean_env()
+    compact = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "compact", "--archive", str(archive)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=env,
+    )
+    assert compact.returncode == 0, compact.stderr[-2000:]
+    lines = {x["table"]: x for x in map(json.loads, compact.stdout.splitlines())}
+    assert lines[ARTICLES]["files_after"] < lines[ARTICLES]["files_before"]
+    for name in TABLES:
+        assert fingerprint(table_rows(spec, name)) == before[name], name
+    verify = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "verify", "--archive", str(archive), "--deep"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=env,
+    )
+    summary = json.loads(verify.stdout.splitlines()[-1])
+    assert verify.returncode == 0 and summary["warc_files_checked"] >= 2, verify.stdout[-2000:]
