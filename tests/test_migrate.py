@@ -121,6 +121,21 @@ def test_a_rerun_commits_nothing(spec: CatalogSpec) -> None:
     assert snapshots(spec) == before
 
 
+def test_a_rerun_after_compaction_and_expiry_commits_nothing(spec: CatalogSpec) -> None:
+    """Expiry removes the snapshots that named the old runs: the rows still tell."""
+    from datetime import UTC, datetime, timedelta
+
+    from newsarchive.tables.maintain import Options, maintain
+
+    run(spec)
+    options = Options(snapshot_max_age=timedelta(days=1), orphan_min_age=timedelta(days=1))
+    maintain(spec.open(), spec.namespace, options=options, now=datetime.now(UTC) + timedelta(days=30))
+    assert all(len(of_table) == 1 for of_table in snapshots(spec).values())
+    before = snapshots(spec)
+    again = run(spec)
+    assert again.ok and again.migrated == [] and snapshots(spec) == before
+
+
 @pytest.mark.parametrize("dies_at", [3, 4], ids=["after-the-first-run", "between-articles-and-quarantine"])
 def test_a_migration_killed_midway_completes_on_rerun(
     spec: CatalogSpec, monkeypatch: pytest.MonkeyPatch, dies_at: int

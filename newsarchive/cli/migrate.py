@@ -87,7 +87,13 @@ class MigrationReport:
 
 
 def _committed_runs(table: Table) -> set[str]:
-    return {str(s.summary[RUN_ID]) for s in table.snapshots() if s.summary is not None and RUN_ID in s.summary}
+    """The runs whose rows ``table`` holds: named by a snapshot, or by a row (snapshots
+    expire, and compaction rewrites the rows under its own id)."""
+    found = {str(s.summary[RUN_ID]) for s in table.snapshots() if s.summary is not None and RUN_ID in s.summary}
+    if table.current_snapshot() is not None:
+        column = table.scan(selected_fields=("run_id",)).to_arrow().column("run_id")
+        found.update(str(r) for r in pc.unique(column).to_pylist() if r is not None)
+    return found
 
 
 def _partitions(rows: pa.Table, time_column: str) -> list[pa.Table]:
