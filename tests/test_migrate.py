@@ -10,6 +10,7 @@ README for how it was built.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -220,3 +221,29 @@ def test_from_a_bucket_into_the_rest_catalog(tmp_path: Path, monkeypatch: pytest
         before = snapshots(spec)
         assert migrate(LegacyArchive.open("s3://old-archive/prod"), spec.open(), spec.namespace).migrated == []
         assert snapshots(spec) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["migrate", "--from", "s3://old/x/../y"],
+        ["verify", "--warc", "s3://old/x/../y"],
+        ["compact", "--archive", "s3://old/x"],
+        ["verify", "--archive", "s3://old/x"],
+    ],
+    ids=["migrate-from", "verify-warc", "compact-archive", "verify-archive"],
+)
+def test_a_bad_uri_is_bad_usage_before_any_request(tmp_path: Path, command: list[str]) -> None:
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "s",
+    }
+    if "--archive" not in command:
+        command = [*command, "--archive", str(tmp_path / "a")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "newsarchive", *command], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr[-2000:]
+    assert "s3://old/x" in proc.stderr and "Traceback" not in proc.stderr

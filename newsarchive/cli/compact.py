@@ -27,14 +27,18 @@ def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
 
 def open_catalog(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """(catalog, spec) named by the options, else by the settings."""
+    from newsarchive.cli import UsageError
     from newsarchive.config import setting
     from newsarchive.tables.catalog import resolve
 
-    spec = resolve(
-        args.archive or str(setting("ARCHIVE_URI")),
-        args.catalog or str(setting("ICEBERG_CATALOG")),
-        args.namespace or str(setting("ICEBERG_NAMESPACE")),
-    )
+    try:
+        spec = resolve(
+            args.archive or str(setting("ARCHIVE_URI")),
+            args.catalog or str(setting("ICEBERG_CATALOG")),
+            args.namespace or str(setting("ICEBERG_NAMESPACE")),
+        )
+    except ValueError as exc:  # --archive is the local working directory, never a bucket
+        raise UsageError(str(exc)) from exc
     return spec.open(), spec
 
 

@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def warc_location(args: argparse.Namespace) -> str | None:
+    from newsarchive.cli import UsageError
     from newsarchive.config import setting
     from newsarchive.tables.catalog import local_root
 
@@ -34,7 +35,10 @@ def warc_location(args: argparse.Namespace) -> str | None:
         return str(args.warc)
     if setting("WARC_URI"):
         return str(setting("WARC_URI"))
-    return str(local_root(args.archive or str(setting("ARCHIVE_URI"))) / "warc")
+    try:
+        return str(local_root(args.archive or str(setting("ARCHIVE_URI"))) / "warc")
+    except ValueError as exc:  # --archive is the local working directory, never a bucket
+        raise UsageError(str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:
