@@ -285,3 +285,14 @@ def test_e2e_crawls_then_compact_then_verify(tmp_path: Path) -> None:
     )
     summary = json.loads(verify.stdout.splitlines()[-1])
     assert verify.returncode == 0 and summary["warc_files_checked"] >= 2, verify.stdout[-2000:]
+
+
+def test_a_partition_beyond_the_target_size_becomes_several_files(spec: CatalogSpec) -> None:
+    table = spec.open().load_table((spec.namespace, ARTICLES))
+    largest = max(t.file.file_size_in_bytes for t in table.scan().plan_files())
+    before = fingerprint(table_rows(spec, ARTICLES))
+    options = Options(target_file_bytes=int(largest * 2.5))  # two small files fit, three do not
+    [report] = maintain(spec.open(), spec.namespace, tables=[ARTICLES], options=options)
+    assert (report.partitions, report.files_before, report.files_after) == (3, 18, 9)
+    assert files_per_partition(spec, ARTICLES) == {("finews", 672): 3, ("finews", 673): 3, ("thepaper", 672): 3}
+    assert fingerprint(table_rows(spec, ARTICLES)) == before

@@ -158,7 +158,9 @@ def maintain(
 
 
 def _plan(table: Table, name: str, sources: Sequence[str] | None, target: int) -> list[_Group]:
-    """The partitions with two or more files smaller than ``target``."""
+    """The files to rewrite: in each partition, its files smaller than ``target`` packed into
+    bins of at most ``target`` bytes, each bin of two or more files becoming one file (the
+    rows of one bin are what a rewrite holds in memory)."""
     from pyiceberg import expressions
 
     ex: Any = expressions
@@ -173,11 +175,18 @@ def _plan(table: Table, name: str, sources: Sequence[str] | None, target: int) -
         if task.file.file_size_in_bytes < target and task.file.spec_id == spec_id:
             key: tuple[int, tuple[Any, ...]] = (task.file.spec_id, tuple(task.file.partition))  # type: ignore[arg-type]
             by_partition[key].append(task)
-    return [
-        _Group(spec_id, partition, tuple(sorted(tasks, key=lambda t: t.file.file_path)))
-        for (spec_id, partition), tasks in sorted(by_partition.items(), key=lambda kv: repr(kv[0]))
-        if len(tasks) > 1
-    ]
+    groups = []
+    for (spec_id, partition), tasks in sorted(by_partition.items(), key=lambda kv: repr(kv[0])):
+        bins: list[list[FileScanTask]] = [[]]
+        size = 0
+        for task in sorted(tasks, key=lambda t: t.file.file_path):
+            if bins[-1] and size + task.file.file_size_in_bytes > target:
+                bins.append([])
+                size = 0
+            bins[-1].append(task)
+            size += task.file.file_size_in_bytes
+        groups.extend(_Group(spec_id, partition, tuple(b)) for b in bins if len(b) > 1)
+    return groups
 
 
 def _sorted(rows: pa.Table, keys: Sequence[str]) -> pa.Table:
@@ -267,7 +276,7 @@ def compact_table(
             time.sleep(options.policy.pause(attempt, rng))
             continue
         report.snapshot_id = committed_by(load(), report.compaction_id)
-        report.partitions = len(groups)
+        report.partitions = len({(g.spec_id, g.partition) for g in groups})
         report.files_before = sum(len(g.tasks) for g in groups)
         report.files_after = len(groups)
         report.rows = sum(t.file.record_count for g in groups for t in g.tasks)
