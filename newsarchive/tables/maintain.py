@@ -175,7 +175,7 @@ def _plan(table: Table, name: str, sources: Sequence[str] | None, target: int) -
         if task.file.file_size_in_bytes < target and task.file.spec_id == spec_id:
             key: tuple[int, tuple[Any, ...]] = (task.file.spec_id, tuple(task.file.partition))  # type: ignore[arg-type]
             by_partition[key].append(task)
-    groups = []
+    groups: list[_Group] = []
     for (spec_id, partition), tasks in sorted(by_partition.items(), key=lambda kv: repr(kv[0])):
         bins: list[list[FileScanTask]] = [[]]
         size = 0
