@@ -25,7 +25,7 @@ from maint_fixture import (
 from newsarchive.tables import maintain as maintain_module
 from newsarchive.tables.catalog import CatalogSpec, resolve
 from newsarchive.tables.commit import OPERATION, RUN_ID, CommitError, RetryPolicy
-from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES
+from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES, ensure_all
 from newsarchive.tables.maintain import Options, compact_table, maintain, remove_orphans, unreferenced
 
 pytestmark = pytest.mark.usefixtures("isolated_pyiceberg")
@@ -296,3 +296,39 @@ def test_a_partition_beyond_the_target_size_becomes_several_files(spec: CatalogS
     assert (report.partitions, report.files_before, report.files_after) == (3, 18, 9)
     assert files_per_partition(spec, ARTICLES) == {("finews", 672): 3, ("finews", 673): 3, ("thepaper", 672): 3}
     assert fingerprint(table_rows(spec, ARTICLES)) == before
+
+
+def test_kill_9_of_compact_leaves_the_table_as_it_was(tmp_path: Path) -> None:
+    """``kill -9`` while ``compact`` is writing its files: readers see the table as it was,
+    the next ``compact`` completes, and the dead one's files are orphans that go."""
+    import signal
+    import time
+
+    spec = resolve(str(tmp_path / "archive"))
+    ensure_all(spec.open(), spec.namespace)
+    for r in range(3):  # 24 partitions: the kill lands while files are being written
+        parts = [article_rows(r, range(r * 40, r * 40 + 40), month=m) for m in range(1, 13)]
+        parts += [article_rows(r, range(r * 40, r * 40 + 40), source="thepaper", month=m) for m in range(1, 13)]
+        commit_rows(spec, ARTICLES, parts, run_id(r))
+    before = fingerprint(table_rows(spec, ARTICLES))
+    head = snapshot_ids(spec, ARTICLES)
+    data = Path(spec.open().load_table((spec.namespace, ARTICLES)).location().removeprefix("file://")) / "data"
+    args = [sys.executable, "-m", "newsarchive", "compact", "--archive", str(tmp_path / "archive"), "--table", ARTICLES]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(data.glob("compact-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert snapshot_ids(spec, ARTICLES) == head, "killed after its commit: make the test's tables larger"
+    assert fingerprint(table_rows(spec, ARTICLES)) == before
+    left = [f for f in unreferenced(spec.open().load_table((spec.namespace, ARTICLES))) if "/compact-" in f.uri]
+    assert left
+
+    rerun = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert json.loads(rerun.stdout.splitlines()[-1])["files_after"] == 24
+    assert fingerprint(table_rows(spec, ARTICLES)) == before
+    removed = remove_orphans(spec.open().load_table((spec.namespace, ARTICLES)), timedelta(0))
+    assert {f.uri for f in left} <= set(removed)
