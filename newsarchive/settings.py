@@ -238,6 +238,20 @@ COMPACT_SCHEDULE = "@daily"
 #: Compaction rewrites the partitions of this many previous (Beijing) days.
 COMPACT_DAYS = 2
 
+# --- maintenance of the tables (``newsarchive compact``, docs/maintenance.md) ---------
+#: zstd level of the files compaction writes (a crawl writes level PARQUET_COMPRESSION_LEVEL:
+#: it cannot afford 19, compaction can, and sorted text then compresses about as well as gzip).
+COMPACT_ZSTD_LEVEL = 19
+#: Data files at least this large are left alone; two or more smaller ones in a partition
+#: are rewritten into one.
+COMPACT_TARGET_FILE_BYTES = 128 * 1024 * 1024
+#: Snapshots older than this are expired (the current one never is); time travel reaches back
+#: this far, and the files only older snapshots referenced become orphans.
+SNAPSHOT_MAX_AGE_HOURS = 168
+#: Unreferenced files younger than this are kept: a running crawl writes its files before it
+#: commits them. Longer than the longest crawl.
+ORPHAN_MIN_AGE_HOURS = 24
+
 # --- Scrapy defaults that hurt here -----------------------------------------------
 #: Honest user agent: who we are and where to read about us.
 USER_AGENT = f"newsarchive/{__version__} (+https://github.com/newsarchive/newsarchive; news archival crawler)"

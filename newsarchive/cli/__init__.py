@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "upload": "newsarchive.cli.upload",
     "verify": "newsarchive.cli.verify",
     "compact": "newsarchive.cli.compact",
+    "migrate": "newsarchive.cli.migrate",
     "export-jekyll": "newsarchive.cli.export_jekyll",
     "import-jekyll": "newsarchive.cli.import_jekyll",
     "reparse": "newsarchive.cli.reparse",

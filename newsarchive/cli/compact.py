@@ -1,8 +1,9 @@
-"""Compact an archive (local or s3://): one file per partition, one row per article version.
+"""Maintain the tables: compact small files, expire old snapshots, remove orphan files.
 
-By default the partitions of the previous --days Beijing days; --since/--until or --all to
-choose. Writes the compacted files, then compactions/<id>.json naming what they replace,
-then deletes the replaced parts.
+With no option, every partition of every table (articles, quarantine, runs) of the
+configured catalog and namespace; --table and --source narrow it. Prints one JSON line per
+table (files, rows and bytes before and after, or "nothing_to_do" with the reason). Each
+table's compaction is one atomic commit: readers see the table before or after it.
 """
 
 from __future__ import annotations
@@ -10,45 +11,65 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-from datetime import date, timedelta
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
+from newsarchive.tables.definitions import TABLES
+
+
+def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that name the tables (shared with ``verify`` and ``migrate``)."""
+    parser.add_argument("--catalog", help="Iceberg catalog name (default: ICEBERG_CATALOG)")
+    parser.add_argument("--namespace", help="namespace of the tables (default: ICEBERG_NAMESPACE)")
+    parser.add_argument(
+        "--archive", metavar="DIR", help="working directory holding the embedded catalog (default: ARCHIVE_URI)"
+    )
+
+
+def open_catalog(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """(catalog, spec) named by the options, else by the settings."""
+    from newsarchive.cli import UsageError
+    from newsarchive.config import setting
+    from newsarchive.tables.catalog import resolve
+
+    try:
+        spec = resolve(
+            args.archive or str(setting("ARCHIVE_URI")),
+            args.catalog or str(setting("ICEBERG_CATALOG")),
+            args.namespace or str(setting("ICEBERG_NAMESPACE")),
+        )
+    except ValueError as exc:  # --archive is the local working directory, never a bucket
+        raise UsageError(str(exc)) from exc
+    return spec.open(), spec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--archive", required=True, metavar="DIR|s3://BUCKET/PREFIX")
-    parser.add_argument("--days", type=int, default=2, help="previous Beijing days to compact (default 2)")
-    parser.add_argument("--since", type=date.fromisoformat, help="first partition date (YYYY-MM-DD)")
-    parser.add_argument("--until", type=date.fromisoformat, help="last partition date (YYYY-MM-DD)")
-    parser.add_argument("--all", action="store_true", help="every partition")
-    parser.add_argument("--source", action="append", help="only these sources (repeatable)")
+    add_catalog_arguments(parser)
+    parser.add_argument("--table", action="append", choices=sorted(TABLES), help="only this table (repeatable)")
+    parser.add_argument("--source", action="append", help="only this source's partitions (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsarchive.archive.compact import CompactionCheckError, compact
-    from newsarchive.storage.store import StoreError, open_store
-    from newsarchive.timeparse import beijing_date, utcnow
+    from pyiceberg.exceptions import NoSuchTableError
+
+    from newsarchive import logredact
+    from newsarchive.config import setting
+    from newsarchive.tables.commit import CommitError
+    from newsarchive.tables.maintain import Options, maintain
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from newsarchive import logredact
-
     logredact.install()
-    since, until = args.since, args.until
-    if not args.all and since is None and until is None:
-        today = beijing_date(utcnow())
-        since, until = today - timedelta(days=args.days), today - timedelta(days=1)
+    catalog, spec = open_catalog(args)
     try:
-        report = compact(
-            open_store(args.archive),
-            since=None if args.all else since,
-            until=None if args.all else until,
+        reports = maintain(
+            catalog,
+            spec.namespace,
+            tables=args.table,
             sources=args.source,
+            options=Options.from_settings(setting),
         )
-    except (StoreError, CompactionCheckError) as exc:
-        print(json.dumps({"status": "failed", "error": str(exc)}))
+    except (CommitError, NoSuchTableError, OSError) as exc:
+        print(json.dumps({"status": "failed", "catalog": spec.describe(), "error": str(exc)}, ensure_ascii=False))
         return EXIT_FAILED
-    out = report.to_json()
-    out["files_written"] = len(report.files_written)
-    out["replaces"] = len(report.replaces)
-    print(json.dumps({"status": "complete", **out}))
+    for report in reports:
+        print(json.dumps({"status": "complete", **report.to_json()}, ensure_ascii=False))
     return EXIT_OK

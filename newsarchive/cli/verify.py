@@ -1,10 +1,11 @@
-"""Check that every file each manifest names is there with its SHA-256.
+"""Check the tables' current snapshots against the object store, and the runs' WARC files.
 
-Works on a local archive or s3://BUCKET/PREFIX. --deep downloads and hashes every object
-instead of trusting the SHA-256 recorded with it. Also reported: data files no manifest
-names (unlisted, and whether their Parquet can be read), unreadable index parts and
-manifests, and in a local archive every symbolic link (never followed). Exit code 1 if
-anything is wrong, one line per problem; 2 for an invalid s3:// URI (no request made).
+Every data file of the current snapshot of each table must be there with its recorded size
+(--deep: and a readable footer with its recorded row count); every WARC file a `runs` row
+lists must be under --warc (default: WARC_URI if set, else <ARCHIVE_URI>/warc) with its
+size (--deep: and its SHA-256). Files in a table's location that no snapshot references are
+named ("unreferenced: ..."), not counted as problems. One line per problem, then a JSON
+summary. Exit 0 if all is well, 1 if something is missing or corrupt, 2 for bad usage.
 """
 
 from __future__ import annotations
@@ -13,34 +14,49 @@ import argparse
 import json
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
+from newsarchive.cli.compact import add_catalog_arguments, open_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--archive", required=True, metavar="DIR|s3://BUCKET/PREFIX")
-    parser.add_argument("--deep", action="store_true", help="download and hash every object")
+    add_catalog_arguments(parser)
+    parser.add_argument("--deep", action="store_true", help="read every footer and hash every WARC file")
+    parser.add_argument("--warc", metavar="DIR|s3://BUCKET/PREFIX", help="where the WARC files are")
+    parser.add_argument("--no-warc", action="store_true", help="do not check WARC files")
+
+
+def warc_location(args: argparse.Namespace) -> str | None:
+    from newsarchive.cli import UsageError
+    from newsarchive.config import setting
+    from newsarchive.tables.catalog import local_root
+
+    if args.no_warc:
+        return None
+    if args.warc:
+        return str(args.warc)
+    if setting("WARC_URI"):
+        return str(setting("WARC_URI"))
+    try:
+        return str(local_root(args.archive or str(setting("ARCHIVE_URI"))) / "warc")
+    except ValueError as exc:  # --archive is the local working directory, never a bucket
+        raise UsageError(str(exc)) from exc
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsarchive.storage.store import StoreError, open_store
-    from newsarchive.storage.verify import verify_store
+    from newsarchive.storage.s3 import parse_s3_uri
+    from newsarchive.tables.verify import verify
 
+    warc = warc_location(args)
+    if warc and warc.startswith("s3://"):
+        parse_s3_uri(warc)  # an invalid URI is bad usage (exit 2), before any request
+    catalog, spec = open_catalog(args)
     try:
-        report = verify_store(open_store(args.archive), deep=args.deep)
-    except StoreError as exc:
-        print(json.dumps({"status": "failed", "error": str(exc)}))
+        report = verify(catalog, spec.namespace, warc=warc, deep=args.deep)
+    except OSError as exc:
+        print(json.dumps({"status": "failed", "catalog": spec.describe(), "error": str(exc)}, ensure_ascii=False))
         return EXIT_FAILED
     for problem in report.problems:
         print(problem)
-    print(
-        json.dumps(
-            {
-                "status": "ok" if report.ok else "failed",
-                "runs": report.runs,
-                "compactions": report.compactions,
-                "files_checked": report.files_checked,
-                "files_replaced_by_compaction": report.files_replaced,
-                "problems": len(report.problems),
-            }
-        )
-    )
+    for uri in report.unreferenced:
+        print(f"unreferenced: {uri}")
+    print(json.dumps({**report.summary(), "catalog": spec.describe(), "warc": warc}, ensure_ascii=False))
     return EXIT_OK if report.ok else EXIT_FAILED
