@@ -367,7 +367,8 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column(
         "status",
         pa.string(),
-        "`complete`, `partial` (something went wrong, the rest is archived), `failed` or `recovered` (committed by a run that died before this row; written by the next run).",
+        "`complete`, `partial` (something went wrong, the rest is archived), `failed` or "
+        "`recovered` (a run that died after committing rows, before this row; written by the next run).",
         "complete",
         nullable=False,
     ),
@@ -411,7 +412,8 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column(
         "archive_problems",
         pa.list_(pa.string()),
-        "What the run found wrong in its working directory (a planted link moved aside); the rows are archived all the same.",
+        "What the run found wrong in its working directory (a planted link moved aside); "
+        "the rows are archived all the same.",
         "[]",
     ),
     Column(
@@ -432,8 +434,10 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column(
         "warc_files",
         pa.list_(_WARC_FILE),
-        "The run's WARC files (raw capture): path under ARCHIVE_URI (the same under WARC_URI once uploaded), size, SHA-256 and record count.",
-        "[{path: warc/date=2026-11-27/20261127T183000Z-4f2a9c1e-0.warc.gz, bytes: 183204, sha256: 9f2c…, records: 262}]",
+        "The run's WARC files (raw capture): path under ARCHIVE_URI (`warc/<rest>`, uploaded to "
+        "`<WARC_URI>/<rest>`), size, SHA-256 and record count.",
+        "[{path: warc/date=2026-11-27/20261127T183000Z-4f2a9c1e-0.warc.gz, bytes: 183204, "
+        "sha256: 9f2c…, records: 262}]",
     ),
     Column(
         "catalog",
