@@ -93,12 +93,13 @@ def test_a_crawl_whose_rest_catalog_is_down_stops_before_fetching(
     env = clean_env(
         **catalog_env({"type": "rest", "uri": f"http://127.0.0.1:{port}", "credential": credential}),
     )
-    texts = sample_server.count(TEXT)
+    texts, requests = sample_server.count(TEXT), len(sample_server.requests)
     result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": tmp_path / "work"}, env=env, timeout=120)
     assert result.returncode != 0
     assert result.summary["status"] == "failed" and not result.summary["committed"]
     assert "Spider closed (catalog_unavailable)" in result.stderr
     assert sample_server.count(TEXT) == texts  # no text requested
+    assert len(sample_server.requests) == requests  # nor a list, nor robots.txt: nothing at all
     errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
     assert len(errors) == 1, errors
     assert f"127.0.0.1:{port}" in errors[0] and "catalog" in errors[0]

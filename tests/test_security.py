@@ -250,7 +250,7 @@ def test_e2e_no_secret_in_the_report_or_the_upload(secret_run, seaweed, bucket_u
     from newsarchive.storage.store import S3Store
     from tests.conftest import run_cli, s3_env
 
-    archive, result, needles = secret_run
+    archive, _, needles = secret_run
     report = archive.parent / "report.html"
     made = run_cli("report", "--archive", str(archive), "--out", str(report))
     assert made.returncode == 0, made.stderr[-2000:]
