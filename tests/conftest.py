@@ -270,3 +270,18 @@ def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: F
     paper = {**FAST, **install_thepaper(sample_server), "ARCHIVE_URI": archive}
     assert run_crawl("thepaper", paper).returncode == 0
     return archive
+
+
+def counters(result: CrawlResult) -> dict[str, Any]:
+    """Every counter of a crawl's ``runs`` row by its name: the counted columns
+    (``articles_written``, ``quarantined``, ``duplicates``, ``lists_ok``, ...),
+    ``requests_by_kind``, ``quarantined_by_reason`` and each entry of ``counts``
+    (``skipped_archived``, ``quarantine_repeats``, the spiders' own counters)."""
+    row = result.run
+    named = ("requests", "articles_written", "quarantined", "duplicates", "lists_ok", "lists_failed")
+    return {
+        **row["counts"],
+        **{name: row[name] for name in named},
+        "requests_by_kind": row["requests_by_kind"],
+        "quarantined_by_reason": row["quarantined_by_reason"],
+    }

@@ -45,11 +45,11 @@ def test_complete_run_exits_0(tmp_path, feed_server):
 def test_a_feed_down_makes_the_run_partial_after_archiving_the_rest(tmp_path, feed_server):
     result = run_crawl("finews", {**one_article_site(feed_server, down=True), "ARCHIVE_URI": tmp_path})
     assert result.returncode == 1
-    m = result.manifest
-    assert m["status"] == "partial" and m["counts"]["articles_written"] == 1
+    m = result.run
+    assert m["status"] == "partial" and m["articles_written"] == 1
     assert any("/down" in p and "http_error" in p for p in m["problems"])
     assert feed_server.count("/down") == 1 + int(FAST["RETRY_TIMES"])  # retried, then gave up
-    assert m["counts"]["quarantined_by_reason"] == {"http_error": 1}
+    assert m["quarantined_by_reason"] == {"http_error": 1}
 
 
 def test_all_feeds_down_fails(tmp_path, feed_server):
@@ -61,7 +61,7 @@ def test_all_feeds_down_fails(tmp_path, feed_server):
         "ARCHIVE_URI": tmp_path,
     }
     result = run_crawl("finews", settings)
-    assert result.returncode == 1 and result.manifest["status"] == "failed"
+    assert result.returncode == 1 and result.run["status"] == "failed"
 
 
 def test_unreachable_host_fails_clearly(tmp_path):
@@ -74,7 +74,7 @@ def test_unreachable_host_fails_clearly(tmp_path):
     }
     result = run_crawl("finews", settings)
     assert result.returncode == 1
-    assert result.manifest["counts"]["quarantined_by_reason"] == {"connection_error": 1}
+    assert result.run["quarantined_by_reason"] == {"connection_error": 1}
 
 
 def test_bad_usage_exits_2(tmp_path):

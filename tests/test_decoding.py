@@ -120,8 +120,8 @@ def test_a_time_never_raises_and_its_fault_is_named(value, reason):
 
 
 def test_details_quoting_the_source_are_storable_even_with_lone_surrogates():
-    """A detail goes into the run manifest's problems (UTF-8 JSON): a lone surrogate in a
-    key or an error message once made the manifest unwritable, so the run had none."""
+    """A detail goes into the runs row's problems (UTF-8 strings): a lone surrogate in a
+    key or an error message once made the run record unwritable, so the run had none."""
     for parse, body in (
         (lambda b: parse_list(b, "http://h/x"), b'{"\\ud800key": 1}'),
         (parse_channel_page, b'{"code": 1, "desc": "busy \\udfff"}'),
@@ -205,9 +205,8 @@ def test_html_pages_decode_by_header_or_meta_and_never_silently_replace():
 def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tmp_path):
     """Real HTTP, a real crawl, then ``reparse`` of its WARC files: the recorded Content-Type
     travels with the bytes, so the replay decodes them as the crawl did."""
-    from newsarchive.archive.reader import open_dataset
     from newsarchive.feedserver import FeedServer, Reply
-    from tests.conftest import FAST, run_cli, run_crawl
+    from tests.conftest import FAST, read_table, run_cli, run_crawl
 
     codes = [f"NW20220112{n:010d}" for n in (1, 2, 3)]
     titles = ["国标码", "澎湃新闻", "𠀀字"]
@@ -235,14 +234,14 @@ def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tm
         }
         crawled = run_crawl("finews", settings)
     assert crawled.returncode == 0, crawled.stderr[-3000:]
-    got = {r["source_id"]: r for r in open_dataset(str(archive), "articles").to_table().to_pylist()}
+    got = {r["source_id"]: r for r in read_table(archive, "articles").to_pylist()}
     assert {c: (got[c]["title"], got[c]["content_html"]) for c in codes} == {
         c: (t, texts[c][0]) for c, t in zip(codes, titles, strict=True)
     }
     replayed = tmp_path / "replayed"
     proc = run_cli("reparse", "--warc", str(archive / "warc"), "--archive", str(replayed))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    again = {r["source_id"]: r for r in open_dataset(str(replayed), "articles").to_table().to_pylist()}
+    again = {r["source_id"]: r for r in read_table(replayed, "articles").to_pylist()}
     assert {c: (again[c]["title"], again[c]["content_html"]) for c in codes} == {
         c: (got[c]["title"], got[c]["content_html"]) for c in codes
     }
@@ -253,10 +252,9 @@ def test_an_eastmoney_crawl_quarantines_poison_entries_and_pages_and_archives_th
     integer or an impossible time spoils only its entry, a GBK page declared in its markup is
     archived, bytes invalid in the declared charset spoil only their page, and a fast-news
     list nested too deep makes the run partial while the column list is archived."""
-    from newsarchive.archive.reader import open_dataset
     from newsarchive.eastmoney_site import EastmoneySite, column_entry
     from newsarchive.feedserver import FeedServer, Reply
-    from tests.conftest import FAST, run_crawl
+    from tests.conftest import FAST, read_table, run_crawl
 
     good, gbk, huge, future, broken = (f"20220121{n:010d}" for n in range(1, 6))
     with FeedServer() as server:
@@ -280,11 +278,11 @@ def test_an_eastmoney_crawl_quarantines_poison_entries_and_pages_and_archives_th
         bad = eastmoney_page("坏字节", None, None, "<p>正文</p>").replace("正文".encode(), b"\xff\xfe")
         server.add_request_handler(f"/a/{broken}.html", lambda r: Reply(body=bad, content_type="text/html"))
         result = run_crawl("eastmoney", {**FAST, **site.settings(), "ARCHIVE_URI": tmp_path})
-    assert result.returncode == 1 and result.manifest["status"] == "partial", result.stderr[-3000:]
-    articles = {r["source_id"]: r for r in open_dataset(str(tmp_path), "articles").to_table().to_pylist()}
+    assert result.returncode == 1 and result.run["status"] == "partial", result.stderr[-3000:]
+    articles = {r["source_id"]: r for r in read_table(tmp_path, "articles").to_pylist()}
     assert set(articles) == {f"NW{good}", f"NW{gbk}"}
     assert "国标码正文" in articles[f"NW{gbk}"]["content_html"]
-    rows = open_dataset(str(tmp_path), "quarantine").to_table().to_pylist()
+    rows = read_table(tmp_path, "quarantine").to_pylist()
     got = sorted((r["stage"], r["reason"]) for r in rows)
     assert got == [
         ("list", "number_out_of_range"),
@@ -302,10 +300,9 @@ def test_a_thepaper_crawl_decodes_pages_as_declared_and_quarantines_the_poison(t
     a page whose ``__NEXT_DATA__`` nests too deep (no markup to fall back on) and a page of
     bytes invalid in UTF-8 cost their article only; a hot list nested too deep makes the run
     partial."""
-    from newsarchive.archive.reader import open_dataset
     from newsarchive.feedserver import FeedServer, Reply
     from newsarchive.thepaper_site import ThepaperSite, entry
-    from tests.conftest import FAST, run_crawl
+    from tests.conftest import FAST, read_table, run_crawl
 
     with FeedServer() as server:
         site = ThepaperSite(server)
@@ -330,10 +327,10 @@ def test_a_thepaper_crawl_decodes_pages_as_declared_and_quarantines_the_poison(t
         )
         site.hot_body = ('{"resultCode": 1, "data": {"hotNews": ' + deep(DEEP) + "}}").encode()
         result = run_crawl("thepaper", {**FAST, **site.settings(), "ARCHIVE_URI": tmp_path})
-    assert result.returncode == 1 and result.manifest["status"] == "partial", result.stderr[-3000:]
-    articles = {r["source_id"]: r for r in open_dataset(str(tmp_path), "articles").to_table().to_pylist()}
+    assert result.returncode == 1 and result.run["status"] == "partial", result.stderr[-3000:]
+    articles = {r["source_id"]: r for r in read_table(tmp_path, "articles").to_pylist()}
     assert set(articles) == {"1", "2"} and articles["2"]["title"] == "国标码"
-    rows = open_dataset(str(tmp_path), "quarantine").to_table().to_pylist()
+    rows = read_table(tmp_path, "quarantine").to_pylist()
     got = sorted((r["stage"], r["reason"], r["info_code_raw"]) for r in rows)
     assert got == [
         ("list", "number_out_of_range", None),

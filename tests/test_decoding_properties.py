@@ -9,7 +9,7 @@ End to end: each example serves a batch of generated list and text bodies on 127
 beside good articles and runs the real finews spider as a subprocess; every good article
 must be archived, every generated text be archived or quarantined with a reason, every
 generated list that cannot be read be quarantined (and make the run partial), and the
-process must end with a manifest (exit 0 or 1).
+process must end with its runs row committed (exit 0 or 1).
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsarchive.archive.reader import open_dataset
 from newsarchive.bodies import FeedError, loads, out_of_range_paths
 from newsarchive.feedserver import FeedServer, Reply
 from newsarchive.schema import QUARANTINE_REASONS
 from newsarchive.timeparse import parse_beijing, time_fault
 from spiders import eastmoney_pages, thepaper_pages
 from spiders.finews_feeds import merge, parse_list, parse_text, read_record
-from tests.conftest import FAST, run_crawl
+from tests.conftest import FAST, read_table, run_crawl
 
 CI = bool(os.environ.get("CI"))
 FETCHED = datetime(2022, 1, 21, 12, 0, tzinfo=UTC)
@@ -267,11 +266,11 @@ def test_a_crawl_archives_every_good_article_beside_generated_bodies(tmp_path_fa
         }
         result = run_crawl("finews", settings_, timeout=120)
     assert result.returncode in (0, 1), result.stderr[-3000:]
-    manifest = result.manifest
-    assert manifest["status"] == ("partial" if unusable else "complete"), (manifest["problems"], unusable)
+    run = result.run
+    assert run["status"] == ("partial" if unusable else "complete"), (run["problems"], unusable)
     assert result.returncode == (1 if unusable else 0)
-    articles = {r["source_id"] for r in open_dataset(str(archive), "articles").to_table().to_pylist()}
-    quarantined = open_dataset(str(archive), "quarantine").to_table().to_pylist() if unusable or poisoned else []
+    articles = {r["source_id"] for r in read_table(archive, "articles").to_pylist()}
+    quarantined = read_table(archive, "quarantine").to_pylist() if unusable or poisoned else []
     assert set(good) <= articles, (set(good) - articles, result.stderr[-2000:])
     by_code = {r["info_code_raw"]: r for r in quarantined if r["info_code_raw"]}
     for c in poisoned:

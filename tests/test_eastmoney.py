@@ -1,7 +1,7 @@
-"""The eastmoney spider end to end: an East Money look-alike on 127.0.0.1 → Parquet archive.
+"""The eastmoney spider end to end: an East Money look-alike on 127.0.0.1 → Iceberg tables.
 
 Lists and pages are built to the documented shapes (newsarchive/eastmoney_site.py); crawls
-run as subprocesses and the archive is read back with DuckDB and pyarrow.
+run as subprocesses and the tables are read back through pyiceberg (and DuckDB over its Arrow).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.archive.reader import open_dataset
 from newsarchive.eastmoney_site import (
     COLUMN_PATH,
     FAST_PATH,
@@ -46,7 +45,7 @@ from spiders.eastmoney_pages import (
     stop_paging,
 )
 from spiders.finews_feeds import FeedError
-from tests.conftest import FAST, CrawlResult, clean_env, run_cli, run_crawl
+from tests.conftest import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl
 from tests.test_thepaper import rows
 
 QUOTED = (
@@ -148,7 +147,7 @@ def test_first_run_archives_every_good_article_once_with_provenance(two_runs, si
     assert result.summary["status"] == "complete"
     got = by_code(two_runs.archive)
     assert set(got) == ARCHIVED
-    table = open_dataset(str(two_runs.archive)).to_table()
+    table = read_table(two_runs.archive)
     assert table.num_rows == len(ARCHIVED)  # exactly once
     assert set(table["source"].to_pylist()) == {"eastmoney"}
     for column in ("info_code", "title", "published_at", "content_html", "content_text", "content_sha256"):
@@ -176,7 +175,7 @@ def test_one_page_request_per_info_code_and_the_first_list_wins(two_runs):
     got = by_code(two_runs.archive)
     assert got[f"{C}41"]["feed"] == "fast:102" and "fastColumn=102" in got[f"{C}41"]["list_url"]
     assert got[f"{C}42"]["feed"] == "fast:102"  # from the second page of the fast news
-    assert two_runs.first.manifest["counts"]["eastmoney_listed_again"] == 4
+    assert counters(two_runs.first)["eastmoney_listed_again"] == 4
 
 
 def test_list_requests_carry_referer_req_trace_and_cursor(two_runs):
@@ -219,7 +218,7 @@ def test_every_bad_entry_or_page_is_quarantined_with_its_reason(two_runs):
     assert json.loads(bad["raw"]) == "不是对象的条目"
     assert next(r for r in found if r["reason"] == "http_error")["http_status"] == 404
     assert "no div#ContentBody" in next(r for r in found if r["reason"] == "not_article")["detail"]
-    assert two_runs.first.manifest["counts"]["quarantined"] == len(QUARANTINED) + 1
+    assert counters(two_runs.first)["quarantined"] == len(QUARANTINED) + 1
 
 
 def test_second_run_fetches_no_article_and_stops_paging_at_the_archive(two_runs):
@@ -232,7 +231,7 @@ def test_second_run_fetches_no_article_and_stops_paging_at_the_archive(two_runs)
     assert columns == ["1"]  # page 1 ends with an archived entry: no page 2
     fast = [r.query["sortEnd"] for r in two_runs.seen_second if r.path == FAST_PATH]
     assert fast == ["", "500"]  # page 1 ends with the page that failed: it goes on
-    assert second.manifest["counts"]["eastmoney_stop_archived"] == 1
+    assert counters(second)["eastmoney_stop_archived"] == 1
     assert len(rows(two_runs.archive)) == len(ARCHIVED)
 
 
@@ -264,7 +263,7 @@ def test_media_filter_keeps_only_the_named_media(tmp_path, feed_server):
     assert {r["media_name"] for r in rows(tmp_path)} == {"澎湃新闻"}
     assert len(rows(tmp_path)) == 3
     assert len(pages(feed_server.received)) == 3  # the others are never requested
-    assert result.manifest["counts"]["eastmoney_media_skipped"] == 2
+    assert counters(result)["eastmoney_media_skipped"] == 2
 
 
 def test_since_stops_paging_and_until_skips_newer_entries(tmp_path, feed_server):
@@ -273,7 +272,7 @@ def test_since_stops_paging_and_until_skips_newer_entries(tmp_path, feed_server)
     assert result.returncode == 0, result.stderr[-3000:]
     assert {r["title"] for r in rows(tmp_path)} == {"文章1", "文章2"}
     assert len(site.requests_to(COLUMN_PATH)) == 4  # page 4 reaches below the bound: no page 5
-    assert result.manifest["counts"]["eastmoney_stop_since"] == 1
+    assert counters(result)["eastmoney_stop_since"] == 1
 
 
 def test_max_pages_bounds_the_paging(tmp_path, feed_server):
@@ -281,7 +280,7 @@ def test_max_pages_bounds_the_paging(tmp_path, feed_server):
     result = crawl_dated(tmp_path, site, EASTMONEY_MAX_PAGES="2")
     assert result.returncode == 0
     assert {r["title"] for r in rows(tmp_path)} == {"文章0", "文章1"}
-    assert result.manifest["counts"]["eastmoney_stop_max_pages"] == 1
+    assert counters(result)["eastmoney_stop_max_pages"] == 1
 
 
 # --- faults of the lists ----------------------------------------------------------------------
@@ -302,7 +301,7 @@ def test_a_bad_list_is_quarantined_and_the_good_one_still_archived(tmp_path, fee
     site.fast["102"] = []
     site.faults["fast:102"] = reply
     result = crawl_dated(tmp_path, site)
-    assert result.returncode == 1 and result.manifest["status"] == "partial"
+    assert result.returncode == 1 and result.run["status"] == "partial"
     (row,) = rows(tmp_path, kind="quarantine")
     assert row["reason"] == reason and words in row["detail"] and "fast:102 page 1" in row["detail"]
     assert row["stage"] == "list"
@@ -312,8 +311,8 @@ def test_a_bad_list_is_quarantined_and_the_good_one_still_archived(tmp_path, fee
 def test_without_a_referer_the_lists_are_refused_and_the_run_fails(tmp_path, feed_server):
     site = dated_site(feed_server, days=1)
     result = crawl_dated(tmp_path, site, EASTMONEY_REFERER="")
-    assert result.returncode == 1 and result.manifest["status"] == "failed"
-    assert result.manifest["counts"]["quarantined_by_reason"] == {"http_error": 1}
+    assert result.returncode == 1 and result.run["status"] == "failed"
+    assert counters(result)["quarantined_by_reason"] == {"http_error": 1}
 
 
 def test_bad_settings_exit_2_from_the_cli(tmp_path):
@@ -345,7 +344,7 @@ def test_the_two_infocode_sources_link_by_story_id(tmp_path, sample_settings):
     )
     assert len(joined) == 44 and all(r["same_story"] and r["same_text"] for r in joined)
     # the story of NW202201122245299970 (澎湃新闻): one row in each source, one story_id
-    table = open_dataset(str(tmp_path)).to_table(columns=["source", "story_id", "info_code"])
+    table = read_table(tmp_path, selected_fields=("source", "story_id", "info_code"))
     story = {
         s for s, c in zip(table["story_id"].to_pylist(), table["info_code"].to_pylist(), strict=True) if c == LINKED
     }
@@ -489,32 +488,29 @@ def crawler_for(tmp_path: Path, **overrides: Any) -> Any:
 def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
     crawler = crawler_for(tmp_path)
     spider = EastmoneySpider.from_crawler(crawler)
-    try:
-        assert spider.columns == ["344", "345", "350", "372", "1207"] and spider.fast  # 366 is named nowhere
-        assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 1.0
-        assert crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER") == 0.0
-        assert spider.allowed_domains == [
-            "finance.eastmoney.com",
-            "np-listapi.eastmoney.com",
-            "np-weblist.eastmoney.com",
-        ]
-        request = spider._list_request("column:345", 2)
-        assert request.url == (
-            "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web&biz=web_news_col&order=1"
-            "&needInteractData=0&fields=code,showTime,title,mediaName,summary,image,url,uniqueUrl,Np_dst"
-            "&column=345&page_index=2&page_size=50&req_trace=newsarchive"
-        )
-        fast = spider._list_request("fast:102", 2, "123")
-        assert fast.url == (
-            "https://np-weblist.eastmoney.com/comm/web/getFastNewsList?client=web&biz=web_724"
-            "&fastColumn=102&sortEnd=123&pageSize=50&req_trace=newsarchive"
-        )
-        assert request.meta["download_slot"] == fast.meta["download_slot"] == "eastmoney"
-        assert request.headers["Referer"] == b"https://kuaixun.eastmoney.com/7_24.html"
-        entry = read_entry(column_entry("202201122245299970", "t", "2022-01-12 10:00"), "c", "u", (0, 1, 0), FETCHED)
-        assert spider.page_url(entry) == "https://finance.eastmoney.com/a/202201122245299970.html"
-    finally:
-        crawler._newsarchive_run.release()
+    assert spider.columns == ["344", "345", "350", "372", "1207"] and spider.fast  # 366 is named nowhere
+    assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 1.0
+    assert crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER") == 0.0
+    assert spider.allowed_domains == [
+        "finance.eastmoney.com",
+        "np-listapi.eastmoney.com",
+        "np-weblist.eastmoney.com",
+    ]
+    request = spider._list_request("column:345", 2)
+    assert request.url == (
+        "https://np-listapi.eastmoney.com/comm/web/getNewsByColumns?client=web&biz=web_news_col&order=1"
+        "&needInteractData=0&fields=code,showTime,title,mediaName,summary,image,url,uniqueUrl,Np_dst"
+        "&column=345&page_index=2&page_size=50&req_trace=newsarchive"
+    )
+    fast = spider._list_request("fast:102", 2, "123")
+    assert fast.url == (
+        "https://np-weblist.eastmoney.com/comm/web/getFastNewsList?client=web&biz=web_724"
+        "&fastColumn=102&sortEnd=123&pageSize=50&req_trace=newsarchive"
+    )
+    assert request.meta["download_slot"] == fast.meta["download_slot"] == "eastmoney"
+    assert request.headers["Referer"] == b"https://kuaixun.eastmoney.com/7_24.html"
+    entry = read_entry(column_entry("202201122245299970", "t", "2022-01-12 10:00"), "c", "u", (0, 1, 0), FETCHED)
+    assert spider.page_url(entry) == "https://finance.eastmoney.com/a/202201122245299970.html"
 
 
 @pytest.mark.parametrize(
@@ -566,7 +562,7 @@ def test_the_environment_configures_a_real_crawl(tmp_path, feed_server):
     env = clean_env(**{f"NEWSARCHIVE_{k}": str(v) for k, v in site.settings().items()})
     result = run_crawl("eastmoney", {**FAST, "ARCHIVE_URI": tmp_path}, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.manifest["settings"]["EASTMONEY_COLUMNS"] == ["345"]
+    assert json.loads(result.run["settings"])["EASTMONEY_COLUMNS"] == ["345"]
     assert len(rows(tmp_path)) == 1
     assert parse_beijing("2022-01-12 10:00:00") == rows(tmp_path)[0]["published_at"]
 
@@ -577,7 +573,7 @@ D = "2022020812345678"  # + two digits
 
 
 def quarantined(archive: Path) -> list[dict[str, Any]]:
-    return rows(archive, kind="quarantine") if (archive / "quarantine").exists() else []
+    return rows(archive, kind="quarantine")
 
 
 def crawl(tmp_path: Path, site: EastmoneySite, **extra: str) -> CrawlResult:
@@ -600,12 +596,12 @@ def test_cfh_posts_are_skipped_on_purpose_counted_and_never_requested(tmp_path, 
     site.fast["102"] = [fast_entry(f"{D}02", "2月7日东方财富财经晚报（附新闻联播）", "2022-02-07 20:00:00", "9")]
     result = crawl(tmp_path, site)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.manifest["status"] == "complete"
+    assert result.run["status"] == "complete"
     assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}01"]
     assert quarantined(tmp_path) == []  # nothing failed: skipped on purpose
     assert set(pages(feed_server.received)) == {f"/a/{D}01.html"}
     assert not any("caifuhao" in r.path or r.path.startswith("/news/") for r in feed_server.received)
-    assert result.manifest["counts"]["eastmoney_skipped_cfh"] == 4
+    assert counters(result)["eastmoney_skipped_cfh"] == 4
 
 
 @pytest.mark.parametrize("code", [1, "1"])
@@ -613,7 +609,7 @@ def test_column_success_code_as_int_or_string(tmp_path, feed_server, code):
     site = dated_site(feed_server, days=2)
     site.column_code = code
     result = crawl_dated(tmp_path, site)
-    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    assert result.returncode == 0 and result.run["status"] == "complete"
     assert len(rows(tmp_path)) == 2
 
 
@@ -624,7 +620,7 @@ def test_a_missing_req_trace_answer_is_an_api_error_naming_the_message(tmp_path,
     message = "Required String parameter 'req_trace' is not present"
     site.faults["column:345"] = Reply(body=json.dumps({"code": 0, "message": message}).encode())
     result = crawl_dated(tmp_path, site)
-    assert result.returncode == 1 and result.manifest["status"] == "partial"
+    assert result.returncode == 1 and result.run["status"] == "partial"
     (row,) = quarantined(tmp_path)
     assert row["reason"] == "api_error" and row["stage"] == "list"
     assert "column:345 page 1" in row["detail"] and message in row["detail"] and "code 0" in row["detail"]
@@ -648,18 +644,18 @@ def test_fast_news_pages_with_data_sort_end(tmp_path, feed_server):
     last = site.fast["102"][4]
     last["_sort"] = last.pop("realSort")
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
-    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    assert result.returncode == 0 and result.run["status"] == "complete"
     cursors = [r.query["sortEnd"] for r in site.requests_to(FAST_PATH)]
     assert cursors == ["", last["_sort"]]
     assert len(rows(tmp_path)) == 8
-    assert "eastmoney_listed_again" not in result.manifest["counts"]  # no entry served twice
+    assert "eastmoney_listed_again" not in counters(result)  # no entry served twice
 
 
 def test_fast_news_falls_back_to_the_last_real_sort_without_sort_end(tmp_path, feed_server):
     site = fast_site(feed_server, 8)
     site.sort_end = False
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
-    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    assert result.returncode == 0 and result.run["status"] == "complete"
     assert [r.query["sortEnd"] for r in site.requests_to(FAST_PATH)] == ["", site.fast["102"][4]["realSort"]]
     assert len(rows(tmp_path)) == 8
 
@@ -668,11 +664,11 @@ def test_paging_past_the_end_of_the_fast_news_is_the_end_not_a_fault(tmp_path, f
     site = fast_site(feed_server, 5)  # exactly one full page: page 2 answers data: null
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.manifest["status"] == "complete" and result.manifest["problems"] == []
+    assert result.run["status"] == "complete" and result.run["problems"] == []
     assert len(site.requests_to(FAST_PATH)) == 2
     assert quarantined(tmp_path) == []
     assert len(rows(tmp_path)) == 5
-    assert result.manifest["counts"]["eastmoney_stop_end_of_feed"] == 1
+    assert counters(result)["eastmoney_stop_end_of_feed"] == 1
 
 
 def test_media_of_fast_news_is_decided_on_the_page(tmp_path, feed_server):
@@ -690,7 +686,7 @@ def test_media_of_fast_news_is_decided_on_the_page(tmp_path, feed_server):
     assert set(got) == {f"{D}40", f"{D}41", f"{D}44"}
     assert {r["media_name"] for r in got.values()} == {"澎湃新闻"}
     assert got[f"{D}41"]["content_text"] == "二。" and got[f"{D}41"]["media_credit"] == "（文章来源：澎湃新闻）"
-    assert result.manifest["counts"]["eastmoney_media_skipped"] == 2
+    assert counters(result)["eastmoney_media_skipped"] == 2
 
 
 def test_long_articles_are_one_row_of_every_page_in_order(tmp_path, feed_server):
@@ -703,7 +699,7 @@ def test_long_articles_are_one_row_of_every_page_in_order(tmp_path, feed_server)
     # fast news give no usable title: the page's (div.title; no h1 anywhere)
     site.fast["102"] = [fast_entry(f"{D}50", "", "2022-02-08 10:00:00", "2"), fast_entry(f"{D}51", "", "", "1")]
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
-    assert result.returncode == 0 and result.manifest["status"] == "complete", result.stderr[-3000:]
+    assert result.returncode == 0 and result.run["status"] == "complete", result.stderr[-3000:]
     got = {r["source_id"][2:]: r for r in rows(tmp_path)}
     assert set(got) == {f"{D}50", f"{D}51"}
     row = got[f"{D}50"]
@@ -717,7 +713,7 @@ def test_long_articles_are_one_row_of_every_page_in_order(tmp_path, feed_server)
     assert row["source_url"] == site.server.url(paths[0]) and row["media_name"] == "澎湃新闻"
     record, _ = the_record_at(tmp_path, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"])
     assert record.rec_headers.get_header("WARC-Target-URI") == site.server.url(paths[0])  # page 1's exchange
-    assert result.manifest["counts"]["eastmoney_continuation_pages"] == 2
+    assert counters(result)["eastmoney_continuation_pages"] == 2
 
 
 @pytest.mark.parametrize(
@@ -735,7 +731,7 @@ def test_a_failed_continuation_page_quarantines_the_article_whole(tmp_path, feed
     site.add_article(f"{D}61", "短文", "2022-02-08 09:00:00", "澎湃新闻", "<p>短。</p>")
     site.fast["102"] = [fast_entry(f"{D}60", "长文", "", "2"), fast_entry(f"{D}61", "短文", "", "1")]
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
-    assert result.returncode == 0 and result.manifest["status"] == "complete"
+    assert result.returncode == 0 and result.run["status"] == "complete"
     assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}61"]
     (row,) = quarantined(tmp_path)
     assert row["reason"] == reason and row["http_status"] == status and row["info_code_raw"] == f"NW{D}60"
@@ -882,7 +878,9 @@ def test_a_plain_body_credit_is_the_credit_as_em_media_is():
 
 
 def test_a_long_article_reparses_from_the_warc_to_the_same_row(tmp_path):
-    from tests.test_reparse import reparse, without_parquet
+    import shutil
+
+    from tests.conftest import last_json
 
     with FeedServer() as server:
         site = EastmoneySite(server)
@@ -893,9 +891,11 @@ def test_a_long_article_reparses_from_the_warc_to_the_same_row(tmp_path):
         assert result.returncode == 0, result.stderr[-3000:]
         served = len(server.received)
     (before,) = rows(tmp_path / "original")
-    archive = without_parquet(tmp_path / "original", tmp_path / "copy")
-    code, summary, stderr = reparse(archive, archive / "warc")  # the server is gone: only the WARC answers
-    assert code == 0 and summary["articles_written"] == 1, stderr[-3000:]
+    archive = tmp_path / "copy"  # a working directory holding only the WARC files, no tables
+    shutil.copytree(tmp_path / "original" / "warc", archive / "warc")
+    # the server is gone: only the WARC answers
+    done = run_cli("reparse", "--warc", str(archive / "warc"), "--archive", str(archive))
+    assert done.returncode == 0 and last_json(done.stdout)["articles_written"] == 1, done.stderr[-3000:]
     (after,) = rows(archive)
     assert served == len(server.received)
     for column in ("content_html", "content_text", "source_url", "warc_filename", "warc_record_offset", "fetched_at"):

@@ -15,9 +15,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from newsarchive.archive.reader import open_dataset
 from newsarchive.feedserver import FeedServer
-from tests.conftest import ROOT, run_crawl
+from tests.conftest import ROOT, open_catalog, read_table, run_crawl
 from tests.fault_plan import build, code
 
 DOC = ROOT / "docs" / "reliability.md"
@@ -36,7 +35,7 @@ def faulty(tmp_path_factory):
 
 
 def rows(archive: Path, table: str) -> list[dict]:
-    return open_dataset(str(archive), table).to_table().to_pylist()
+    return read_table(archive, table).to_pylist()
 
 
 def figures(site, archive) -> dict[str, int]:
@@ -55,7 +54,7 @@ def figures(site, archive) -> dict[str, int]:
 def test_the_run_finishes_partial_and_says_why(faulty):
     site, _, first, _, _, _ = faulty
     assert first.returncode == 1
-    m = first.manifest
+    m = first.run
     assert m["status"] == "partial" and m["finish_reason"] == "finished"
     assert len(m["problems"]) == sum(1 for f in site.faults if f.where == "list" and f.reason)
     assert any("/down" in p for p in m["problems"])
@@ -117,14 +116,14 @@ def test_hostile_info_codes_never_reach_a_url_or_a_file_name(faulty):
 
 def test_a_rerun_retries_failed_texts_but_adds_no_duplicate(faulty):
     site, archive, _first, second, requests_first, requests_all = faulty
-    assert second.returncode == 1 and second.manifest["status"] == "partial"  # the feed is still down
-    assert second.manifest["counts"]["articles_written"] == 0
+    assert second.returncode == 1 and second.run["status"] == "partial"  # the feed is still down
+    assert second.run["articles_written"] == 0
     new = [p for _, p, _ in requests_all[len(requests_first) :] if p.startswith("/text?")]
     assert f"/text?id={code(1)}" not in new  # archived: not fetched again
     assert f"/text?id={code(21)}" in new  # failed last time: tried again
     # the same bad records are not quarantined twice: counted as repeats instead
     bad_records = [e for e in site.expected if e[1] in ("invalid_info_code", "missing_time", "bad_record")]
-    assert second.manifest["counts"]["quarantine_repeats"] >= len(bad_records)
+    assert second.run["counts"]["quarantine_repeats"] >= len(bad_records)
     again = [r for r in rows(archive, "quarantine") if r["run_id"] == second.summary["run_id"]]
     assert not [r for r in again if r["reason"] in ("invalid_info_code", "missing_time", "bad_record")]
 
@@ -144,5 +143,7 @@ def test_reliability_doc_holds_the_figures_of_this_run(faulty):
 
 def test_quarantine_files_are_valid_parquet(faulty):
     _, archive, _, _, _, _ = faulty
-    for path in (archive / "quarantine").rglob("part-*.parquet"):
-        assert pq.read_metadata(path).num_rows > 0
+    files = open_catalog(archive).load_table(("newsarchive", "quarantine")).inspect.files().to_pylist()
+    assert files
+    for f in files:
+        assert pq.read_metadata(f["file_path"].removeprefix("file://")).num_rows == f["record_count"] > 0

@@ -8,7 +8,7 @@ import sys
 import pyarrow.parquet as pq
 
 from newsarchive.schema import ARTICLE_FIELDS
-from tests.conftest import ROOT, clean_env, run_crawl
+from tests.conftest import ROOT, clean_env, read_table, run_crawl
 
 
 def test_scrapy_crawl_writes_parquet_feed(tmp_path, sample_settings):
@@ -31,7 +31,7 @@ def test_scrapy_crawl_writes_parquet_feed(tmp_path, sample_settings):
     table = pq.read_table(out)
     assert table.num_rows == 44 and table.column_names == list(ARTICLE_FIELDS)
     assert "澎湃新闻" in table["media_name"].to_pylist()
-    assert (tmp_path / "archive" / "runs").is_dir()  # the archive is written as well
+    assert read_table(tmp_path / "archive", "articles").num_rows == 44  # the archive is written as well
 
 
 def test_newsarchive_crawl_accepts_output_too(tmp_path, sample_settings):

@@ -1,24 +1,25 @@
-"""The core slice end to end: sample feeds over HTTP → finews spider → Parquet archive."""
+"""The core slice end to end: sample feeds over HTTP → finews spider → Iceberg tables."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from newsarchive.archive.reader import open_dataset
 from newsarchive.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA, QUARANTINE_FIELDS
-from tests.conftest import REFERENCE, SEED_POST, run_crawl
+from newsarchive.tables.commit import RUN_ID
+from tests.conftest import REFERENCE, SEED_POST, open_catalog, read_table, run_crawl, snapshots
 
 
-def articles(archive: Path):
-    return open_dataset(str(archive)).to_table()
+def articles(archive: Path) -> Any:
+    return read_table(archive, "articles")
 
 
 def seed_body() -> str:
@@ -28,31 +29,25 @@ def seed_body() -> str:
 
 
 def test_seed_article_is_archived_as_served(sample_archive):
+    from pyiceberg.expressions import EqualTo
+
     archive, _ = sample_archive
-    con = duckdb.connect()
-    row = con.execute(
-        """SELECT content_html, published_at, media_slug, media_name, title, date, feed,
-                   share_url, content_sha256, source_url, list_url, info_code, source_id
-            FROM read_parquet($glob, hive_partitioning=true)
-            WHERE info_code = 'NW202201122245299970'""",
-        {"glob": f"{archive}/articles/**/*.parquet"},
-    ).fetchall()
-    assert len(row) == 1
-    html, published, slug, media, title, day, feed, share, sha, source_url, list_url, code, sid = row[0]
+    rows = read_table(archive, "articles", row_filter=EqualTo("info_code", "NW202201122245299970")).to_pylist()
+    assert len(rows) == 1
+    row = rows[0]
+    html = row["content_html"]
     assert html == seed_body()
-    assert published == datetime(2022, 1, 12, 7, 51, 41, tzinfo=UTC)
-    assert slug == "pengpaixinwen" and media == "澎湃新闻"
-    assert title == "上海推进城市数字化转型 启动首席数据官制度研究和试点"
-    assert str(day) == "2022-01-12"
+    assert row["published_at"] == datetime(2022, 1, 12, 7, 51, 41, tzinfo=UTC)
+    assert row["media_slug"] == "pengpaixinwen" and row["media_name"] == "澎湃新闻"
+    assert row["title"] == "上海推进城市数字化转型 启动首席数据官制度研究和试点"
     # listed by market-37, the media feed and the rolling feed: the market record wins
     # (a media name, more fields, earlier in FINEWS_LIST_URLS than the media twin)
+    feed, list_url = row["feed"], row["list_url"]
     assert (feed in {"market-37", "media"} and "marketType=37" in list_url) or "type=45" in list_url
-    assert share == "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202201122245299970"
-    assert source_url.endswith("GetNewsText.do?id=NW202201122245299970")
-    assert code == sid == "NW202201122245299970"
-    import hashlib
-
-    assert sha == hashlib.sha256(html.encode()).hexdigest()
+    assert row["share_url"] == "http://finews.zning.xyz/html_News/NewsShare.html?infoCode=NW202201122245299970"
+    assert row["source_url"].endswith("GetNewsText.do?id=NW202201122245299970")
+    assert row["info_code"] == row["source_id"] == "NW202201122245299970"
+    assert row["content_sha256"] == hashlib.sha256(html.encode()).hexdigest()
 
 
 def test_every_market_post_category_equals_media_slug(sample_archive):
@@ -69,14 +64,24 @@ def test_every_market_post_category_equals_media_slug(sample_archive):
 
 def test_schema_and_provenance(sample_archive):
     archive, result = sample_archive
-    files = sorted((archive / "articles").rglob("*.parquet"))
-    assert files and all(f.name.startswith(f"part-{result.summary['run_id']}-") for f in files)
+    run_id = result.summary["run_id"]
+    table = open_catalog(archive).load_table(("newsarchive", "articles"))
+    assert [f.name for f in table.schema().fields] == list(ARTICLE_FIELDS)
+    files = table.inspect.files().to_pylist()
+    assert files
     for f in files:
-        schema = pq.read_schema(f)
+        path = f["file_path"].removeprefix("file://")
+        assert Path(path).name.startswith(f"{run_id}-"), path
+        schema = pq.read_schema(path)
         assert schema.names == list(ARTICLE_FIELDS)
         assert schema.field("published_at").type == ARTICLE_SCHEMA.field("published_at").type
         assert str(schema.field("fetched_at").type) == "timestamp[us, tz=UTC]"
-    table = articles(archive)
+        # hidden partitioning: each file holds one source and one UTC month of published_at
+        rows = pq.read_table(path, columns=["source", "published_at"]).to_pylist()
+        assert {r["source"] for r in rows} == {f["partition"]["source"]}
+        months = {(r["published_at"].year - 1970) * 12 + r["published_at"].month - 1 for r in rows}
+        assert months == {f["partition"]["published_month"]}, path
+    rows = articles(archive)
     for column in (
         "source",
         "source_id",
@@ -97,20 +102,13 @@ def test_schema_and_provenance(sample_archive):
         "pipeline_version",
         "schema_version",
     ):
-        assert table[column].null_count == 0, column
-    assert set(table["run_id"].to_pylist()) == {result.summary["run_id"]}
-    assert set(table["source"].to_pylist()) == {"finews"}
-    assert set(table["http_status"].to_pylist()) == {200}
-    assert set(table["feed"].to_pylist()) <= {"rolling", "media", "market-37", "market-38", "market-39"}
-    assert table["dag_run_id"].null_count == table.num_rows
-    # one row per infoCode, every partition date is the Beijing publication date
-    assert len(set(table["source_id"].to_pylist())) == table.num_rows
-    con = duckdb.connect()
-    bad = con.execute(
-        f"""SELECT count(*) FROM read_parquet('{archive}/articles/**/*.parquet', hive_partitioning=true)
-            WHERE date <> CAST(timezone('Asia/Shanghai', published_at) AS DATE)"""
-    ).fetchone()[0]
-    assert bad == 0
+        assert rows[column].null_count == 0, column
+    assert set(rows["run_id"].to_pylist()) == {run_id}
+    assert set(rows["source"].to_pylist()) == {"finews"}
+    assert set(rows["http_status"].to_pylist()) == {200}
+    assert set(rows["feed"].to_pylist()) <= {"rolling", "media", "market-37", "market-38", "market-39"}
+    assert rows["dag_run_id"].null_count == rows.num_rows
+    assert len(set(rows["source_id"].to_pylist())) == rows.num_rows  # one row per infoCode
 
 
 def test_content_text_is_plain(sample_archive):
@@ -137,7 +135,7 @@ def test_rolling_news_takes_media_from_the_credit(sample_archive):
 
 def test_bad_records_are_quarantined_with_reasons(sample_archive):
     archive, _ = sample_archive
-    table = open_dataset(str(archive), "quarantine").to_table()
+    table = read_table(archive, "quarantine")
     assert set(QUARANTINE_FIELDS) <= set(table.column_names)
     rows = {r["reason"]: r for r in table.to_pylist()}
     assert set(rows) == {"invalid_info_code", "missing_time"}
@@ -149,57 +147,67 @@ def test_bad_records_are_quarantined_with_reasons(sample_archive):
         assert row["seen_at"] is not None and row["run_id"] and row["fingerprint"]
 
 
-def test_manifest_names_every_file_with_checksums(sample_archive):
+def test_runs_row_counts_and_names_its_files(sample_archive):
+    """The runs row says what the run did; every snapshot it made carries its id; each WARC
+    file it lists is there with its size and SHA-256."""
     archive, result = sample_archive
-    manifest = result.manifest
-    assert manifest["status"] == "complete" and manifest["finish_reason"] == "finished"
-    assert manifest["counts"]["requests_by_kind"] == {"list": 5, "robots": 1, "text": 44}
-    assert manifest["counts"]["articles_written"] == 44
-    assert manifest["counts"]["quarantined_by_reason"] == {"invalid_info_code": 1, "missing_time": 1}
-    assert manifest["settings"]["ARCHIVE_URI"] == str(archive)
-    assert "FINEWS_LIST_URLS" in manifest["settings"]
-    import hashlib
-
-    listed = {f["key"] for f in manifest["files"]}
-    published = [*archive.rglob("*.parquet"), *archive.rglob("*.warc.gz")]  # WARC: raw capture
-    on_disk = {p.relative_to(archive).as_posix() for p in published}
-    assert listed == on_disk
-    for f in manifest["files"]:
-        data = (archive / f["key"]).read_bytes()
-        assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"]
+    run_id = result.summary["run_id"]
+    run = result.run
+    assert run["status"] == "complete" and run["finish_reason"] == "finished"
+    assert run["requests_by_kind"] == {"list": 5, "robots": 1, "text": 44}
+    assert run["articles_written"] == 44 and run["quarantined"] == 2
+    assert run["quarantined_by_reason"] == {"invalid_info_code": 1, "missing_time": 1}
+    assert run["problems"] == [] and run["archive_problems"] == []
+    settings = json.loads(run["settings"])
+    assert settings["ARCHIVE_URI"] == str(archive)
+    assert "FINEWS_LIST_URLS" in settings
+    for name in ("articles", "quarantine", "runs"):
+        assert [s[RUN_ID] for s in snapshots(archive, name)] == [run_id], name
+    table = open_catalog(archive).load_table(("newsarchive", "articles"))
+    assert run["articles_snapshot_id"] == table.current_snapshot().snapshot_id
+    assert run["warc_files"]
+    for f in run["warc_files"]:
+        data = (archive / f["path"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"] and f["records"] > 0
+    on_disk = {p.relative_to(archive).as_posix() for p in archive.rglob("*.warc.gz")}
+    assert {f["path"] for f in run["warc_files"]} == on_disk
 
 
 def test_rerun_fetches_nothing_and_adds_nothing(tmp_path, sample_settings, sample_server):
     archive = tmp_path / "archive"
     first = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive})
     assert first.returncode == 0
-    before = {p.relative_to(archive) for p in archive.rglob("*.parquet")}
+    before = {name: read_table(archive, name).num_rows for name in ("articles", "quarantine")}
     texts_before = sample_server.count("/NewsData/GetNewsText.do")
     second = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive})
     assert second.returncode == 0, second.stderr[-2000:]
     assert sample_server.count("/NewsData/GetNewsText.do") == texts_before
-    m = second.manifest
-    assert m["counts"]["requests_by_kind"] == {"list": 5, "robots": 1}
-    assert m["counts"]["articles_written"] == 0 and m["counts"]["quarantined"] == 0
+    m = second.run
+    assert m["status"] == "complete"
+    assert m["requests_by_kind"] == {"list": 5, "robots": 1}
+    assert m["articles_written"] == 0 and m["quarantined"] == 0
     assert m["counts"]["skipped_archived"] == 44 and m["counts"]["quarantine_repeats"] == 2
-    assert [f["kind"] for f in m["files"]] == ["warc"]  # only the raw lists and robots.txt
-    assert {p.relative_to(archive) for p in archive.rglob("*.parquet")} == before
+    assert len(m["warc_files"]) == 1  # only the raw lists and robots.txt
+    # no row of the second run in the data tables, and nothing added to them
+    for name, rows in before.items():
+        table = read_table(archive, name)
+        assert table.num_rows == rows and set(table["run_id"].to_pylist()) == {first.summary["run_id"]}, name
+        added = [s for s in snapshots(archive, name) if s[RUN_ID] == second.summary["run_id"]]
+        assert all(s.get("added-records", "0") == "0" for s in added), added
+    assert [s[RUN_ID] for s in snapshots(archive, "runs")] == [first.summary["run_id"], second.summary["run_id"]]
 
 
-@pytest.mark.parametrize("reader", ["duckdb", "pyarrow", "pandas", "newsarchive"])
+@pytest.mark.parametrize("reader", ["pyiceberg", "duckdb", "pandas", "polars"])
 def test_analysts_read_the_archive(sample_archive, reader):
     archive, _ = sample_archive
+    scan = open_catalog(archive).load_table(("newsarchive", "articles")).scan()
     if reader == "duckdb":
-        n = duckdb.sql(
-            f"SELECT count(*) FROM read_parquet('{archive}/articles/**/*.parquet', "
-            "hive_partitioning=true, union_by_name=true) WHERE source = 'finews'"
-        ).fetchall()[0][0]
-    elif reader == "pyarrow":
-        n = pq.read_table(archive / "articles").num_rows
-    elif reader == "newsarchive":
-        n = open_dataset(str(archive)).count_rows()
+        con = scan.to_duckdb("articles")
+        n = con.execute("SELECT count(*) FROM articles WHERE source = 'finews'").fetchall()[0][0]
+    elif reader == "pyiceberg":
+        n = scan.to_arrow().num_rows
+    elif reader == "polars":
+        n = scan.to_polars().height
     else:
-        import pandas as pd
-
-        n = len(pd.read_parquet(archive / "articles"))
+        n = len(scan.to_pandas())
     assert n == 44

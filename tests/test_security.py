@@ -1,4 +1,5 @@
-"""Security: secrets never reach a log (or the archive), requests go only to configured hosts.
+"""Security: secrets never reach a log (or the tables, their metadata, the catalog, WARC),
+requests go only to configured hosts.
 
 Sanitising exported HTML against XSS payloads is proven in test_jekyll_build.py and
 test_jekyll_safety.py; limits on response size and items per run in test_faults_feeds.py
@@ -52,9 +53,35 @@ def warc_text(data: bytes) -> str:
     return "\n".join(out)
 
 
+def avro_text(path: Path) -> str:
+    """Every record of an Avro file (an Iceberg manifest or manifest list, deflate-compressed),
+    column bounds included, as text."""
+    from collections.abc import Mapping
+
+    from pyiceberg.avro.file import AvroFile
+    from pyiceberg.io.pyarrow import PyArrowFileIO
+    from pyiceberg.typedef import Record
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Record):
+            return [plain(value[i]) for i in range(len(value))]
+        if isinstance(value, Mapping) or hasattr(value, "items"):
+            return {str(k): plain(v) for k, v in dict(value).items()}
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    with AvroFile(PyArrowFileIO().new_input(str(path))) as f:  # type: ignore[var-annotated]
+        records = [plain(r) for r in f]
+    return json.dumps(records, ensure_ascii=False, default=str)
+
+
 def file_text(name: str, data: bytes) -> str:
     """A file's content as a reader sees it: a WARC file record by record (and its raw
-    gunzipped bytes), a Parquet file's every column as text, gzip decompressed, raw bytes."""
+    gunzipped bytes), a Parquet file's every column as text, an Avro file (Iceberg metadata)
+    record by record, gzip decompressed, raw bytes."""
     import pyarrow.parquet as pq
 
     if name.endswith(".parquet") or data[:4] == b"PAR1":
@@ -68,8 +95,15 @@ def file_text(name: str, data: bytes) -> str:
 
 
 def every_file(root: Path) -> dict[str, str]:
-    """Every file under ``root`` (hidden ones included), as text."""
-    return {str(p): file_text(p.name, p.read_bytes()) for p in root.rglob("*") if p.is_file()}
+    """Every file under ``root`` (hidden ones included), as text: WARC, the tables' data and
+    metadata (``warehouse/**``: Parquet, Avro manifests, ``*.metadata.json``), ``catalog.db``."""
+    out = {}
+    for p in root.rglob("*"):
+        if p.is_file():
+            data = p.read_bytes()
+            text = avro_text(p) + data.decode("latin-1") if data[:4] == b"Obj\x01" else file_text(p.name, data)
+            out[str(p)] = text
+    return out
 
 
 def every_object(store: Any) -> dict[str, str]:
@@ -128,11 +162,13 @@ def record(code: str, title: str) -> dict[str, str]:
     return {"infoCode": code, "medianame": "澎湃新闻", "datetime": "2022-01-12 15:51:41", "title": title}
 
 
-def test_no_secret_leaves_a_run(tmp_path, feed_server, seaweed, bucket_uri):
-    """A password in a list URL and in the share URL template, Scrapy's basic auth, secret
-    environment variables: none of them is in any WARC record (decompressed), any file the
-    run writes (Parquet read column by column), the report, the process output, or any object
-    uploaded to the bucket; the basic-auth feed is read all the same."""
+NEEDLES = (FAKE_PASSWORD, f"reader:{FAKE_PASSWORD}@", HTTP_PASSWORD, FAKE_SECRET, FAKE_TOKEN)
+
+
+@pytest.fixture
+def secret_run(tmp_path, feed_server) -> tuple[Path, Any, tuple[str, ...]]:
+    """A crawl given a password in a list URL and in the share URL template, Scrapy's basic
+    auth and secret environment variables. Returns its archive, result and the needles."""
     ok, failing, protected = "NW202201122245299970", "NW202201122245299971", "NW202201122245299972"
     feed_server.add("/l?marketType=37", json.dumps({"record": [record(ok, "标题"), record(failing, "失败")]}).encode())
     feed_server.add(f"/t?id={ok}", json.dumps({"text": "<p>正文</p>"}).encode())
@@ -152,7 +188,7 @@ def test_no_secret_leaves_a_run(tmp_path, feed_server, seaweed, bucket_uri):
     with_password = feed_server.url("/l2?marketType=38").replace("http://", f"http://{userinfo}")
     share = feed_server.url("/share?infoCode={info_code}").replace("http://", f"http://{userinfo}")
     env = {"AWS_SECRET_ACCESS_KEY": FAKE_SECRET, "NEWSARCHIVE_API_TOKEN": FAKE_TOKEN}
-    from tests.conftest import clean_env, run_cli, s3_env
+    from tests.conftest import clean_env
 
     archive = tmp_path / "a"
     lists = [feed_server.url("/l?marketType=37"), with_password, feed_server.url("/members?marketType=39")]
@@ -171,39 +207,68 @@ def test_no_secret_leaves_a_run(tmp_path, feed_server, seaweed, bucket_uri):
         },
         env=clean_env(**env),
     )
-    assert result.returncode == 1 and result.manifest["status"] == "partial", result.stderr[-3000:]
+    assert result.returncode == 1 and result.summary["status"] == "partial", result.stderr[-3000:]
+    return archive, result, (*NEEDLES, expected.split()[1])
+
+
+def leaks(texts: dict[str, str], needles: tuple[str, ...]) -> list[tuple[str, str]]:
+    return sorted({(needle, where) for where, text in texts.items() for needle in needles if needle in text})
+
+
+def test_no_secret_leaves_a_run(secret_run):
+    """None of the secrets is in any WARC record (decompressed), any file of the tables (data
+    read column by column, Avro manifests record by record, metadata JSON), the SQLite
+    catalog, the runs row, or the process output; the basic-auth feed is read all the same."""
+    archive, result, needles = secret_run
+    run = result.run
+    assert run["status"] == "partial"
     # the open list's article and the members' one: Scrapy's basic auth works
-    assert result.manifest["counts"]["articles_written"] == 2, result.stderr[-6000:]
+    assert run["articles_written"] == 2, result.stderr[-6000:]
     logs = result.stdout + result.stderr
     assert "***@127.0.0.1" in logs  # the failing URL was logged, masked
-    report = tmp_path / "report.html"
-    assert run_cli("report", "--archive", str(archive), "--out", str(report)).returncode == 0
-    # the upload's own credentials are the server's; the secret env values ride along
-    upload = run_cli("upload", "--archive", str(archive), "--to", bucket_uri, env=s3_env(seaweed))
-    assert upload.returncode == 0, upload.stderr[-2000:]
-    from newsarchive.storage.store import S3Store
-
-    uploaded = every_object(S3Store(bucket_uri, seaweed.config))
     written = every_file(archive)
     warcs = {k: v for k, v in written.items() if ".warc" in k}
-    assert warcs and uploaded, sorted(written)
+    metadata = [k for k in written if "/metadata/" in k]
+    assert warcs and (archive / "catalog.db").is_file(), sorted(written)
+    assert any(k.endswith(".avro") for k in metadata) and any(k.endswith(".metadata.json") for k in metadata)
+    assert any("***@127.0.0.1" in p for p in run["problems"])  # the failing list, masked
     texts = {
-        "process output": logs + upload.stdout + upload.stderr,
-        "report": report.read_text(encoding="utf-8"),
+        "process output": logs,
+        "runs row": json.dumps(run, ensure_ascii=False, default=str),
         **{f"file {k}": v for k, v in written.items()},
-        **{f"object {k}": v for k, v in uploaded.items()},
     }
-    needles = (FAKE_PASSWORD, userinfo, HTTP_PASSWORD, expected.split()[1], FAKE_SECRET, FAKE_TOKEN)
-    leaks = sorted({(needle, where) for where, text in texts.items() for needle in needles if needle in text})
-    assert not leaks, leaks
+    assert not leaks(texts, needles)
     # what the WARC holds instead: the requests, masked; the basic-auth header by name only
     records = "\n".join(warcs.values())
     assert "WARC-Target-URI: http://***@127.0.0.1" in records
     assert "Authorization: ***" in records and "/members?marketType=39" in records
 
 
+def test_e2e_no_secret_in_the_report_or_the_upload(secret_run, seaweed, bucket_uri):
+    """The health report of that archive and the WARC files uploaded to the bucket (every
+    object fetched and read) hold no secret either."""
+    from newsarchive.storage.store import S3Store
+    from tests.conftest import run_cli, s3_env
+
+    archive, _, needles = secret_run
+    report = archive.parent / "report.html"
+    made = run_cli("report", "--archive", str(archive), "--out", str(report))
+    assert made.returncode == 0, made.stderr[-2000:]
+    # the upload's own credentials are the server's; the secret env values ride along
+    upload = run_cli("upload", "--archive", str(archive), "--to", bucket_uri, env=s3_env(seaweed))
+    assert upload.returncode == 0, upload.stderr[-2000:]
+    uploaded = every_object(S3Store(bucket_uri, seaweed.config))
+    assert uploaded
+    texts = {
+        "process output": made.stdout + made.stderr + upload.stdout + upload.stderr,
+        "report": report.read_text(encoding="utf-8"),
+        **{f"object {k}": v for k, v in uploaded.items()},
+    }
+    assert not leaks(texts, needles)
+
+
 @pytest.mark.usefixtures("airflow_db")
-def test_the_dag_never_logs_the_connection_secret(monkeypatch, capfd, seaweed, sample_settings, tmp_path):
+def test_e2e_the_dag_never_logs_the_connection_secret(monkeypatch, capfd, seaweed, sample_settings, tmp_path):
     """Fake credentials in the Airflow connection: the upload fails with a clear error, and the
     secret appears in no output, log file, staging file or bucket object."""
     cfg = seaweed.config
@@ -221,7 +286,8 @@ def test_the_dag_never_logs_the_connection_secret(monkeypatch, capfd, seaweed, s
     for name, value in {
         **FAST,
         **sample_settings,
-        "UPLOAD_URI": f"s3://{seaweed.bucket}/security",
+        "UPLOAD_URI": f"s3://{seaweed.bucket}/security",  # until the WARC-only upload lands
+        "WARC_URI": f"s3://{seaweed.bucket}/security/warc",
         "STAGING_DIR": str(tmp_path / "staging"),
         "SPIDERS": "finews",
         "AIRFLOW_RETRIES": "0",

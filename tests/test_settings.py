@@ -76,14 +76,16 @@ def test_precedence_in_a_real_crawl(tmp_path, sample_settings):
     )
     result = run_crawl("finews", {**FAST, "ARCHIVE_URI": archive}, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
-    s = result.manifest["settings"]
+    import json
+
+    s = json.loads(result.run["settings"])
     assert s["ARCHIVE_URI"] == str(archive)  # -s beats the environment
     assert s["MAX_ARTICLES_PER_RUN"] == 5  # the environment beats the default, typed
     assert s["FINEWS_LIST_URLS"] == sample_settings["FINEWS_LIST_URLS"].split(",")
     assert s["API_SECRET_TOKEN"] == "***"
     assert "hunter2-fake" not in result.stderr + result.stdout
-    assert result.manifest["counts"]["articles_written"] == 5
-    assert result.manifest["counts"]["deferred"] == 39
+    assert result.run["articles_written"] == 5
+    assert result.run["counts"]["deferred"] == 39
     assert not (tmp_path / "from-env").exists()
 
 

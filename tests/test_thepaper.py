@@ -1,8 +1,8 @@
-"""The thepaper spider end to end: a thepaper.cn look-alike on 127.0.0.1 → Parquet archive.
+"""The thepaper spider end to end: a thepaper.cn look-alike on 127.0.0.1 → Iceberg tables.
 
 The hot list and the homepage are real saved answers; channel lists and article pages are
 built to the documented structure (newsarchive/thepaper_site.py). Crawls run as subprocesses and
-the archive is read back with DuckDB and pyarrow.
+the tables are read back through pyiceberg (and DuckDB over its Arrow).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import duckdb
 import pytest
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.archive.reader import open_dataset
 from newsarchive.feedserver import FeedServer, Received
 from newsarchive.story import normalise_title, story_id
 from newsarchive.thepaper_site import (
@@ -35,7 +34,7 @@ from newsarchive.thepaper_site import (
     page_html,
     text_detail,
 )
-from newsarchive.timeparse import parse_beijing, parse_bound
+from newsarchive.timeparse import BEIJING, parse_beijing, parse_bound
 from spiders.finews_feeds import FeedError
 from spiders.thepaper import ThepaperSpider
 from spiders.thepaper_pages import (
@@ -51,7 +50,7 @@ from spiders.thepaper_pages import (
     stop_paging,
     valid_cont_id,
 )
-from tests.conftest import FAST, CrawlResult, run_crawl
+from tests.conftest import FAST, CrawlResult, counters, read_table, run_crawl
 
 HOMEPAGE = Path(__file__).resolve().parent / "data" / "reference" / "thepaper" / "homepage-next-data.html"
 CH_A, CH_B = "25950", "25951"
@@ -250,11 +249,10 @@ def two_runs(site: ThepaperSite, tmp_path_factory: pytest.TempPathFactory) -> Tw
 
 
 def rows(archive: Path, sql: str = "SELECT * FROM a", kind: str = "articles") -> list[dict[str, Any]]:
-    """``sql`` over the archive's ``kind`` table, named ``a``."""
-    cur = duckdb.connect().execute(
-        f"WITH a AS (SELECT * FROM read_parquet($glob, hive_partitioning=true, union_by_name=true)) {sql}",
-        {"glob": f"{archive}/{kind}/**/*.parquet"},
-    )
+    """``sql`` over the archive's ``kind`` table (read by pyiceberg), named ``a``."""
+    con = duckdb.connect()
+    con.register("a", read_table(archive, kind))
+    cur = con.execute(sql)
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -273,7 +271,7 @@ def test_first_run_archives_every_good_article_and_completes(two_runs, site):
     got = by_id(two_runs.archive)
     assert set(got) == ARCHIVED | set(site.hot_ids)
     assert len(site.hot_ids) == 34
-    table = open_dataset(str(two_runs.archive)).to_table()
+    table = read_table(two_runs.archive)
     assert set(table["source"].to_pylist()) == {"thepaper"}
     assert table["info_code"].null_count == table.num_rows
     for column in (
@@ -343,7 +341,7 @@ def test_a_full_article_has_the_fields_only_the_source_has(two_runs, site):
     assert row["list_url"] == site.server.url(CHANNEL_PATH)
     assert row["http_status"] == 200 and row["spider"] == "thepaper"
     assert row["content_text"] == "1月12日，上海市政府新闻办举行新闻发布会。\n图1说明\n第二段。"
-    assert str(row["date"]) == "2022-01-12"
+    assert row["published_at"].astimezone(BEIJING).date().isoformat() == "2022-01-12"
 
 
 def test_video_image_set_live_and_sparse_pages(two_runs):
@@ -382,7 +380,7 @@ def test_every_odd_page_is_quarantined_with_its_reason(two_runs):
     assert "no detailData" in homepage["detail"] and homepage["stage"] == "text"
     assert next(r for r in found if r["info_code_raw"] == "100012")["http_status"] == 404
     assert "lists 2 articles" in next(r for r in found if r["reason"] == "special_topic")["detail"]
-    counts = two_runs.first.manifest["counts"]
+    counts = counters(two_runs.first)
     assert counts["thepaper_entries_without_id"] == 2  # the channel header and the real hot-list one
     assert counts["thepaper_offsite_links"] == 1
     assert counts["quarantined"] == len(QUARANTINED) + 1
@@ -395,7 +393,7 @@ def test_second_run_fetches_no_article_and_stops_paging_at_the_archive(two_runs)
     assert not [r for r in two_runs.seen_second if r.path.startswith("/newsDetail_forward_")]
     posts = [json.loads(r.body) for r in two_runs.seen_second if r.path == CHANNEL_PATH]
     assert sorted((b["channelId"], b["pageNum"]) for b in posts) == [(CH_A, 1), (CH_B, 1)]
-    counts = second.manifest["counts"]
+    counts = counters(second)
     assert counts["thepaper_stop_archived"] == 1 and counts["quarantined"] == 0
     assert counts["quarantine_repeats"] == 3  # offsite, invalid id, bad record: written once
 
@@ -426,8 +424,8 @@ def test_without_a_referer_the_waf_blocks_and_the_run_fails(tmp_path, feed_serve
         "ARCHIVE_URI": tmp_path,
     }
     result = run_crawl("thepaper", settings)
-    assert result.returncode == 1 and result.manifest["status"] == "failed"
-    assert result.manifest["counts"]["quarantined_by_reason"] == {"http_error": 1}
+    assert result.returncode == 1 and result.run["status"] == "failed"
+    assert counters(result)["quarantined_by_reason"] == {"http_error": 1}
     assert [r.header("Referer") for r in site.requests_to(CHANNEL_PATH)] == [None]
 
 
@@ -472,7 +470,7 @@ def test_since_stops_paging_and_until_skips_newer_entries(tmp_path, feed_server)
     assert result.returncode == 0, result.stderr[-3000:]
     assert set(by_id(tmp_path)) == {"200002", "200003"}
     assert len(site.requests_to(CHANNEL_PATH)) == 4  # page 4 reaches below the bound: no page 5
-    assert result.manifest["counts"]["thepaper_stop_since"] == 1
+    assert counters(result)["thepaper_stop_since"] == 1
 
 
 def test_max_pages_bounds_the_paging(tmp_path, feed_server):
@@ -487,7 +485,7 @@ def test_max_pages_bounds_the_paging(tmp_path, feed_server):
     result = run_crawl("thepaper", settings)
     assert result.returncode == 0
     assert set(by_id(tmp_path)) == {"200001", "200002"}
-    assert result.manifest["counts"]["thepaper_stop_max_pages"] == 1
+    assert counters(result)["thepaper_stop_max_pages"] == 1
 
 
 def add_articles(site: ThepaperSite, articles: dict[str, str], **details: dict[str, Any]) -> None:
@@ -527,7 +525,7 @@ def test_editorial_order_pages_by_start_time_past_an_old_last_entry(tmp_path, fe
     assert set(by_id(tmp_path)) == {"300010", "300011", "300021", "300022"}
     sent = [json.loads(r.body)["startTime"] for r in site.requests_to(CHANNEL_PATH)]
     assert sent == ["", site.cursor(CH_A, 1), site.cursor(CH_A, 2)]  # page 3 is all older: no page 4
-    assert result.manifest["counts"]["thepaper_stop_since"] == 1
+    assert counters(result)["thepaper_stop_since"] == 1
     pages = Counter(r.path for r in feed_server.received if r.path.startswith("/newsDetail_forward_"))
     assert pages == {f"/newsDetail_forward_{c}": 1 for c in ("300010", "300011", "300021", "300022")}
 
@@ -562,7 +560,7 @@ def test_paging_ends_when_the_cursor_is_missing_or_repeats(tmp_path, feed_server
         "25953": [""],
     }
     assert set(by_id(tmp_path)) == set(times) - {"400004", "400008"}
-    counts = result.manifest["counts"]
+    counts = counters(result)
     assert counts["thepaper_stop_cursor_repeat"] == 1 and counts["thepaper_stop_no_cursor"] == 1
     assert counts["thepaper_stop_last_page"] == 2  # -8's empty third page, 25953's first
 
@@ -910,25 +908,21 @@ def crawler_for(tmp_path: Path, **overrides: Any) -> Any:
 def test_defaults_are_polite_and_keep_to_the_three_hosts(tmp_path):
     crawler = crawler_for(tmp_path)
     spider = ThepaperSpider.from_crawler(crawler)
-    try:
-        assert spider.channels == ["25950", "25951", "25952", "25953", "122908", "119908"]
-        assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 3.0
-        assert crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER") == 0.0
-        assert spider.allowed_domains == ["api.thepaper.cn", "cache.thepaper.cn", "www.thepaper.cn"]
-        assert spider.channel_url == "https://api.thepaper.cn/contentapi/nodeCont/getByChannelId"
-        assert spider.hot_url == "https://cache.thepaper.cn/contentapi/wwwIndex/rightSidebar"
-        assert spider.article_url.format(cont_id="1") == "https://www.thepaper.cn/newsDetail_forward_1"
-        assert spider._headers(json_body=True) == {
-            "Referer": "https://www.thepaper.cn/",
-            "Content-Type": "application/json",
-        }
-        request = spider.article_request(read_entry({"contId": "1"}, "f", "u", (0, 1, 0)))
-        assert request.meta["download_slot"] == "thepaper"  # one slot for the three hosts
-    finally:
-        crawler._newsarchive_run.release()
+    assert spider.channels == ["25950", "25951", "25952", "25953", "122908", "119908"]
+    assert crawler.settings.getfloat("DOWNLOAD_DELAY") == 3.0
+    assert crawler.settings.getfloat("DOWNLOAD_DELAY_JITTER") == 0.0
+    assert spider.allowed_domains == ["api.thepaper.cn", "cache.thepaper.cn", "www.thepaper.cn"]
+    assert spider.channel_url == "https://api.thepaper.cn/contentapi/nodeCont/getByChannelId"
+    assert spider.hot_url == "https://cache.thepaper.cn/contentapi/wwwIndex/rightSidebar"
+    assert spider.article_url.format(cont_id="1") == "https://www.thepaper.cn/newsDetail_forward_1"
+    assert spider._headers(json_body=True) == {
+        "Referer": "https://www.thepaper.cn/",
+        "Content-Type": "application/json",
+    }
+    request = spider.article_request(read_entry({"contId": "1"}, "f", "u", (0, 1, 0)))
+    assert request.meta["download_slot"] == "thepaper"  # one slot for the three hosts
     explicit = crawler_for(tmp_path, DOWNLOAD_DELAY="7")
     ThepaperSpider.from_crawler(explicit)
-    explicit._newsarchive_run.release()
     assert explicit.settings.getfloat("DOWNLOAD_DELAY") == 7.0  # the command line wins
 
 
@@ -954,12 +948,9 @@ def test_bad_configuration_is_a_clear_error(tmp_path, overrides, words):
 def test_negative_channel_ids_are_kept_as_strings(tmp_path):
     crawler = crawler_for(tmp_path, THEPAPER_CHANNELS="-21, -24,25951,-8,-21")
     spider = ThepaperSpider.from_crawler(crawler)
-    try:
-        assert spider.channels == ["-21", "-24", "25951", "-8"]
-        request = spider._channel_request("-21", 1)
-        assert json.loads(request.body)["channelId"] == "-21"
-    finally:
-        crawler._newsarchive_run.release()
+    assert spider.channels == ["-21", "-24", "25951", "-8"]
+    request = spider._channel_request("-21", 1)
+    assert json.loads(request.body)["channelId"] == "-21"
 
 
 def test_every_thepaper_setting_reads_from_the_environment():

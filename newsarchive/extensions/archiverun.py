@@ -377,7 +377,8 @@ class ArchiveRun:
         if self.catalog is None:
             stats.set_value(STATUS_STAT, "failed")
             self._discard()
-            logger.error("Run %s failed: nothing committed (%s)", self.run_id, "; ".join(self.failures))
+            # why was logged once, as an error, when the catalog could not be opened
+            logger.info("Run %s failed: nothing committed", self.run_id)
             return
         self._commit_data(stats)
         values = stats.get_stats()
