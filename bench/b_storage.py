@@ -1,14 +1,14 @@
-"""Benchmark 5: ``compact_rows_per_s``, ``upload_mb_per_s`` and ``upload_vs_boto3_ratio``,
-against an embedded SeaweedFS on 127.0.0.1 (:mod:`newsarchive.seaweed`).
+"""Benchmark 5: ``compact_rows_per_s``, ``upload_mb_per_s`` and ``upload_vs_boto3_ratio``.
 
-* Upload: the query dataset's archive (one run, its manifest) with the real
-  :func:`~newsarchive.storage.sync.upload_archive` (HEAD, PUT with SHA-256, HEAD to verify,
-  manifest last), against a plain ``boto3`` ``upload_file`` of the same files, one after
-  the other, with the same client configuration. Runs interleaved, fresh prefixes each time.
-  Also one large file (multipart) through ``S3Store.put_file`` (which hashes it first).
-* Compaction: a bucket holding many small parts (``runs`` runs x days, a few rows each,
-  some versions fetched twice) compacted by the real
-  :func:`~newsarchive.archive.compact.compact`; rows read per second.
+* Upload (against an embedded SeaweedFS on 127.0.0.1, :mod:`newsarchive.seaweed`): files of
+  the query dataset's size laid out as a run's WARC files, sent with the real
+  :func:`~newsarchive.storage.upload.upload_warc` (HEAD, PUT with SHA-256, HEAD to verify),
+  against a plain ``boto3`` ``upload_file`` of the same files, one after the other, with the
+  same client configuration. Runs interleaved, fresh prefixes each time. Also one large file
+  (multipart) through ``S3Store.put_file`` (which hashes it first).
+* Compaction: an ``articles`` table of many small files (``runs`` commits x days, a few rows
+  each), built through the project's own commit path in an embedded catalog, maintained by
+  the real :func:`~newsarchive.tables.maintain.maintain`; rows rewritten per second.
 """
 
 from __future__ import annotations
@@ -24,15 +24,10 @@ from bench.generator import DEFAULT_SEED
 from bench.plan import Plan
 from bench.rows import Dataset, rows, write_archive
 from bench.stats import Result, median, rounded
-from newsarchive.archive.compact import compact
-from newsarchive.archive.files import WrittenFile, sha256_file
-from newsarchive.archive.index import write_index_part
-from newsarchive.archive.layout import Layout
-from newsarchive.archive.manifest import write_manifest
 from newsarchive.runid import new_run_id
 from newsarchive.seaweed import SeaweedFS
 from newsarchive.storage.store import S3Store
-from newsarchive.storage.sync import upload_archive
+from newsarchive.storage.upload import upload_warc
 from newsarchive.timeparse import utcnow
 
 GOAL = 0.9
@@ -41,24 +36,19 @@ MiB = 2**20
 Log = Callable[[str], None]
 
 
-def manifest_for(layout: Layout, run_id: str, files: list[Path], kind: str = "articles") -> None:
-    """A run manifest naming ``files``, so that ``upload_archive`` takes them as a run."""
-    written = [
-        WrittenFile(p.relative_to(layout.root).as_posix(), kind, sha256_file(p), p.stat().st_size) for p in files
-    ]
-    now = utcnow().isoformat()
-    write_manifest(
-        layout,
-        {
-            "run_id": run_id,
-            "spider": "bench",
-            "source": "finews",
-            "status": "complete",
-            "started_at": now,
-            "finished_at": now,
-            "files": [f.to_json() for f in written],
-        },
-    )
+def as_warc_files(data: Dataset, work: Path) -> tuple[Path, list[tuple[Path, str]]]:
+    """The dataset's files (hard links, no copy) under ``<root>/warc/`` as a run's WARC files
+    would lie: what ``upload_warc`` sends; (root, [(path, key)])."""
+    root = work / "warc-run"
+    run_id = new_run_id(utcnow())
+    files = []
+    for n, path in enumerate(data.parquet_files):
+        key = f"date=2026-01-01/{run_id}-{n}.warc.gz"
+        target = root / "warc" / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, target)
+        files.append((target, key))
+    return root, files
 
 
 def _boto_upload(client: Any, files: list[tuple[Path, str]], bucket: str) -> None:
@@ -67,10 +57,7 @@ def _boto_upload(client: Any, files: list[tuple[Path, str]], bucket: str) -> Non
 
 
 def upload(s3: SeaweedFS, data: Dataset, plan: Plan, work: Path, log: Log) -> list[Result]:
-    layout = Layout.from_uri(str(data.archive))
-    run_id = new_run_id(utcnow())
-    manifest_for(layout, run_id, data.parquet_files)
-    files = [(p, p.relative_to(layout.root).as_posix()) for p in data.parquet_files]
+    root, files = as_warc_files(data, work)
     total = sum(p.stat().st_size for p, _ in files)
     client = s3.config.client()
     # Warm up: SeaweedFS grows its volumes on the first writes; neither side should pay for it.
@@ -86,7 +73,7 @@ def upload(s3: SeaweedFS, data: Dataset, plan: Plan, work: Path, log: Log) -> li
         for which in ("ours", "plain") if i % 2 == 0 else ("plain", "ours"):
             started = time.perf_counter()
             if which == "ours":
-                report = upload_archive(layout, store)
+                report = upload_warc(root, store)
                 assert report.bytes_uploaded == total, report
                 ours.append(total / MiB / (time.perf_counter() - started))
             else:
@@ -107,7 +94,7 @@ def upload(s3: SeaweedFS, data: Dataset, plan: Plan, work: Path, log: Log) -> li
     big.unlink()
     ratio = median(ours) / median(plain)
     log(
-        f"  upload_archive {median(ours):.1f} MiB/s, boto3 upload_file {median(plain):.1f} MiB/s; "
+        f"  upload_warc {median(ours):.1f} MiB/s, boto3 upload_file {median(plain):.1f} MiB/s; "
         f"one {size // MiB} MiB file: put_file {big_ours:.1f}, upload_file {big_plain:.1f} MiB/s"
     )
     details = {
@@ -115,7 +102,7 @@ def upload(s3: SeaweedFS, data: Dataset, plan: Plan, work: Path, log: Log) -> li
         "bytes": total,
         "mean_file_mib": rounded(total / len(files) / MiB, 2),
         "repeats": plan.upload_repeats,
-        "upload_archive_mib_s": [rounded(x, 1) for x in ours],
+        "upload_warc_mib_s": [rounded(x, 1) for x in ours],
         "boto3_upload_file_mib_s": [rounded(x, 1) for x in plain],
         "large_file_mib": size // MiB,
         "large_put_file_mib_s": rounded(big_ours, 1),
@@ -128,8 +115,7 @@ def upload(s3: SeaweedFS, data: Dataset, plan: Plan, work: Path, log: Log) -> li
             value=rounded(median(ours), 1),
             unit="MiB/s",
             goal="reported",
-            note=f"{len(files)} archive files of {total / len(files) / MiB:.1f} MiB on average, SHA-256 sent "
-            "and verified, manifest last",
+            note=f"{len(files)} WARC files of {total / len(files) / MiB:.1f} MiB on average, SHA-256 sent and verified",
             details=details,
         ),
         Result(
@@ -139,7 +125,7 @@ def upload(s3: SeaweedFS, data: Dataset, plan: Plan, work: Path, log: Log) -> li
             goal=f">= {GOAL}",
             met=ratio >= GOAL,
             note=(
-                "upload_archive (HEAD, PUT with SHA-256, HEAD) vs boto3 upload_file (one PUT) of the same "
+                "upload_warc (HEAD, PUT with SHA-256, HEAD) vs boto3 upload_file (one PUT) of the same "
                 "files; the server checks each SHA-256 on the same cores. One large file (multipart, "
                 f"hashed first): {big_ours / big_plain:.2f}"
             ),
@@ -148,51 +134,33 @@ def upload(s3: SeaweedFS, data: Dataset, plan: Plan, work: Path, log: Log) -> li
     ]
 
 
-def small_parts(plan: Plan, work: Path) -> tuple[Path, int]:
-    """An archive of many small parts: ``compact_runs`` runs, each a few rows per day,
-    every 20th row fetched again by the next run (a version compaction must collapse)."""
-    root = work / "small-parts"
-    layout = Layout.from_uri(str(root))
+def small_files(plan: Plan, work: Path) -> tuple[Path, int]:
+    """A table of many small files: ``compact_runs`` commits, each a few rows per day."""
+    root = work / "small-files"
     n = plan.compact_runs * plan.compact_days * plan.compact_rows_per_part
     per_day = max(1, n // plan.compact_days)
     all_rows = list(rows(n, DEFAULT_SEED + 1, per_day=per_day))
     per_run: list[list[dict[str, Any]]] = [[] for _ in range(plan.compact_runs)]
     for i, row in enumerate(all_rows):
         per_run[i % plan.compact_runs].append(row)
-        if i % 20 == 0:
-            per_run[(i + 1) % plan.compact_runs].append(dict(row))
-    written = 0
     for run_rows in per_run:
-        run_id = new_run_id(utcnow())
-        files = write_archive(root, run_rows, run_id, row_group_size=1000)
-        index = write_index_part(
-            layout,
-            "finews",
-            run_id,
-            [{k: r[k] for k in ("source", "source_id", "content_sha256", "published_at")} for r in run_rows],
-        )
-        manifest_for(layout, run_id, files)
-        written += len(run_rows)
-        del index
-    return root, written
+        write_archive(root, run_rows, new_run_id(utcnow()), row_group_size=1000)
+    return root, n
 
 
-def compaction(s3: SeaweedFS, plan: Plan, work: Path, log: Log) -> Result:
-    root, written = small_parts(plan, work)
-    layout = Layout.from_uri(str(root))
-    store = S3Store(f"s3://{BUCKET}/compact", s3.config)
-    upload_archive(layout, store)
-    # the index parts are not named by these manifests: put them there too
-    for path in sorted((root / "index").rglob("*.parquet")):
-        store.put_file(path, path.relative_to(root).as_posix())
-    parts = sum(1 for o in store.objects("articles/") if o.key.endswith(".parquet"))
+def compaction(plan: Plan, work: Path, log: Log) -> Result:
+    from newsarchive.tables.catalog import resolve
+    from newsarchive.tables.maintain import Options, maintain
+
+    root, written = small_files(plan, work)
+    spec = resolve(str(root))
     started = time.perf_counter()
-    report = compact(store, workdir=work)
+    (report,) = maintain(spec.open(), spec.namespace, tables=["articles"], options=Options())
     seconds = time.perf_counter() - started
-    rate = report.rows_before / seconds
+    rate = report.rows / seconds if seconds else 0.0
     log(
-        f"  compacted {report.rows_before} rows in {parts} parts ({report.partitions} partitions) "
-        f"to {report.rows_after} rows in {seconds:.2f}s"
+        f"  compacted {report.rows} rows in {report.files_before} files ({report.partitions} partitions) "
+        f"to {report.files_after} files in {seconds:.2f}s"
     )
     shutil.rmtree(root, ignore_errors=True)
     return Result(
@@ -200,14 +168,23 @@ def compaction(s3: SeaweedFS, plan: Plan, work: Path, log: Log) -> Result:
         value=rounded(rate, 1),
         unit="rows/s",
         goal="reported",
-        note=f"{parts} article parts of ~{plan.compact_rows_per_part} rows and their index parts, in the bucket",
+        note=(
+            f"{report.files_before} files of ~{plan.compact_rows_per_part} rows from {plan.compact_runs} commits "
+            f"rewritten as {report.files_after} (zstd 19, sorted); bytes {report.bytes_before} -> "
+            f"{report.bytes_after}, gzip JSONL of the same rows {report.gzip_jsonl_bytes}"
+        ),
         details={
             "rows_written": written,
-            "rows_before": report.rows_before,
-            "rows_after": report.rows_after,
-            "article_parts": parts,
+            "rows": report.rows,
+            "files_before": report.files_before,
+            "files_after": report.files_after,
             "partitions": report.partitions,
-            "files_replaced": len(report.replaces),
+            "bytes_before": report.bytes_before,
+            "bytes_after": report.bytes_after,
+            "gzip_jsonl_bytes": report.gzip_jsonl_bytes,
+            "archive_vs_gzip_jsonl": rounded(report.bytes_after / report.gzip_jsonl_bytes)
+            if report.gzip_jsonl_bytes
+            else None,
             "seconds": rounded(seconds, 2),
         },
     )
@@ -218,5 +195,5 @@ def run(data: Dataset, plan: Plan, work: Path, log: Log) -> list[Result]:
     (work / "seaweedfs").mkdir(parents=True, exist_ok=True)
     with SeaweedFS(work / "seaweedfs", bucket=BUCKET) as s3:
         results = upload(s3, data, plan, work, log)
-        results.insert(0, compaction(s3, plan, work, log))
+    results.insert(0, compaction(plan, work, log))
     return results
