@@ -17,27 +17,30 @@ from newsarchive.tables.definitions import TABLES
 
 
 def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that name the tables (shared with ``verify`` and ``migrate``)."""
-    parser.add_argument("--catalog", help="Iceberg catalog name (default: ICEBERG_CATALOG)")
-    parser.add_argument("--namespace", help="namespace of the tables (default: ICEBERG_NAMESPACE)")
-    parser.add_argument(
-        "--archive", metavar="DIR", help="working directory holding the embedded catalog (default: ARCHIVE_URI)"
-    )
+    """The options that name the tables (the readers' own: ``--archive``, ``--catalog``, ``--namespace``)."""
+    from newsarchive.tables.read import add_arguments as add_reader_arguments
+
+    add_reader_arguments(parser)
 
 
-def open_catalog(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """(catalog, spec) named by the options, else by the settings."""
+def open_catalog(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no-untyped-def]
+    """(catalog, spec) named by the options, else by the settings. Only ``create`` (migrate)
+    may make an embedded catalog where there is none; the others say none is there."""
     from newsarchive.cli import UsageError
     from newsarchive.config import setting
     from newsarchive.tables.catalog import resolve
+    from newsarchive.tables.read import TablesNotFoundError, spec_from_args
 
     try:
-        spec = resolve(
-            args.archive or str(setting("ARCHIVE_URI")),
-            args.catalog or str(setting("ICEBERG_CATALOG")),
-            args.namespace or str(setting("ICEBERG_NAMESPACE")),
-        )
-    except ValueError as exc:  # --archive is the local working directory, never a bucket
+        if create:
+            spec = resolve(
+                args.archive or str(setting("ARCHIVE_URI")),
+                args.catalog or str(setting("ICEBERG_CATALOG")),
+                args.namespace or str(setting("ICEBERG_NAMESPACE")),
+            )
+        else:
+            spec = spec_from_args(args)
+    except (ValueError, TablesNotFoundError) as exc:  # --archive is a local directory, never a bucket
         raise UsageError(str(exc)) from exc
     return spec.open(), spec
 

@@ -339,7 +339,7 @@ def run(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(json.dumps({"status": "failed", "error": str(exc)}, ensure_ascii=False))
         return EXIT_FAILED
-    catalog, spec = open_catalog(args)
+    catalog, spec = open_catalog(args, create=True)
     report = migrate(legacy, catalog, spec.namespace, spec.describe())
     print(json.dumps({**report.to_json(), "catalog": spec.describe()}, ensure_ascii=False, default=str))
     return EXIT_OK if report.ok else EXIT_FAILED
