@@ -25,6 +25,7 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import NotConfigured
 
+from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Article, error_detail, quarantine
 from newsarchive.jekyll.format import ParsedPost, PostError, info_code_of_name, parse_post
 from newsarchive.timeparse import utcnow
@@ -61,6 +62,11 @@ class JekyllSpider(scrapy.Spider):
     def __init__(self, paths: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.paths = as_paths(paths)
+
+    @property
+    def run(self) -> ArchiveRun:
+        """The import's run (an extension, built after the spider: looked up when used)."""
+        return ArchiveRun.of(self.crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> JekyllSpider:
