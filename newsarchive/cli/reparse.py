@@ -114,7 +114,10 @@ def run(args: argparse.Namespace) -> int:
             "runs": summaries,
             "articles_written": sum(s.get("articles_written", 0) for s in summaries),
             "quarantined": sum(s.get("quarantined", 0) for s in summaries),
+            "nothing_to_do": all(s.get("nothing_to_do") for s in summaries),
         }
+        if summary["nothing_to_do"]:
+            summary["note"] = summaries[0]["note"]
     print(json.dumps(summary, ensure_ascii=False))
     return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED
 
@@ -130,7 +133,25 @@ def reparse(
     settings = {**recorded.overrides(), "ARCHIVE_URI": archive, **(overrides or {})}
     summary = crawl(recorded.spider, settings, loglevel=loglevel)
     summary["reparsed_run_id"] = recorded.run_id
+    # a rerun of the same reparse is normal (a DAG retry): say plainly that it found the work done
+    summary["nothing_to_do"] = summary["status"] == "complete" and not (
+        summary.get("articles_written") or summary.get("quarantined")
+    )
+    if summary["nothing_to_do"]:
+        version = settings.get("PIPELINE_VERSION") or _pipeline_version()
+        summary["note"] = (
+            f"nothing to do: every row of run {recorded.run_id} is already archived "
+            f"at pipeline version {version} or newer"
+        )
     return summary
+
+
+def _pipeline_version() -> str:
+    """The version the run wrote at, as :class:`ArchiveRun` picks it."""
+    from newsarchive import __version__
+    from newsarchive.config import setting
+
+    return str(setting("PIPELINE_VERSION") or __version__)
 
 
 def _reparse_in_subprocess(recorded: RecordedRun, args: argparse.Namespace) -> dict[str, Any]:
