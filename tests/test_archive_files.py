@@ -152,7 +152,7 @@ def test_an_io_error_is_a_write_failure_and_the_sink_refuses_more_rows(tmp_path)
     blocker = tmp_path / "t"
     blocker.write_bytes(b"a file where the table's directory should be")
     out = sink(blocker, row_group_size=1)
-    with pytest.raises(WriteFailed, match="articles: writing .*published_month=2022-01 failed"):
+    with pytest.raises(WriteFailed, match=r"articles: writing .*published_month=2022-01 failed"):
         out.write(key(r := row(1)), r)
     with pytest.raises(WriteFailed):  # the same failure, not another attempt
         out.write(key(r), r)
