@@ -58,6 +58,9 @@ def iter_posts(root: Path, suffixes: tuple[str, ...]) -> Iterator[tuple[Path, bo
 class JekyllSpider(scrapy.Spider):
     name = "jekyll"
     source = SOURCE
+    #: JEKYLL_POST_SUFFIXES and DOWNLOAD_MAXSIZE, read in ``from_crawler``.
+    suffixes: tuple[str, ...] = ()
+    max_bytes: int = 0
 
     def __init__(self, paths: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
