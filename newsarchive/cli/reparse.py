@@ -4,9 +4,13 @@ The files written by one crawl run are replayed as a new run of the spider that 
 (named in each file's warcinfo, with the settings that shaped what it requested): every
 request is answered from the recorded responses, anything not recorded is quarantined as
 ``not_in_warc``, and the rows go through the usual pipelines with the current
-``pipeline_version``, keeping the ``fetched_at`` of the recorded responses. Rows a reparse
-at the same (or a newer) version already wrote are not written again. Files of several runs
-are replayed one run after the other, oldest first, each in its own process.
+``pipeline_version``, keeping the ``fetched_at`` of the recorded responses; they are
+committed to the tables like a crawl's (snapshots marked ``newsarchive.operation=reparse``).
+What the tables already hold at the same (or a newer) version is neither replayed nor
+written again: a reparse at a newer ``PIPELINE_VERSION`` writes each article's new version
+once, and one that finds nothing to write says so in its summary (``nothing_to_do``,
+``note``). Files of several runs are replayed one run after the other, oldest first, each
+in its own process.
 
 Exit code 0 when every replayed run completed, 1 otherwise, 2 on bad usage (a path that
 does not exist, a file without a newsarchive warcinfo record). The last line on stdout is a
