@@ -11,12 +11,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
+import scrapy
 from hypothesis import given
 from hypothesis import strategies as st
+from scrapy.utils.test import get_crawler
 
 from newsarchive.archive.versions import current, superseded, version_key
+from newsarchive.extensions.archiverun import ArchiveRun, SourceIndex
 from newsarchive.feedserver import FeedServer, install_finews
+from newsarchive.schema import ARTICLE_FIELDS
+from newsarchive.tables.commit import commit_rows
+from newsarchive.tables.definitions import ARTICLES, TABLES
 from tests.conftest import FAST, ROOT, clean_env, install_finews_faults, read_table, run_crawl, run_row, snapshots
 
 
@@ -244,3 +251,41 @@ def test_current_and_superseded_rows():
     ]
     assert current(rows_) is rows_[2]  # the latest fetch, even parsed by an older version
     assert superseded(rows_) == [rows_[1]]  # same fetch, older parser
+
+
+def test_the_index_asks_the_table_about_candidates_from_a_version_on(tmp_path):
+    """What a reparse counts as archived: rows of its own version or newer, asked of the
+    articles table for the ids at hand (one query per prefetch, never every id)."""
+    crawler = get_crawler(scrapy.Spider, {"ARCHIVE_URI": str(tmp_path), "EXTENSIONS": {ArchiveRun: 0}})
+    run = ArchiveRun.of(crawler)
+    table = run.table(ARTICLES)
+    assert table is not None
+
+    def row(sid: str, sha: str, version: str) -> dict[str, Any]:
+        values: dict[str, Any] = dict.fromkeys(ARTICLE_FIELDS)
+        published = datetime(2022, 1, 12, tzinfo=UTC)
+        return {**values, "source": "finews", "source_id": sid, "published_at": published} | {
+            "content_sha256": sha,
+            "pipeline_version": version,
+        }
+
+    rows = [row("NW1", "a", "0.9.0"), row("NW2", "b", "0.10.0"), row("NW3", "c", "0.1.0")]
+    other = [row("NW1", "a", "9.9.9") | {"source": "eastmoney"}]
+    commit_rows(
+        lambda: run.catalog.load_table(("newsarchive", ARTICLES)),
+        pa.Table.from_pylist(rows + other, schema=TABLES[ARTICLES].schema),
+        run_id="20220112T000000Z-00000000",
+    )
+    run._tables[ARTICLES] = run.catalog.load_table(("newsarchive", ARTICLES))
+    index = SourceIndex(run, "finews", min_version="0.9.0")
+    index.prefetch(["NW1", "NW2", "NW3", "NW4"])
+    assert index.queries == 1
+    assert "NW1" in index and "NW2" in index
+    assert "NW3" not in index and "NW4" not in index  # older than the floor, or not there at all
+    assert index.queries == 1  # answered from the prefetch
+    assert index.has_version("NW2", "b") and not index.has_version("NW2", "other")
+    assert not index.has_version("NW1", "a", "0.10.0")  # held, but by an older version
+    index.add("NW4", "d", "0.9.0")
+    assert "NW4" in index and index.queries == 1
+    crawl = SourceIndex(run, "finews")  # a crawl: any version counts
+    assert all(sid in crawl for sid in ("NW1", "NW2", "NW3")) and "NW5" not in crawl
