@@ -25,6 +25,7 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import NotConfigured
 
+from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Article, error_detail, quarantine
 from newsarchive.jekyll.format import ParsedPost, PostError, info_code_of_name, parse_post
 from newsarchive.timeparse import utcnow
@@ -57,10 +58,18 @@ def iter_posts(root: Path, suffixes: tuple[str, ...]) -> Iterator[tuple[Path, bo
 class JekyllSpider(scrapy.Spider):
     name = "jekyll"
     source = SOURCE
+    #: JEKYLL_POST_SUFFIXES and DOWNLOAD_MAXSIZE, read in ``from_crawler``.
+    suffixes: tuple[str, ...] = ()
+    max_bytes: int = 0
 
     def __init__(self, paths: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.paths = as_paths(paths)
+
+    @property
+    def run(self) -> ArchiveRun:
+        """The import's run (an extension, built after the spider: looked up when used)."""
+        return ArchiveRun.of(self.crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> JekyllSpider:

@@ -1,106 +1,181 @@
-"""The archive's files: streaming, atomic, never replaced, and tidied after a crash."""
+"""The run's data files (newsarchive/tables/sink.py): streamed with bounded memory, one file per
+partition, bad rows cost only themselves, an abort leaves nothing, an I/O error fails the sink."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from pyiceberg.io.pyarrow import PyArrowFileIO
 
-from newsarchive.archive.files import FinalExistsError, publish
-from newsarchive.archive.index import ArchiveIndex
-from newsarchive.archive.layout import Layout, run_id_of
-from newsarchive.archive.locks import RunLock
-from newsarchive.archive.recovery import recover
-from newsarchive.archive.sink import PartitionedSink
-from newsarchive.schema import ARTICLE_SCHEMA
+from newsarchive.schema import ARTICLE_FIELDS
+from newsarchive.tables.commit import commit_files
+from newsarchive.tables.definitions import ARTICLES, TABLES, ensure_all
+from newsarchive.tables.sink import TableSink, WriteFailed, month_of
+from tests.conftest import open_catalog
 
 RUN = "20261127T000000Z-0000abcd"
 
 
-def row(i: int, day: int = 1) -> dict:
-    return {
-        "source": "finews",
-        "source_id": f"NW2022010{day}{i:011d}",
-        "title": f"t{i}",
-        "published_at": datetime(2022, 1, day, 4, 0, tzinfo=UTC),
-        "content_sha256": f"{i:064x}",
-    }
-
-
-def test_parts_are_hidden_until_published(tmp_path):
-    layout = Layout(tmp_path)
-    sink = PartitionedSink(
-        layout, ARTICLE_SCHEMA, RUN, kind="articles", row_group_size=2, max_rows_per_file=4, max_open=2
+def row(i: int, month: int | None = 1, source: str = "finews") -> dict[str, Any]:
+    published = datetime(2022, month, 1, 4, 0, tzinfo=UTC) if month else None
+    values: dict[str, Any] = dict.fromkeys(ARTICLE_FIELDS)
+    values.update(
+        source=source,
+        source_id=f"NW20220{month or 1:02d}01{i:011d}",
+        title=f"t{i}",
+        published_at=published,
+        content_sha256=f"{i:064x}",
+        run_id=RUN,
     )
-    for i in range(10):
-        sink.write("articles/source=finews/date=2022-01-01", row(i))
-    for day in (2, 3, 4):  # more partitions than max_open: the LRU writer is closed
-        sink.write(f"articles/source=finews/date=2022-01-0{day}", row(100 + day, day))
-    assert layout.data_files() == []  # nothing visible under a final name yet
-    assert all(p.name.startswith(".") for p in tmp_path.rglob("*.parquet*"))
-    files = sink.publish()
-    assert sum(f.rows for f in files) == 13
-    day1 = sorted(f.key for f in files if "2022-01-01" in f.key)
-    assert [k.rsplit("/", 1)[1] for k in day1] == [f"part-{RUN}-{n}.parquet" for n in range(3)]
+    return values
+
+
+def key(r: dict[str, Any]) -> tuple[str, str | None]:
+    return (r["source"], month_of(r["published_at"]))
+
+
+def sink(location: Path, schema: pa.Schema | None = None, **options: Any) -> TableSink:
+    return TableSink(
+        PyArrowFileIO(),
+        str(location),
+        schema or TABLES[ARTICLES].schema,
+        RUN,
+        kind="articles",
+        month_field="published_month",
+        **options,
+    )
+
+
+def files_under(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file())
+
+
+def test_memory_stays_bounded_however_many_rows_and_partitions(tmp_path):
+    out = sink(tmp_path / "t", row_group_size=20, max_open=4)
+    most_buffered = most_open = 0
+    for i in range(3000):  # 12 partitions taking turns, then 30 (each idle longer than a row group)
+        month, source = (1 + i % 12, "finews") if i < 2000 else (1 + i % 10, f"s{i % 3}")
+        out.write(key(r := row(i, month=month, source=source)), r)
+        most_buffered = max(most_buffered, sum(len(p.buffer) for p in out._partitions.values()))
+        most_open = max(most_open, len(out._open))
+    assert most_buffered <= 12 * 20  # a bound of the row group size and partitions, not of the run
+    assert most_open <= 4
+    files = out.close()
+    assert sum(f.rows for f in files) == 3000
+    assert sum(pq.read_metadata(f.path).num_rows for f in files) == 3000
+
+
+def test_one_file_per_partition_with_row_groups_and_a_null_month(tmp_path):
+    # no table of ours has a nullable partition time; the sink still names the partition
+    nullable = pa.schema([f.with_nullable(True) if f.name == "published_at" else f for f in TABLES[ARTICLES].schema])
+    out = sink(tmp_path / "t", row_group_size=2, schema=nullable)
+    rows = [row(i, month=1 + i % 3) for i in range(12)] + [row(100, month=None), row(101, month=None)]
+    for r in rows:
+        out.write(key(r), r)
+    assert files_under(tmp_path) == [Path(p) for p in out.created]  # streamed, not held
+    files = out.close()
+    assert sorted(f.partition for f in files if f.partition[1]) == [("finews", f"2022-0{m}") for m in (1, 2, 3)]
+    assert len(files) == 4
     for f in files:
-        meta = pq.read_metadata(layout.path(f.key))
-        assert meta.num_rows == f.rows and meta.row_group(0).num_rows <= 2
-    assert layout.temp_files() == []
+        month = f.partition[1] or "null"
+        assert f.path == f"{tmp_path}/t/data/source=finews/published_month={month}/{f.path.rsplit('/', 1)[1]}"
+        assert f.path.rsplit("/", 1)[1].startswith(f"{RUN}-")
+        meta = pq.read_metadata(f.path)
+        assert meta.num_rows == f.rows and all(meta.row_group(g).num_rows <= 2 for g in range(meta.num_row_groups))
+    assert {f.partition: f.rows for f in files}[("finews", None)] == 2
+    assert sum(f.rows for f in files) == len(rows) == out.rows
 
 
-def test_no_writer_replaces_a_final_file(tmp_path):
-    final = tmp_path / "part-x-0.parquet"
-    final.write_bytes(b"archived")
-    tmp = tmp_path / ".part-x-0.parquet.tmp"
-    tmp.write_bytes(b"new")
-    with pytest.raises(FinalExistsError):
-        publish(tmp, final)
-    assert final.read_bytes() == b"archived"
+def test_a_file_is_finished_at_its_row_limit_and_the_next_one_started(tmp_path):
+    out = sink(tmp_path / "t", row_group_size=2, max_rows_per_file=4)
+    for i in range(10):
+        out.write(key(r := row(i)), r)
+    files = out.close()
+    assert [f.rows for f in files] == [4, 4, 2]
+    assert [f.path.rsplit("/", 1)[1] for f in files] == [f"{RUN}-{n}.parquet" for n in range(3)]
 
 
-def test_recovery_removes_dead_temp_files_and_adopts_orphans(tmp_path):
-    layout = Layout(tmp_path)
-    dead = "20261127T000000Z-deaddead"
-    live = RunLock(layout, "20261127T000000Z-11111111").acquire()
-    d = tmp_path / "articles/source=finews/date=2022-01-01"
-    d.mkdir(parents=True)
-    (d / f".part-{dead}-0.parquet.tmp").write_bytes(b"partial")
-    (d / ".part-20261127T000000Z-11111111-0.parquet.tmp").write_bytes(b"being written")
-    # a run killed after publishing its part but before its manifest
-    sink = PartitionedSink(layout, ARTICLE_SCHEMA, "20261127T000000Z-0rphan00", kind="articles")
-    sink.write("articles/source=finews/date=2022-01-01", row(1))
-    sink.publish()
-    report = recover(layout, current_run_id="20261127T000000Z-22222222")
-    assert [run_id_of(k) for k in report.temp_removed] == [dead]
-    assert (d / ".part-20261127T000000Z-11111111-0.parquet.tmp").exists()  # live run untouched
-    assert report.runs_recovered == ["20261127T000000Z-0rphan00"]
-    manifest = json.loads((tmp_path / "runs/20261127T000000Z-0rphan00.json").read_text())
-    assert manifest["status"] == "recovered"
-    assert {f["kind"] for f in manifest["files"]} == {"articles", "index"}
-    assert row(1)["source_id"] in ArchiveIndex.load(layout, "finews")
-    assert recover(layout).runs_recovered == []  # idempotent
-    live.release()
+def test_a_row_that_cannot_be_converted_costs_only_that_row(tmp_path):
+    seen: list[str] = []
+
+    def drop(bad: dict[str, Any], exc: Exception) -> None:
+        seen.append(bad["source_id"])
+
+    out = sink(tmp_path / "t", row_group_size=4, on_reject=drop)
+    rows = [row(i) for i in range(6)]
+    rows[2]["title"] = "bad \udc80 text"  # a lone surrogate: no UTF-8 for it
+    rows[4]["title"] = "kept \udc81 escaped"
+    for r in rows:
+        out.write(key(r), r)
+    files = out.close()
+    assert seen == [rows[2]["source_id"], rows[4]["source_id"]] and out.rejected == 2
+    written = {r["source_id"] for f in files for r in pq.read_table(f.path).to_pylist()}
+    assert written == {r["source_id"] for i, r in enumerate(rows) if i not in (2, 4)}
 
 
-def test_index_rebuilds_from_article_id_columns(tmp_path):
-    layout = Layout(tmp_path)
-    sink = PartitionedSink(layout, ARTICLE_SCHEMA, RUN, kind="articles")
-    for i in range(3):
-        sink.write("articles/source=finews/date=2022-01-01", row(i))
-    sink.publish()
-    index = ArchiveIndex.rebuild(layout, "finews")
-    assert len(index) == 3 and index.has_version(row(2)["source_id"], f"{2:064x}")
+def test_on_reject_can_store_a_row_instead(tmp_path):
+    def escape(bad: dict[str, Any], exc: Exception) -> dict[str, Any]:
+        return {**bad, "title": bad["title"].encode("utf-8", "backslashreplace").decode()}
+
+    out = sink(tmp_path / "t", on_reject=escape)
+    r = row(1)
+    r["title"] = "x\udc80y"
+    out.write(key(r), r)
+    (f,) = out.close()
+    assert pq.read_table(f.path).to_pylist()[0]["title"] == "x\\udc80y" and out.rejected == 0
 
 
-def test_a_manifest_quoting_a_lone_surrogate_is_written_and_reads_back(tmp_path):
-    """A problem can quote a source's text; the run's manifest must be written anyway."""
-    from newsarchive.archive.manifest import read_manifest, write_manifest
+def test_without_on_reject_a_bad_row_is_the_callers_error(tmp_path):
+    out = sink(tmp_path / "t")
+    r = row(1)
+    r["title"] = "x\udc80y"
+    out.write(key(r), r)
+    with pytest.raises(UnicodeEncodeError):
+        out.close()
 
-    layout = Layout.from_uri(str(tmp_path))
-    path = write_manifest(
-        layout,
-        {"run_id": "20220112T000000Z-abcdef12", "status": "partial", "problems": ["list: bad_feed (keys: \ud800)"]},
+
+def test_abort_deletes_every_file_finished_or_not(tmp_path):
+    out = sink(tmp_path / "t", row_group_size=2, max_rows_per_file=4)
+    for i in range(10):
+        out.write(key(r := row(i)), r)
+    assert out.finished and len(out.created) > len(out.finished)  # some finished, one open
+    out.abort()
+    assert files_under(tmp_path) == [] and out.finished == []
+
+
+def test_an_io_error_is_a_write_failure_and_the_sink_refuses_more_rows(tmp_path):
+    blocker = tmp_path / "t"
+    blocker.write_bytes(b"a file where the table's directory should be")
+    out = sink(blocker, row_group_size=1)
+    with pytest.raises(WriteFailed, match=r"articles: writing .*published_month=2022-01 failed"):
+        out.write(key(r := row(1)), r)
+    with pytest.raises(WriteFailed):  # the same failure, not another attempt
+        out.write(key(r), r)
+    with pytest.raises(WriteFailed):
+        out.close()
+    out.abort()
+    assert blocker.read_bytes().startswith(b"a file")
+
+
+def test_the_files_commit_to_their_table_partitions(tmp_path):
+    """What the sink writes is what the table's hidden partitioning expects: committed as is."""
+    catalog = open_catalog(tmp_path)
+    table = ensure_all(catalog, "newsarchive")[ARTICLES]
+    out = TableSink(
+        table.io, table.location(), TABLES[ARTICLES].schema, RUN, kind="articles", month_field="published_month"
     )
-    assert read_manifest(path.read_bytes())["problems"] == ["list: bad_feed (keys: \ud800)"]
+    rows = [row(1, 1), row(2, 2), row(3, 3)]
+    for r in rows:
+        out.write(key(r), r)
+    files = out.close()
+    outcome = commit_files(lambda: catalog.load_table(("newsarchive", ARTICLES)), [f.path for f in files], run_id=RUN)
+    assert outcome.rows == 3
+    loaded = catalog.load_table(("newsarchive", ARTICLES))
+    assert sorted(loaded.scan().to_arrow().column("source_id").to_pylist()) == sorted(r["source_id"] for r in rows)
+    partitions = {(t.file.partition[0], t.file.partition[1]) for t in loaded.scan().plan_files()}
+    assert len(partitions) == 3 and {p[0] for p in partitions} == {"finews"}

@@ -1,10 +1,12 @@
-"""A full disk fails the run honestly: counts say what is on disk, and nothing published goes.
+"""A full disk fails the run honestly: the runs row counts what was committed, and the next
+run, once there is space again, archives everything exactly once.
 
-The end-to-end test mounts a small tmpfs (we run as root, locally and in CI) and fills it so
-that the run's article files cannot be written; the run must fail (not be ``partial``), its
-manifest and summary must count only the rows in files it published, and once space is back
-the next run archives every article exactly once. Without ``mount`` the test is skipped
-locally and fails in CI (``CI`` set), so the proof never silently disappears there.
+The end-to-end test mounts a small tmpfs (we run as root, locally and in CI) holding the
+crawl's working directory and its embedded catalog, and fills it so that the run's article
+files cannot be written; the run must fail (not be ``partial``) with finish reason
+``archive_write_failed``, its ``runs`` row must count only the rows committed, and once
+space is back the next run archives every article exactly once. Without ``mount`` the test
+is skipped locally and fails in CI (``CI`` set), so the proof never silently disappears there.
 """
 
 from __future__ import annotations
@@ -16,22 +18,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
+from pyiceberg.expressions import EqualTo
 from scrapy.crawler import Crawler
 
-from newsarchive.archive.layout import Layout
-from newsarchive.archive.reader import open_dataset
-from newsarchive.archive.sink import PartitionedSink, WriteFailed
-from newsarchive.run import Run
-from newsarchive.schema import ARTICLE_SCHEMA
-from pipelines.articles import ArticleWriterPipeline
+from newsarchive.tables.definitions import ensure_all
+from pipelines.articles import WRITE_FAILED, ArticleWriterPipeline
 from pipelines.quarantine import QuarantineWriterPipeline
-from tests.conftest import run_crawl
-from tests.test_one_bad_item import PUBLISHED, crawler, normalised  # noqa: F401 (fixture)
+from tests.conftest import open_catalog, read_table, run_crawl
+from tests.test_one_bad_item import PUBLISHED, commit, crawler, normalised  # noqa: F401 (fixture)
 
-#: Room left on the filled disk: the lock, the quarantine and the manifest fit, the articles do not.
-ROOM = 48 * 1024
+#: Room left on the filled disk: the quarantine's and the runs row's commits fit, the articles do not.
+ROOM = 96 * 1024
 
 
 @pytest.fixture
@@ -49,7 +47,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     try:
         yield mount
     finally:
-        subprocess.run(["umount", str(mount)], check=False)
+        # lazily if a reader still holds a file there: the mount never outlives the test
+        if subprocess.run(["umount", str(mount)], check=False).returncode:
+            subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def fill(disk: Path, leave: int) -> Path:
@@ -61,71 +61,70 @@ def fill(disk: Path, leave: int) -> Path:
     return filler
 
 
-def rows_on_disk(archive: Path, table: str) -> int:
-    return sum(pq.read_metadata(p).num_rows for p in (archive / table).rglob("part-*.parquet"))
+def rows_of(archive: Path, table: str, run_id: str) -> int:
+    return read_table(archive, table, row_filter=EqualTo("run_id", run_id)).num_rows
 
 
-def test_a_full_disk_fails_the_run_counts_only_what_is_on_disk_and_loses_nothing(
+def data_files(archive: Path, table: str) -> set[Path]:
+    return set((archive / "warehouse" / "newsarchive" / table / "data").rglob("*.parquet"))
+
+
+def test_a_full_disk_fails_the_run_counts_only_what_is_committed_and_loses_nothing(
     small_disk: Path, sample_settings: dict[str, Any]
 ) -> None:
     archive = small_disk / "archive"
-    settings = {**sample_settings, "ARCHIVE_URI": str(archive), "WARC_ENABLED": "False"}
+    archive.mkdir()
+    catalog = open_catalog(archive)
+    ensure_all(catalog, "newsarchive")  # the tables exist, as after any earlier run
+    catalog.engine.dispose()  # no connection of ours keeps the disk busy
+    settings = {
+        **sample_settings,
+        "ARCHIVE_URI": str(archive),
+        "WARC_ENABLED": "False",
+        # files are finished (and their buffered bytes reach the disk) while the crawl goes on
+        "PARQUET_ROW_GROUP_SIZE": "4",
+        "PARQUET_MAX_ROWS_PER_FILE": "4",
+    }
     filler = fill(small_disk, ROOM)
     first = run_crawl("finews", settings)
     assert first.returncode == 1, first.stderr[-3000:]
-    m = first.manifest
-    assert m["status"] == "failed"
+    run_id = first.summary["run_id"]
+    m = first.run  # the runs row is committed although the articles could not be
+    assert (m["status"], m["finish_reason"]) == ("failed", WRITE_FAILED), m["problems"]
     assert any("No space left" in p for p in m["problems"]), m["problems"]
-    on_disk = rows_on_disk(archive, "articles")
-    assert first.summary["articles_written"] == m["counts"]["articles_written"] == on_disk
-    for f in m["files"]:  # what the manifest names is there, with the rows it says
-        path = archive / f["key"]
-        assert path.exists(), f
-        if f["rows"] is not None:
-            assert pq.read_metadata(path).num_rows == f["rows"]
-    assert first.summary["quarantined"] == rows_on_disk(archive, "quarantine")
+    assert first.summary["articles_written"] == m["articles_written"] == rows_of(archive, "articles", run_id)
+    assert first.summary["quarantined"] == m["quarantined"] == rows_of(archive, "quarantine", run_id) > 0
+    assert sum(m["quarantined_by_reason"].values()) == m["quarantined"]
+    assert not [p for p in data_files(archive, "articles") if run_id in p.name]  # its files went
 
     filler.unlink()  # space is back: the next run archives what the failed one could not
     second = run_crawl("finews", settings)
     assert second.returncode == 0, second.stderr[-3000:]
-    assert second.manifest["status"] == "complete"
-    ids = open_dataset(str(archive), "articles").to_table(columns=["source_id"]).column(0).to_pylist()
-    assert len(ids) == len(set(ids)) == rows_on_disk(archive, "articles")
-    assert second.manifest["counts"]["articles_written"] + on_disk == len(ids) > 0
+    assert second.run["status"] == "complete"
+    ids = read_table(archive, "articles", selected_fields=("source_id",)).column(0).to_pylist()
+    assert len(ids) == len(set(ids)) == 44  # every article of the sample, once
+    assert second.run["articles_written"] + m["articles_written"] == len(ids)
+    third = run_crawl("finews", settings)
+    assert third.returncode == 0 and third.run["articles_written"] == 0
 
 
-def test_a_failed_publish_keeps_the_files_already_published(tmp_path: Path) -> None:
-    layout = Layout(tmp_path)
-    run_id = "20220112T000000Z-00000000"
-    sink = PartitionedSink(layout, ARTICLE_SCHEMA, run_id, kind="articles")
-    for n, day in enumerate(("2022-01-11", "2022-01-12")):
-        sink.write(f"articles/source=finews/date={day}", dict(normalised(n)))
-    clash = layout.path(f"articles/source=finews/date=2022-01-12/part-{run_id}-0.parquet")
-    clash.parent.mkdir(parents=True)
-    clash.write_bytes(b"someone else's file")  # the second publish cannot link its name
-    with pytest.raises(WriteFailed, match="publishing"):
-        sink.publish()
-    sink.abort()
-    assert [f.key for f in sink.published] == [f"articles/source=finews/date=2022-01-11/part-{run_id}-0.parquet"]
-    assert pq.read_metadata(layout.path(sink.published[0].key)).num_rows == 1
-    assert clash.read_bytes() == b"someone else's file"
-    assert not layout.temp_files()
-
-
-def test_the_article_writer_counts_and_indexes_only_published_rows(crawler: Crawler) -> None:  # noqa: F811
-    run = Run.of(crawler)
-    articles, quarantined = ArticleWriterPipeline(crawler), QuarantineWriterPipeline(crawler)
+def test_the_article_writer_counts_only_committed_rows(crawler: Crawler) -> None:  # noqa: F811
+    """A partition whose file cannot be created (a file where its directory must go): the
+    run fails, none of its article files stay, and the runs row says 0 articles."""
+    articles, _ = ArticleWriterPipeline(crawler), QuarantineWriterPipeline(crawler)
     items = [normalised(n) for n in range(3)]
-    items[2]["published_at"] = PUBLISHED.replace(year=2023)  # a partition of its own, published last
+    items[2]["published_at"] = PUBLISHED.replace(year=2023)  # a partition of its own
     for item in items:
         articles.process_item(item)
-    later = run.layout.path(f"articles/source=finews/date=2023-01-12/part-{run.run_id}-0.parquet")
-    later.parent.mkdir(parents=True)
-    later.write_bytes(b"x")
-    quarantined.close_spider()
-    articles.close_spider()
-    assert run.failures and "publishing" in run.failures[0]
-    assert crawler.stats.get_value("newsarchive/articles_written") == 2
-    assert [f.rows for f in run.files if f.kind == "articles"] == [2]
-    index = next((run.layout.root / "index" / "articles").rglob("*.parquet"))
-    assert sorted(pq.read_table(index).column("source_id").to_pylist()) == sorted(i["source_id"] for i in items[:2])
+    location = Path(articles.run.table("articles").location().removeprefix("file://"))
+    blocker = location / "data" / "source=finews" / "published_month=2023-01"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_bytes(b"x")
+    run = commit(crawler)
+    assert run.failures and "writing articles failed" in run.failures[0]
+    assert crawler.stats.get_value("newsarchive/articles_written") == 0
+    archive = Path(crawler.settings["ARCHIVE_URI"])
+    assert read_table(archive, "articles").num_rows == 0
+    assert {p for p in (location / "data").rglob("*") if p.is_file()} == {blocker}  # no file left behind
+    (row,) = read_table(archive, "runs").to_pylist()
+    assert (row["status"], row["articles_written"]) == ("failed", 0)

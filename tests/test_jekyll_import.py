@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import os
 import shutil
 from pathlib import Path
@@ -14,9 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from newsarchive.archive.reader import open_dataset
 from newsarchive.jekyll.format import TEMPLATES
-from tests.conftest import REFERENCE, SEED_POST, last_json, run_cli
+from tests.conftest import REFERENCE, SEED_POST, last_json, read_table, run_cli, run_row, snapshots
 
 POSTS = REFERENCE / "finews-posts"
 
@@ -27,11 +25,7 @@ def newsarchive(*args: object, timeout: float = 180) -> tuple[int, dict, str]:
 
 
 def rows(archive: Path, table: str = "articles") -> list[dict]:
-    return open_dataset(str(archive), table).to_table().to_pylist()
-
-
-def parts(archive: Path) -> set[Path]:
-    return {p for p in archive.rglob("*.parquet") if "runs" not in p.parts}
+    return read_table(archive, table).to_pylist()
 
 
 def index() -> list[dict[str, str]]:
@@ -50,6 +44,11 @@ def imported(tmp_path_factory):
 def test_every_post_is_archived_with_provenance(imported):
     archive, summary = imported
     assert summary["status"] == "complete" and summary["quarantined"] == 2
+    run = run_row(archive, summary["run_id"])
+    assert run["spider"] == run["source"] == "jekyll" and run["status"] == "complete"
+    assert run["articles_written"] == summary["articles_written"] and run["quarantined"] == 2
+    assert run["quarantined_by_reason"] == {"not_an_article": 1, "missing_time": 1}
+    assert all(s["newsarchive.run-id"] == summary["run_id"] for s in snapshots(archive))
     table = rows(archive)
     posts = [r for r in index() if r["template"] != "other" and not r["file"].startswith("-")]
     # one row per (infoCode, body): copies of a post and twins with the same body merge
@@ -105,20 +104,24 @@ def test_rolling_ids_and_nw_codes_are_one_article(imported):
 
 
 def test_importing_again_adds_nothing(imported, tmp_path):
-    archive, _ = imported
-    before = parts(archive)
+    archive, first = imported
+    before = {name: snapshots(archive, name) for name in ("articles", "quarantine")}
     code, summary, stderr = newsarchive(
         "import-jekyll", POSTS, POSTS / "2022-01-12-NW202201122245299970.md", "--archive", archive
     )
     assert code == 0, stderr[-2000:]
     assert summary["articles_written"] == 0 and summary["quarantined"] == 0
-    assert parts(archive) == before
-    counts = json.loads(Path(summary["manifest"]).read_text())["counts"]
+    # no new snapshot of the data tables: nothing was committed to them
+    assert {name: snapshots(archive, name) for name in before} == before
+    assert len(rows(archive)) == first["articles_written"]
+    run = run_row(archive, summary["run_id"])
+    assert run["status"] == "complete" and run["articles_written"] == 0 and run["quarantined"] == 0
+    counts = run["counts"]
     assert counts["quarantine_repeats"] == 2
     assert counts["skipped_archived"] == counts["records_seen"] - 2
 
 
-def test_round_trip_reproduces_every_market_post(imported, tmp_path):
+def test_e2e_round_trip_reproduces_every_market_post(imported, tmp_path):
     archive, _ = imported
     site = tmp_path / "site"
     code, summary, stderr = newsarchive("export-jekyll", "--archive", archive, "--out", site)

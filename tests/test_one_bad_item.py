@@ -9,7 +9,6 @@ raise on marked input, ``tests/poison_spiders.py``) against the feed server on 1
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,26 +16,25 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 import scrapy
+from pyiceberg.io.pyarrow import PyArrowFileIO
 from scrapy.crawler import Crawler
 from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
 
 from newsarchive import settings as project_settings
-from newsarchive.archive.layout import Layout
-from newsarchive.archive.reader import open_dataset
-from newsarchive.archive.sink import PartitionedSink
+from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.feedserver import FeedServer
 from newsarchive.items import Article, Quarantined, quarantine
 from newsarchive.middlewares.contain import ContainCallbackErrors
-from newsarchive.run import Run
-from newsarchive.schema import ARTICLE_SCHEMA
+from newsarchive.tables.definitions import ARTICLES, TABLES
+from newsarchive.tables.sink import TableSink
 from pipelines.articles import ArticleWriterPipeline
 from pipelines.dedupe import DedupePipeline
 from pipelines.normalise import NormalisePipeline, normalise
 from pipelines.quarantine import QuarantineWriterPipeline
 from pipelines.validate import ValidatePipeline, problem
 from spiders.finews import FinewsSpider
-from tests.conftest import FAST, run_crawl
+from tests.conftest import FAST, read_table, run_crawl
 from tests.fault_plan import code, record, text_ok
 from tests.poison_spiders import PoisonError, PoisonFinewsSpider
 
@@ -53,12 +51,11 @@ def project(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def crawler(tmp_path: Path) -> Iterator[Crawler]:
-    """A configured (never started) crawler whose run writes to a fresh archive."""
+def crawler(tmp_path: Path) -> Crawler:
+    """A configured (never started) crawler whose run commits to a fresh embedded catalog."""
     crawler = get_crawler(scrapy.Spider, project(ARCHIVE_URI=str(tmp_path / "archive")))
     crawler.spider = scrapy.Spider("unit")
-    yield crawler
-    Run.of(crawler).release()
+    return crawler
 
 
 def article(n: int, **fields: Any) -> Any:
@@ -85,13 +82,14 @@ def normalised(n: int, **fields: Any) -> Any:
 
 
 def table_rows(archive: Path, table: str) -> list[dict[str, Any]]:
-    return open_dataset(str(archive), table).to_table().to_pylist()
+    return read_table(archive, table).to_pylist()
 
 
-def close_writers(crawler: Crawler, articles: ArticleWriterPipeline, quarantined: QuarantineWriterPipeline) -> None:
-    """In Scrapy's order: pipelines close in reverse, the quarantine writer before the articles."""
-    quarantined.close_spider()
-    articles.close_spider()
+def commit(crawler: Crawler) -> ArchiveRun:
+    """End the run as ``spider_closed`` does: the writers finish their files, then the commits."""
+    run = ArchiveRun.of(crawler)
+    run.spider_closed(crawler.spider, "finished")
+    return run
 
 
 # --- lone surrogates -----------------------------------------------------------------------
@@ -128,7 +126,7 @@ def test_quarantine_rows_holding_lone_surrogates_are_stored_escaped(crawler: Cra
     direct = Quarantined(source="finews", stage="text", reason="bad_json", detail="built by hand \udfff")
     for item in (made, direct):
         writer.process_item(item)
-    writer.close_spider()
+    commit(crawler)
     rows = {r["stage"]: r for r in table_rows(Path(crawler.settings["ARCHIVE_URI"]), "quarantine")}
     assert set(rows) == {"list", "text"}
     assert rows["list"]["detail"] == "title \\ud800 has no time"
@@ -147,19 +145,24 @@ def test_the_sink_isolates_a_row_it_cannot_convert_and_writes_the_rest(tmp_path:
     def on_reject(row: dict[str, Any], exc: Exception) -> None:
         rejected.append((row["source_id"], type(exc).__name__))
 
-    sink = PartitionedSink(
-        Layout(tmp_path), ARTICLE_SCHEMA, "20220112T000000Z-00000000", kind="articles", on_reject=on_reject
+    sink = TableSink(
+        PyArrowFileIO(),
+        str(tmp_path),
+        TABLES[ARTICLES].schema,
+        "20220112T000000Z-00000000",
+        kind="articles",
+        month_field="published_month",
+        on_reject=on_reject,
     )
-    key = "articles/source=finews/date=2022-01-12"
     for n in range(5):
         row = dict(normalised(n))
         if n == 2:
             row["title"] = "坏\ud800"
-        sink.write(key, row)
-    files = sink.publish()
+        sink.write(("finews", "2022-01"), row)
+    files = sink.close()
     assert rejected == [(code(2), "UnicodeEncodeError")]
     assert sink.rejected == 1
-    ids = pq.read_table(tmp_path / files[0].key).column("source_id").to_pylist()
+    ids = pq.read_table(files[0].path).column("source_id").to_pylist()
     assert ids == [code(n) for n in (0, 1, 3, 4)]
     assert files[0].rows == 4
 
@@ -173,16 +176,16 @@ def test_the_article_writer_quarantines_a_row_it_cannot_store_and_keeps_the_run(
     for n in range(7):
         item = normalised(n, title="坏\ud800") if n == 4 else normalised(n)
         assert quarantined.process_item(articles.process_item(item)) is item
-    close_writers(crawler, articles, quarantined)
+    run = commit(crawler)
     archive = Path(crawler.settings["ARCHIVE_URI"])
     assert sorted(r["source_id"] for r in table_rows(archive, "articles")) == [code(n) for n in range(7) if n != 4]
     bad = table_rows(archive, "quarantine")
     assert [(r["reason"], r["info_code_raw"], r["stage"]) for r in bad] == [("invalid_text", code(4), "write")]
     assert "title" in bad[0]["detail"]
-    index = pq.read_table(next((archive / "index" / "articles").rglob("*.parquet"))).column("source_id").to_pylist()
-    assert code(4) not in index and len(index) == 6
     assert crawler.stats.get_value("newsarchive/articles_written") == 6
-    assert not Run.of(crawler).failures
+    assert not run.failures and run.committed
+    (row,) = table_rows(archive, "runs")  # the runs row counts what the tables took
+    assert (row["articles_written"], row["quarantined"], row["status"]) == (6, 1, "complete")
 
 
 # --- exceptions in pipelines ---------------------------------------------------------------
@@ -200,7 +203,7 @@ def test_an_exception_in_any_pipeline_becomes_an_internal_error_row(crawler: Cra
     ]
     no_sha = normalised(2)
     del no_sha["content_sha256"]  # the dedupe stage reads it
-    no_time = normalised(3, published_at=None)  # the writer's partition needs a date
+    no_time = normalised(3, published_at=None)  # its column cannot be null: found when its row group is written
     items = [article(1), no_sha, no_time]
     out = []
     for item in items:
@@ -208,18 +211,20 @@ def test_an_exception_in_any_pipeline_becomes_an_internal_error_row(crawler: Cra
         for stage in stages[2:] if item is not items[0] else stages:
             item = stage.process_item(item)
         out.append(item)
-    close_writers(crawler, stages[3], stages[4])  # type: ignore[arg-type]
+    commit(crawler)
     assert isinstance(out[0], Article)
-    assert [isinstance(o, Quarantined) for o in out] == [False, True, True]
+    assert [isinstance(o, Quarantined) for o in out] == [False, True, False]
     archive = Path(crawler.settings["ARCHIVE_URI"])
     rows = {r["info_code_raw"]: r for r in table_rows(archive, "quarantine")}
     assert set(rows) == {code(2), code(3)}
     assert rows[code(2)]["reason"] == rows[code(3)]["reason"] == "internal_error"
     assert rows[code(2)]["stage"] == "dedupe" and rows[code(2)]["detail"].startswith("KeyError")
     assert "DedupePipeline.process_item" in rows[code(2)]["detail"]
-    assert rows[code(3)]["stage"] == "write"
+    assert rows[code(3)]["stage"] == "write" and "published_at" in rows[code(3)]["detail"]
     assert [r["source_id"] for r in table_rows(archive, "articles")] == [code(1)]
-    assert crawler.stats.get_value("newsarchive/internal_errors") == 2
+    assert crawler.stats.get_value("newsarchive/internal_errors") == 1
+    assert crawler.stats.get_value("newsarchive/rows_rejected") == 1
+    assert not ArchiveRun.of(crawler).failures  # one row's fault, not the run's
 
 
 def test_an_exception_in_normalise_is_an_internal_error_of_that_stage(crawler: Crawler) -> None:
@@ -251,10 +256,8 @@ def finews_spider(tmp_path: Path, urls: list[str], cls: type[FinewsSpider] = Fin
 
 
 @pytest.fixture
-def finews(tmp_path: Path) -> Iterator[FinewsSpider]:
-    spider = finews_spider(tmp_path, ["http://127.0.0.1:9/a"])
-    yield spider
-    spider.run.release()
+def finews(tmp_path: Path) -> FinewsSpider:
+    return finews_spider(tmp_path, ["http://127.0.0.1:9/a"])
 
 
 def list_response(url: str, records: list[Any]) -> TextResponse:
@@ -276,7 +279,6 @@ def test_a_list_callback_that_raises_becomes_one_row_and_the_other_lists_go_on(t
     with pytest.raises(PoisonError) as raised:
         list(finews.parse_list(bad))
     out = list(middleware.process_spider_exception(bad, raised.value) or [])
-    finews.run.release()
     rows = [o for o in out if isinstance(o, Quarantined)]
     requests = [o for o in out if isinstance(o, Request)]
     assert [(r["reason"], r["stage"], r["url"]) for r in rows] == [("internal_error", "list", bad.url)]
@@ -317,7 +319,6 @@ def test_a_paging_spider_recovers_a_list_callback_that_raised(tmp_path: Path) ->
     response = TextResponse(bad.url, body=b"{}", request=bad)
     spider.list_answered(response.meta)  # the callback counted the answer, then raised
     out = list(middleware.process_spider_exception(response, RecursionError("too deep")) or [])
-    spider.run.release()
     rows = [o for o in out if isinstance(o, Quarantined)]
     assert [(r["reason"], r["stage"]) for r in rows] == [("internal_error", "list")]
     assert sorted(o.url for o in out if isinstance(o, Request)) == [
@@ -389,7 +390,7 @@ def test_exceptions_in_list_and_text_callbacks_cost_only_their_response(
     settings["WARC_ENABLED"] = "True"  # the rows point to the responses that raised
     result = run_crawl("finews_poison", settings)
     assert result.returncode == 1, result.stderr[-3000:]
-    m = result.manifest
+    m = result.run
     assert (m["status"], m["finish_reason"]) == ("partial", "finished")
     archived = sorted(r["source_id"] for r in table_rows(tmp_path / "archive", "articles"))
     assert archived == [code(n) for n in good]
@@ -401,7 +402,8 @@ def test_exceptions_in_list_and_text_callbacks_cost_only_their_response(
     ]
     assert all("PoisonError: poisoned" in r["detail"] for r in errors)
     assert all(r["warc_filename"] and r["warc_record_offset"] is not None for r in errors)
-    assert m["counts"]["internal_errors"] == 3 and m["counts"]["articles_written"] == 3
+    assert m["counts"]["internal_errors"] == 3 and m["articles_written"] == 3
+    assert m["quarantined_by_reason"]["internal_error"] == 3
     assert len(m["problems"]) == 2
 
 
@@ -416,7 +418,7 @@ def test_an_exception_in_an_article_callback_leaves_the_run_complete(feed_server
     settings.update(ARCHIVE_URI=str(tmp_path / "archive"), SPIDER_MODULES="spiders,tests.poison_spiders")
     result = run_crawl("finews_poison", settings)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.manifest["status"] == "complete"
+    assert result.run["status"] == "complete"
     assert [r["source_id"] for r in table_rows(tmp_path / "archive", "articles")] == [code(1)]
     rows = table_rows(tmp_path / "archive", "quarantine")
     assert sorted((r["reason"], r["info_code_raw"]) for r in rows) == [
@@ -438,12 +440,12 @@ def test_a_lone_surrogate_in_a_title_costs_that_article_only(feed_server: FeedSe
     settings["ARCHIVE_URI"] = str(tmp_path / "archive")
     result = run_crawl("finews", settings)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.manifest["status"] == "complete"
+    assert result.run["status"] == "complete"
     assert sorted(r["source_id"] for r in table_rows(tmp_path / "archive", "articles")) == [code(1), code(3)]
     bad = table_rows(tmp_path / "archive", "quarantine")
     assert [(r["reason"], r["info_code_raw"]) for r in bad] == [("invalid_text", code(2))]
     assert "title" in bad[0]["detail"]
-    assert result.summary["articles_written"] == result.manifest["counts"]["articles_written"] == 2
+    assert result.summary["articles_written"] == result.run["articles_written"] == 2
 
 
 def test_an_exception_importing_one_post_costs_that_post_only(tmp_path: Path) -> None:
@@ -457,7 +459,7 @@ def test_an_exception_importing_one_post_costs_that_post_only(tmp_path: Path) ->
     settings = {**FAST, "ARCHIVE_URI": str(tmp_path / "archive"), "SPIDER_MODULES": "spiders,tests.poison_spiders"}
     result = run_crawl("jekyll_poison", settings, extra_args=["-a", f"paths={posts}", "-a", f"poison={poison}"])
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.manifest["status"] == "complete"
+    assert result.run["status"] == "complete"
     assert sorted({r["source_id"] for r in table_rows(tmp_path / "archive", "articles")}) == [
         c for c in codes if c != poison
     ]
@@ -484,10 +486,11 @@ def test_two_articles_with_the_same_bad_text_are_two_rows_once_each(tmp_path, fe
         "ARCHIVE_URI": tmp_path,
     }
     first = run_crawl("finews", settings)
-    rows = open_dataset(str(tmp_path), "quarantine").to_table().to_pylist()
+    rows = table_rows(tmp_path, "quarantine")
     assert sorted(r["info_code_raw"] for r in rows) == codes
     assert {r["reason"] for r in rows} == {"empty_text"}
-    assert first.manifest["counts"].get("quarantine_repeats", 0) == 0
+    assert first.run["counts"].get("quarantine_repeats", 0) == 0
+    assert first.run["quarantined_by_reason"] == {"empty_text": 2}
     second = run_crawl("finews", settings)
-    assert len(open_dataset(str(tmp_path), "quarantine").to_table()) == 2  # not written again
-    assert second.manifest["counts"]["quarantine_repeats"] == 2
+    assert len(table_rows(tmp_path, "quarantine")) == 2  # not written again
+    assert second.run["counts"]["quarantine_repeats"] == 2 and second.run["quarantined"] == 0

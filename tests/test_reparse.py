@@ -1,10 +1,9 @@
-"""``newsarchive reparse``: rebuild the archive from WARC files, offline, as new runs; the
-newest pipeline version of a row wins."""
+"""``newsarchive reparse``: rebuild the tables from WARC files, offline, as new runs; a newer
+pipeline version writes new versions once, the same version has nothing to do."""
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -12,22 +11,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
+import scrapy
 from hypothesis import given
 from hypothesis import strategies as st
+from scrapy.utils.test import get_crawler
 
-from newsarchive.archive.index import ArchiveIndex
-from newsarchive.archive.layout import Layout, index_key
-from newsarchive.archive.reader import open_dataset
 from newsarchive.archive.versions import current, superseded, version_key
+from newsarchive.extensions.archiverun import ArchiveRun, SourceIndex
 from newsarchive.feedserver import FeedServer, install_finews
-from newsarchive.schema import SOURCE_TYPE, UTC_TS
-from tests.conftest import FAST, ROOT, clean_env, install_finews_faults, run_crawl
-
-PARQUET = ("articles", "quarantine", "index")
+from newsarchive.schema import ARTICLE_FIELDS
+from newsarchive.tables.commit import commit_rows
+from newsarchive.tables.definitions import ARTICLES, TABLES
+from tests.conftest import FAST, ROOT, clean_env, install_finews_faults, read_table, run_crawl, run_row, snapshots
 
 
 def reparse(archive: Path, *warc: Path, settings: dict[str, str] | None = None, env: dict[str, str] | None = None):
@@ -49,7 +46,7 @@ def reparse(archive: Path, *warc: Path, settings: dict[str, str] | None = None, 
 
 
 def rows(archive: Path, table: str = "articles") -> list[dict[str, Any]]:
-    return open_dataset(str(archive), table).to_table().to_pylist()
+    return read_table(archive, table).to_pylist()
 
 
 def comparable(records: list[dict[str, Any]], drop: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -57,12 +54,15 @@ def comparable(records: list[dict[str, Any]], drop: tuple[str, ...]) -> list[dic
     return sorted(out, key=lambda r: [str(r.get(k)) for k in ("source_id", "reason", "url", "info_code_raw")])
 
 
-def without_parquet(archive: Path, to: Path) -> Path:
-    """A copy of the archive keeping only its WARC files and manifests."""
-    shutil.copytree(archive, to)
-    for table in PARQUET:
-        shutil.rmtree(to / table, ignore_errors=True)
+def without_tables(archive: Path, to: Path) -> Path:
+    """A copy of the working directory keeping only its WARC files (no catalog, no tables)."""
+    shutil.copytree(archive / "warc", to / "warc")
     return to
+
+
+def runs(archive: Path) -> list[str]:
+    """The run ids in the ``runs`` table, oldest first."""
+    return sorted(r["run_id"] for r in rows(archive, "runs"))
 
 
 @pytest.fixture(scope="module")
@@ -83,25 +83,27 @@ def original(tmp_path_factory) -> dict[str, Any]:
 
 def test_reparse_rebuilds_the_same_rows_without_any_request(original, tmp_path):
     server: FeedServer = original["server"]
-    archive = without_parquet(original["archive"], tmp_path / "a")
+    archive = without_tables(original["archive"], tmp_path / "a")
     served_before = len(server.requests)
     code, summary, stderr = reparse(archive, archive / "warc")
     assert code == 0, stderr[-3000:]
     assert len(server.requests) == served_before  # not one request reached the server
     assert summary["reparsed_run_id"] == original["result"].summary["run_id"]
     assert summary["run_id"] != summary["reparsed_run_id"]
-    manifest = json.loads(Path(summary["manifest"]).read_text())
-    assert manifest["counts"]["requests_by_kind"] == {}  # nothing went to the downloader
+    run = run_row(archive, summary["run_id"])
+    assert run["status"] == "complete" and run["spider"] == "finews"
+    assert run["requests_by_kind"] == {}  # nothing went to the downloader
     # robots.txt, the lists, the texts (the retried one: its last answer), not the unreachable one
-    assert manifest["counts"]["replay_responses"] == 1 + 5 + 43
-    assert manifest["counts"]["replay_failures"] == 1
-    assert not [f for f in manifest["files"] if f["kind"] == "warc"]  # nothing new to capture
+    assert run["counts"]["replay_responses"] == 1 + 5 + 43
+    assert run["counts"]["replay_failures"] == 1
+    assert run["warc_files"] == []  # nothing new to capture
+    assert {s["newsarchive.operation"] for s in snapshots(archive)} == {"reparse"}
     rebuilt = rows(archive)
     assert len(rebuilt) == len(original["articles"]) == 42
     # the same rows: same content_sha256, fetched_at, pointers... only the run differs
     assert comparable(rebuilt, ("run_id",)) == comparable(original["articles"], ("run_id",))
     assert {r["run_id"] for r in rebuilt} == {summary["run_id"]}
-    volatile = ("run_id", "seen_at", "date", "fingerprint")
+    volatile = ("run_id", "seen_at", "fingerprint")
     quarantine = rows(archive, "quarantine")
     assert {r["reason"] for r in quarantine} == {
         "invalid_info_code",
@@ -114,63 +116,56 @@ def test_reparse_rebuilds_the_same_rows_without_any_request(original, tmp_path):
 
 def test_reparse_needs_no_server(original, tmp_path):
     original["server"].stop()  # later tests in this module need no server either
-    archive = without_parquet(original["archive"], tmp_path / "a")
+    archive = without_tables(original["archive"], tmp_path / "a")
     code, summary, stderr = reparse(archive, *sorted((archive / "warc").rglob("*.warc.gz")))
     assert code == 0, stderr[-3000:]
     assert summary["articles_written"] == 42
     assert comparable(rows(archive), ("run_id",)) == comparable(original["articles"], ("run_id",))
 
 
-def test_same_version_adds_nothing_newer_version_wins(original, tmp_path):
-    archive = without_parquet(original["archive"], tmp_path / "a")
+def test_same_version_has_nothing_to_do_newer_version_wins(original, tmp_path):
+    archive = without_tables(original["archive"], tmp_path / "a")
     warc = archive / "warc"
     first = reparse(archive, warc)
     assert first[0] == 0 and first[1]["articles_written"] == 42
-    files = sorted(p.relative_to(archive) for p in archive.rglob("*.parquet"))
+    before = {name: snapshots(archive, name) for name in ("articles", "quarantine")}
 
     again = reparse(archive, warc)  # same pipeline version: nothing new, not even quarantine
     assert again[0] == 0 and again[1]["articles_written"] == 0 and again[1]["quarantined"] == 0
-    assert sorted(p.relative_to(archive) for p in archive.rglob("*.parquet")) == files
-    replayed = json.loads(Path(again[1]["manifest"]).read_text())["counts"]["replay_responses"]
+    assert again[1]["nothing_to_do"] is True and "already" in again[1]["note"]
+    assert {name: snapshots(archive, name) for name in before} == before  # no commit at all
+    replayed = run_row(archive, again[1]["run_id"])["counts"]["replay_responses"]
     assert replayed == 1 + 5 + 1  # robots.txt, lists and the 404: the rest is archived at this version
 
     newer = reparse(archive, warc, settings={"PIPELINE_VERSION": "0.9.0"})
-    assert newer[0] == 0 and newer[1]["articles_written"] == 42
+    assert newer[0] == 0 and newer[1]["articles_written"] == 42 and not newer[1]["nothing_to_do"]
     newest = reparse(archive, warc, env=clean_env(NEWSARCHIVE_PIPELINE_VERSION="0.10.0"))
     assert newest[0] == 0 and newest[1]["articles_written"] == 42
     older = reparse(archive, warc, settings={"PIPELINE_VERSION": "0.9.0"})  # 0.9 < 0.10
-    assert older[0] == 0 and older[1]["articles_written"] == 0
+    assert older[0] == 0 and older[1]["articles_written"] == 0 and older[1]["nothing_to_do"]
+    again = reparse(archive, warc, env=clean_env(NEWSARCHIVE_PIPELINE_VERSION="0.10.0"))
+    assert again[1]["articles_written"] == 0 and again[1]["nothing_to_do"]  # the same reparse adds nothing
 
     everything = rows(archive)  # older rows stay readable until compaction
+    first_version = original["articles"][0]["pipeline_version"]
     assert sorted({r["pipeline_version"] for r in everything}, key=version_key) == [
-        "0.1.0",
+        first_version,
         "0.9.0",
         "0.10.0",
     ]
     assert len(everything) == 3 * 42
-    view = dedup_view(archive)
-    assert len(view) == 42 and {r["pipeline_version"] for r in view} == {"0.10.0"}
     by_article: dict[str, list[dict[str, Any]]] = {}
     for row in everything:
         by_article.setdefault(row["source_id"], []).append(row)
+    assert len(by_article) == 42
     for sid, versions in by_article.items():
+        assert len(versions) == 3, sid  # once per version
         assert current(versions)["pipeline_version"] == "0.10.0", sid
-        assert {r["pipeline_version"] for r in superseded(versions)} == {"0.1.0", "0.9.0"}
-    assert comparable(view, ("run_id", "pipeline_version", "date")) == comparable(
-        original["articles"], ("run_id", "pipeline_version", "date")
+        assert {r["pipeline_version"] for r in superseded(versions)} == {first_version, "0.9.0"}
+    view = [current(v) for v in by_article.values()]
+    assert comparable(view, ("run_id", "pipeline_version")) == comparable(
+        original["articles"], ("run_id", "pipeline_version")
     )
-
-
-def dedup_view(archive: Path) -> list[dict[str, Any]]:
-    """The deduplicated view exactly as docs/analytics.md documents it."""
-    doc = (ROOT / "docs" / "analytics.md").read_text(encoding="utf-8")
-    create = re.search(r"con\.sql\(\"\"\"\s*(CREATE VIEW articles AS.*?)\"\"\"\)", doc, re.S)[1]
-    query = re.search(r"```sql\n(SELECT \* FROM articles\nQUALIFY.*?)```", doc, re.S)[1]
-    con = duckdb.connect()
-    con.execute(create.replace("archive/", f"{archive}/"))
-    cursor = con.execute(query)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
 
 
 def test_texts_missing_from_the_warc_are_quarantined_once(tmp_path):
@@ -184,9 +179,10 @@ def test_texts_missing_from_the_warc_are_quarantined_once(tmp_path):
         assert second.returncode == 0
     finally:
         server.stop()
-    run2 = [archive / f["key"] for f in second.manifest["files"] if f["kind"] == "warc"]
+    run2 = [archive / f["path"] for f in second.run["warc_files"]]
+    assert run2 and all(p.is_file() for p in run2)
 
-    alone = without_parquet(archive, tmp_path / "alone")
+    alone = without_tables(archive, tmp_path / "alone")
     code, summary, stderr = reparse(alone, *run2)
     assert code == 0, stderr[-3000:]
     assert summary["articles_written"] == 0
@@ -194,12 +190,10 @@ def test_texts_missing_from_the_warc_are_quarantined_once(tmp_path):
     assert len(missing) == 44 and {r["stage"] for r in missing} == {"text"}
     assert reparse(alone, *run2)[1]["quarantined"] == 0  # a fact about the files: written once
 
-    both = without_parquet(archive, tmp_path / "both")  # every run, oldest first
+    both = without_tables(archive, tmp_path / "both")  # every run, oldest first
     code, summary, stderr = reparse(both, both / "warc")
     assert code == 0, stderr[-3000:]
-    assert [r["reparsed_run_id"] for r in summary["runs"]] == sorted(
-        json.loads(p.read_text())["run_id"] for p in (archive / "runs").glob("*.json")
-    )
+    assert [r["reparsed_run_id"] for r in summary["runs"]] == runs(archive)
     assert [r["articles_written"] for r in summary["runs"]] == [44, 0]
     assert not [r for r in rows(both, "quarantine") if r["reason"] == "not_in_warc"]
 
@@ -259,22 +253,39 @@ def test_current_and_superseded_rows():
     assert superseded(rows_) == [rows_[1]]  # same fetch, older parser
 
 
-def test_index_parts_without_a_version_still_load(tmp_path):
-    layout = Layout(tmp_path)
-    old = pa.schema(
-        [
-            pa.field("source", SOURCE_TYPE, nullable=False),
-            pa.field("source_id", pa.string(), nullable=False),
-            pa.field("content_sha256", pa.string()),
-            pa.field("published_at", UTC_TS),
-        ]
+def test_the_index_asks_the_table_about_candidates_from_a_version_on(tmp_path):
+    """What a reparse counts as archived: rows of its own version or newer, asked of the
+    articles table for the ids at hand (one query per prefetch, never every id)."""
+    crawler = get_crawler(scrapy.Spider, {"ARCHIVE_URI": str(tmp_path), "EXTENSIONS": {ArchiveRun: 0}})
+    run = ArchiveRun.of(crawler)
+    table = run.table(ARTICLES)
+    assert table is not None
+
+    def row(sid: str, sha: str, version: str) -> dict[str, Any]:
+        values: dict[str, Any] = dict.fromkeys(ARTICLE_FIELDS)
+        published = datetime(2022, 1, 12, tzinfo=UTC)
+        return {**values, "source": "finews", "source_id": sid, "published_at": published} | {
+            "content_sha256": sha,
+            "pipeline_version": version,
+        }
+
+    rows = [row("NW1", "a", "0.9.0"), row("NW2", "b", "0.10.0"), row("NW3", "c", "0.1.0")]
+    other = [row("NW1", "a", "9.9.9") | {"source": "eastmoney"}]
+    commit_rows(
+        lambda: run.catalog.load_table(("newsarchive", ARTICLES)),
+        pa.Table.from_pylist(rows + other, schema=TABLES[ARTICLES].schema),
+        run_id="20220112T000000Z-00000000",
     )
-    path = layout.path(index_key("finews", "20260101T000000Z-00000000"))
-    path.parent.mkdir(parents=True)
-    row = {"source": "finews", "source_id": "NW1", "content_sha256": "a", "published_at": None}
-    pq.write_table(pa.Table.from_pylist([row], schema=old), path)
-    index = ArchiveIndex.load(layout, "finews")
-    assert "NW1" in index and index.has_version("NW1", "a") and index.has_version("NW1", "a", "9.9")
-    assert "NW1" in ArchiveIndex.load(layout, "finews", min_version="9.9")  # unknown: never older
-    index.add("NW2", "b", "0.10.0")
-    assert index.has_version("NW2", "b", "0.9.0") and not index.has_version("NW2", "b", "0.11")
+    run._tables[ARTICLES] = run.catalog.load_table(("newsarchive", ARTICLES))
+    index = SourceIndex(run, "finews", min_version="0.9.0")
+    index.prefetch(["NW1", "NW2", "NW3", "NW4"])
+    assert index.queries == 1
+    assert "NW1" in index and "NW2" in index
+    assert "NW3" not in index and "NW4" not in index  # older than the floor, or not there at all
+    assert index.queries == 1  # answered from the prefetch
+    assert index.has_version("NW2", "b") and not index.has_version("NW2", "other")
+    assert not index.has_version("NW1", "a", "0.10.0")  # held, but by an older version
+    index.add("NW4", "d", "0.9.0")
+    assert "NW4" in index and index.queries == 1
+    crawl = SourceIndex(run, "finews")  # a crawl: any version counts
+    assert all(sid in crawl for sid in ("NW1", "NW2", "NW3")) and "NW5" not in crawl

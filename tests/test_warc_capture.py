@@ -12,22 +12,17 @@ import subprocess
 import sys
 import zlib
 from collections import Counter
-from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive.archive.layout import Layout, run_id_of
-from newsarchive.archive.locks import RunLock
-from newsarchive.archive.reader import open_dataset
-from newsarchive.archive.recovery import recover
 from newsarchive.feedserver import FeedServer, install_finews
 from newsarchive.timeparse import beijing_date
 from newsarchive.warc.reader import parse_date, read_warcinfo
-from newsarchive.warc.writer import HttpRequest, HttpResponse, RotatingWarcWriter
+from newsarchive.workdir import WARC_NAME_RE
 from spiders.finews_feeds import parse_text
-from tests.conftest import FAST, CrawlResult, install_finews_faults, run_crawl
+from tests.conftest import FAST, CrawlResult, install_finews_faults, read_table, run_crawl
 
 
 def records(path: Path) -> list[dict]:
@@ -133,28 +128,28 @@ def test_warcio_checker_validates_every_file(captured):
     assert "fail" not in proc.stdout.lower()
 
 
-def test_files_are_published_with_the_run(captured):
+def test_files_are_listed_in_the_runs_row(captured):
     archive, result, *_ = captured
     run_id = result.summary["run_id"]
-    manifest = result.manifest
-    listed = [f for f in manifest["files"] if f["kind"] == "warc"]
-    day = beijing_date(datetime.fromisoformat(manifest["started_at"]))
-    assert [f["key"] for f in listed] == [f"warc/date={day.isoformat()}/{run_id}-0.warc.gz"]
+    run = result.run
+    listed = run["warc_files"]
+    day = beijing_date(run["started_at"])
+    assert [f["path"] for f in listed] == [f"warc/date={day.isoformat()}/{run_id}-0.warc.gz"]
     for f in listed:
-        data = (archive / f["key"]).read_bytes()
+        data = (archive / f["path"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == f["sha256"] and len(data) == f["bytes"]
-        assert f["rows"] == len(records(archive / f["key"]))
+        assert f["records"] == len(records(archive / f["path"]))
     assert not [p for p in (archive / "warc").rglob(".*")]  # no temporary file left
-    info = read_warcinfo(archive / listed[0]["key"])
+    info = read_warcinfo(archive / listed[0]["path"])
     assert info is not None and info.run_id == run_id and info.spider == "finews"
-    assert info.key == listed[0]["key"]
-    assert info.settings["FINEWS_TEXT_URL"] == manifest["settings"]["FINEWS_TEXT_URL"]
-    assert records(archive / listed[0]["key"])[0]["type"] == "warcinfo"
+    assert info.key == listed[0]["path"]
+    assert info.settings["FINEWS_TEXT_URL"] == json.loads(run["settings"])["FINEWS_TEXT_URL"]
+    assert records(archive / listed[0]["path"])[0]["type"] == "warcinfo"
 
 
 def test_every_article_points_to_its_response_record(captured):
     archive, _, _, codes = captured
-    rows = open_dataset(str(archive)).to_table().to_pylist()
+    rows = read_table(archive).to_pylist()
     assert len(rows) == 42  # 44 texts, one 404, one dropped connection
     for row in rows:
         rec, payload = the_record_at(
@@ -176,7 +171,7 @@ def test_every_article_points_to_its_response_record(captured):
 
 def test_quarantined_records_point_to_the_response_they_came_from(captured):
     archive, _, _, codes = captured
-    rows = {r["reason"]: r for r in open_dataset(str(archive), "quarantine").to_table().to_pylist()}
+    rows = {r["reason"]: r for r in read_table(archive, "quarantine").to_pylist()}
     assert set(rows) == {"invalid_info_code", "missing_time", "http_error", "connection_error"}
     gone, _ = the_record_at(
         archive,
@@ -204,14 +199,15 @@ def test_files_rotate_at_the_size_limit(tmp_path, sample_settings):
     result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive, "WARC_MAX_SIZE": "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     run_id = result.summary["run_id"]
-    listed = [f["key"] for f in result.manifest["files"] if f["kind"] == "warc"]
+    listed = [f["path"] for f in result.run["warc_files"]]
     assert len(listed) == 1 + 5 + 44  # one exchange per file once a file holds anything
     assert sorted(int(k.rsplit("-", 1)[1].split(".")[0]) for k in listed) == list(range(len(listed)))
     assert sorted(listed) == sorted(k.relative_to(archive).as_posix() for k in warc_files(archive))
     for key in listed:
         kinds = [r["type"] for r in records(archive / key)]
         assert kinds == ["warcinfo", "request", "response"]
-        assert run_id_of(key) == run_id
+        name = WARC_NAME_RE.fullmatch(key.rsplit("/", 1)[1])
+        assert name is not None and name["run_id"] == run_id
     proc = subprocess.run(
         [sys.executable, "-m", "warcio.cli", "check", *(str(archive / k) for k in listed)],
         capture_output=True,
@@ -219,7 +215,7 @@ def test_files_rotate_at_the_size_limit(tmp_path, sample_settings):
         check=False,
     )
     assert proc.returncode == 0, proc.stdout
-    for row in open_dataset(str(archive)).to_table().to_pylist():
+    for row in read_table(archive).to_pylist():
         rec, _ = the_record_at(archive, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"])
         assert rec.rec_headers.get_header("WARC-Target-URI") == row["source_url"]
 
@@ -229,35 +225,7 @@ def test_capture_can_be_switched_off(tmp_path, sample_settings):
     result = run_crawl("finews", {**sample_settings, "ARCHIVE_URI": archive, "WARC_ENABLED": "False"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert not (archive / "warc").exists()
-    assert {f["kind"] for f in result.manifest["files"]} == {"articles", "quarantine", "index"}
-    table = open_dataset(str(archive)).to_table()
+    table = read_table(archive)
+    assert result.run["warc_files"] == [] and result.run["articles_written"] == table.num_rows > 0
     for column in ("warc_filename", "warc_record_offset", "warc_record_length", "raw_sha256"):
         assert table[column].null_count == table.num_rows
-
-
-def test_recovery_keeps_live_warc_files_and_adopts_orphans(tmp_path):
-    layout = Layout(tmp_path)
-    dead, live, orphan = "20261127T000000Z-deaddead", "20261127T000000Z-11111111", "20261127T000000Z-0rphan00"
-    day = date(2026, 11, 27)
-    lock = RunLock(layout, live).acquire()
-    ask = HttpRequest("GET", "http://127.0.0.1:1/a", [("User-Agent", "t")])
-    answer = HttpResponse(200, [("Content-Type", "application/json")], b"{}")
-    writers = {}
-    for run_id in (dead, live, orphan):  # each leaves a temporary WARC file
-        writers[run_id] = RotatingWarcWriter(layout, run_id, day)
-        writers[run_id].write_exchange(ask, answer, datetime(2026, 11, 27, tzinfo=UTC))
-    writers[orphan].publish()  # killed after publishing its WARC file, before its manifest
-    for w in (writers[dead], writers[live]):
-        w._current.fh.flush()
-    report = recover(layout, current_run_id="20261127T000000Z-22222222")
-    assert [run_id_of(k) for k in report.temp_removed] == [dead]
-    assert (tmp_path / f"warc/date=2026-11-27/.{live}-0.warc.gz.tmp").exists()  # live run untouched
-    assert report.runs_recovered == [orphan]
-    manifest = json.loads((tmp_path / f"runs/{orphan}.json").read_text())
-    assert manifest["status"] == "recovered"
-    [listed] = manifest["files"]
-    key = f"warc/date=2026-11-27/{orphan}-0.warc.gz"
-    assert listed["kind"] == "warc" and listed["key"] == key
-    assert listed["sha256"] == hashlib.sha256((tmp_path / key).read_bytes()).hexdigest()
-    assert recover(layout).runs_recovered == []
-    lock.release()

@@ -1,7 +1,7 @@
 """Import posts written by the original Jekyll site (folders or files) into the archive.
 
-Runs the ``jekyll`` spider, so the usual pipelines, quarantine, run manifest and exit codes
-apply: every post becomes a row of source ``jekyll`` (provenance: file URI, SHA-256,
+Runs the ``jekyll`` spider, so the usual pipelines, quarantine, commits (a ``runs`` row)
+and exit codes apply: every post becomes a row of source ``jekyll`` (provenance: file URI, SHA-256,
 template recognised) or a quarantine record with its reason. Importing the same posts
 again adds nothing. The last line on stdout is a JSON summary.
 Exit codes: 0 complete, 1 failed or partial, 2 bad usage (e.g. a PATH that does not exist).

@@ -4,9 +4,13 @@ The files written by one crawl run are replayed as a new run of the spider that 
 (named in each file's warcinfo, with the settings that shaped what it requested): every
 request is answered from the recorded responses, anything not recorded is quarantined as
 ``not_in_warc``, and the rows go through the usual pipelines with the current
-``pipeline_version``, keeping the ``fetched_at`` of the recorded responses. Rows a reparse
-at the same (or a newer) version already wrote are not written again. Files of several runs
-are replayed one run after the other, oldest first, each in its own process.
+``pipeline_version``, keeping the ``fetched_at`` of the recorded responses; they are
+committed to the tables like a crawl's (snapshots marked ``newsarchive.operation=reparse``).
+What the tables already hold at the same (or a newer) version is neither replayed nor
+written again: a reparse at a newer ``PIPELINE_VERSION`` writes each article's new version
+once, and one that finds nothing to write says so in its summary (``nothing_to_do``,
+``note``). Files of several runs are replayed one run after the other, oldest first, each
+in its own process.
 
 Exit code 0 when every replayed run completed, 1 otherwise, 2 on bad usage (a path that
 does not exist, a file without a newsarchive warcinfo record). The last line on stdout is a
@@ -114,7 +118,10 @@ def run(args: argparse.Namespace) -> int:
             "runs": summaries,
             "articles_written": sum(s.get("articles_written", 0) for s in summaries),
             "quarantined": sum(s.get("quarantined", 0) for s in summaries),
+            "nothing_to_do": all(s.get("nothing_to_do") for s in summaries),
         }
+        if summary["nothing_to_do"]:
+            summary["note"] = summaries[0]["note"]
     print(json.dumps(summary, ensure_ascii=False))
     return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED
 
@@ -130,7 +137,25 @@ def reparse(
     settings = {**recorded.overrides(), "ARCHIVE_URI": archive, **(overrides or {})}
     summary = crawl(recorded.spider, settings, loglevel=loglevel)
     summary["reparsed_run_id"] = recorded.run_id
+    # a rerun of the same reparse is normal (a DAG retry): say plainly that it found the work done
+    summary["nothing_to_do"] = summary["status"] == "complete" and not (
+        summary.get("articles_written") or summary.get("quarantined")
+    )
+    if summary["nothing_to_do"]:
+        version = settings.get("PIPELINE_VERSION") or _pipeline_version()
+        summary["note"] = (
+            f"nothing to do: every row of run {recorded.run_id} is already archived "
+            f"at pipeline version {version} or newer"
+        )
     return summary
+
+
+def _pipeline_version() -> str:
+    """The version the run wrote at, as :class:`ArchiveRun` picks it."""
+    from newsarchive import __version__
+    from newsarchive.config import setting
+
+    return str(setting("PIPELINE_VERSION") or __version__)
 
 
 def _reparse_in_subprocess(recorded: RecordedRun, args: argparse.Namespace) -> dict[str, Any]:

@@ -115,6 +115,8 @@ class TableSink:
         self.compression = compression
         self.compression_level = compression_level
         self.on_reject = on_reject
+        #: Columns pyarrow only checks when writing: a null there is the row's fault, not the disk's.
+        self._required = [f.name for f in schema if not f.nullable]
         self._partitions: dict[PartitionKey, _Partition] = {}
         self._open: OrderedDict[PartitionKey, None] = OrderedDict()
         self._buffered: OrderedDict[PartitionKey, None] = OrderedDict()
@@ -175,23 +177,30 @@ class TableSink:
         self.failed = WriteFailed(f"{self.kind}: {doing} failed: {type(exc).__name__}: {exc}")
         return self.failed
 
+    def _convert(self, rows: list[dict[str, Any]]) -> pa.Table:
+        table = pa.Table.from_pylist(rows, schema=self.schema)
+        for name in self._required:
+            if table.column(name).null_count:
+                raise ValueError(f"column {name!r} cannot be null")
+        return table
+
     def _table(self, rows: list[dict[str, Any]]) -> pa.Table | None:
         """The rows as one table; rows that cannot be converted are handed to ``on_reject``."""
         try:
-            return pa.Table.from_pylist(rows, schema=self.schema)
+            return self._convert(rows)
         except CONVERSION_ERRORS:
             if self.on_reject is None:
                 raise
         tables = []
         for row in rows:
             try:
-                tables.append(pa.Table.from_pylist([row], schema=self.schema))
+                tables.append(self._convert([row]))
                 continue
             except CONVERSION_ERRORS as exc:
                 instead = self.on_reject(row, exc)
             if instead is not None:
                 try:
-                    tables.append(pa.Table.from_pylist([instead], schema=self.schema))
+                    tables.append(self._convert([instead]))
                     continue
                 except CONVERSION_ERRORS as again:
                     logger.error("%s: a row could not be stored even after on_reject: %s", self.kind, again)
