@@ -10,6 +10,7 @@ server. Properties given explicitly (an Airflow connection's extras) win over bo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +44,16 @@ class CatalogSpec:
 
         if self.embedded:  # the archive directory may not exist yet (a first run)
             Path(str(self.properties["uri"]).removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        return load_catalog(self.name, **dict(self.properties))
+        for attempt in range(5):
+            try:
+                return load_catalog(self.name, **dict(self.properties))
+            except Exception as exc:
+                # Two processes opening a new SQL catalog at once both create its tables; the
+                # loser's CREATE TABLE fails ("already exists") and is simply tried again.
+                if attempt == 4 or "already exists" not in str(exc):
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def describe(self) -> str:
         """What this catalog is, safe for logs: type and location, never a credential."""
