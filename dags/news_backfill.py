@@ -16,7 +16,6 @@ from typing import Any
 
 from airflow.sdk import Param, dag, task
 
-from newsarchive.config import setting
 from newsarchive.jobs import dag_defaults
 
 
@@ -34,7 +33,7 @@ from newsarchive.jobs import dag_defaults
     doc_md=__doc__,
 )
 def news_backfill() -> None:
-    @task(pool=str(setting("AIRFLOW_POOL")))
+    @task
     def backfill() -> dict[str, Any]:
         from airflow.sdk import get_current_context
         from airflow.sdk.exceptions import AirflowFailException

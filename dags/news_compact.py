@@ -28,7 +28,7 @@ SCHEDULE: Any = [Asset(name="newsarchive_articles", uri=archive_asset_uri())] if
     doc_md=__doc__,
 )
 def news_compact() -> None:
-    @task(pool=str(setting("AIRFLOW_POOL")), pool_slots=int(setting("AIRFLOW_POOL_SLOTS")))
+    @task
     def compact() -> dict[str, Any]:
         from newsarchive.jobs import compact_tables
 

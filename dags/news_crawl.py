@@ -35,7 +35,7 @@ ARTICLES = Asset(name="newsarchive_articles", uri=archive_asset_uri())
     doc_md=__doc__,
 )
 def news_crawl() -> None:
-    @task(pool=str(setting("AIRFLOW_POOL")), outlets=[ARTICLES])
+    @task(outlets=[ARTICLES])
     def crawl(spider: str) -> dict[str, Any]:
         from airflow.sdk import get_current_context
 
@@ -49,7 +49,7 @@ def news_crawl() -> None:
 
     if setting("REPORT_ENABLED"):
         # After every crawl, failed ones included: a failure is what the report must show.
-        @task(pool=str(setting("AIRFLOW_POOL")), trigger_rule="all_done")
+        @task(trigger_rule="all_done")
         def report() -> dict[str, Any]:
             from newsarchive.jobs import write_report
 
@@ -57,7 +57,7 @@ def news_crawl() -> None:
 
         # The report always succeeds, so it cannot say how the run went: this task does,
         # failing the DAG run when a crawl failed for good (skipped when none did).
-        @task(pool=str(setting("AIRFLOW_POOL")), trigger_rule="one_failed")
+        @task(trigger_rule="one_failed")
         def crawls_failed() -> None:
             from airflow.sdk.exceptions import AirflowFailException
 

@@ -225,10 +225,6 @@ STAGING_PRUNE = True
 UPLOAD_MULTIPART_THRESHOLD = 64 * 1024 * 1024
 UPLOAD_PART_SIZE = 16 * 1024 * 1024
 UPLOAD_MAX_ATTEMPTS = 5
-#: Airflow pool of the newsarchive tasks (crawl, backfill, report: one slot; compaction: all
-#: AIRFLOW_POOL_SLOTS). Kept from the old layout; the tables' commits no longer need it.
-AIRFLOW_POOL = "newsarchive"
-AIRFLOW_POOL_SLOTS = 4
 AIRFLOW_RETRIES = 2
 AIRFLOW_RETRY_DELAY_MINUTES = 5
 AIRFLOW_OWNER = "newsarchive"

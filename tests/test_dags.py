@@ -61,6 +61,8 @@ def test_dagbag_integrity(airflow_db):
         for t in dag.tasks:
             assert t.retries >= 2, (dag_id, t.task_id)
             assert t.owner == "newsarchive"
+            # No pool to create: atomic, retried commits keep readers safe without one.
+            assert (t.pool, t.pool_slots) == ("default_pool", 1), (dag_id, t.task_id)
     crawl = bag.get_dag("news_crawl")
     assert crawl.schedule == "*/30 * * * *"
     assert sorted(crawl.task_ids) == ["crawl", "crawls_failed", "report"]  # no index pull any more

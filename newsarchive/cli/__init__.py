@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "import-jekyll": "newsarchive.cli.import_jekyll",
     "reparse": "newsarchive.cli.reparse",
     "sql": "newsarchive.cli.sql",
+    "changes": "newsarchive.cli.changes",
     "report": "newsarchive.cli.report",
 }
 
