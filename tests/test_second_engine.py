@@ -124,6 +124,9 @@ def test_duckdb_iceberg_counts_what_pyiceberg_counts_before_and_after_compaction
     assert duckdb_counts(rest_catalog) == before
     files_before = data_files(rest_catalog)
     assert all(ours == theirs for ours, theirs in files_before.values()), files_before
+    by_pyiceberg, by_duckdb = sql_with_both_engines(env)
+    assert by_duckdb == by_pyiceberg
+    assert by_duckdb[0]["articles"] == by_duckdb[0]["versions"] == 44 and by_duckdb[0]["runs"] == 2
 
     compact = run_cli("compact", "--namespace", NAMESPACE, env=env)
     assert compact.returncode == 0, compact.stderr[-3000:]
@@ -147,6 +150,10 @@ def test_duckdb_iceberg_counts_what_pyiceberg_counts_before_and_after_compaction
     assert all(ours == theirs for ours, theirs in files_after.values()), files_after
     for name in rewritten:
         assert len(files_after[name][1]) < len(files_before[name][1])
+    assert sql_with_both_engines(env) == [by_pyiceberg, by_duckdb]
+
+    missing = run_cli("sql", "--engine", "duckdb-iceberg", "--namespace", "nowhere", "SELECT 1 FROM runs", env=env)
+    assert missing.returncode == 2 and "no table nowhere.articles" in missing.stderr, missing.stderr
 
 
 def test_the_secrets_are_masked_when_duckdb_refuses_them(rest_catalog: dict[str, str]) -> None:
@@ -162,3 +169,23 @@ def test_only_a_rest_catalog_is_attached(tmp_path: Path) -> None:
     props = {"type": "sql", "uri": f"sqlite:///{tmp_path}/catalog.db", "warehouse": tmp_path.as_uri()}
     with pytest.raises(duckdb_iceberg.EngineUnavailableError, match="REST catalog"):
         duckdb_iceberg.attach(props)
+
+
+QUERY = """
+SELECT (SELECT count(*) FROM articles) AS articles,
+       (SELECT count(*) FROM articles_all) AS versions,
+       (SELECT count(*) FROM quarantine) AS quarantined,
+       (SELECT count(*) FROM runs WHERE status = 'complete') AS runs,
+       (SELECT max(title) FROM articles WHERE source = 'finews') AS last_title
+"""
+
+
+def sql_with_both_engines(env: dict[str, str]) -> list[Any]:
+    """``newsarchive sql`` with each engine; returns both results."""
+    results = []
+    for engine in ("pyiceberg", "duckdb-iceberg"):
+        proc = run_cli("sql", "--engine", engine, "--namespace", NAMESPACE, "--format", "json", QUERY, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert env["PYICEBERG_CATALOG__NEWSARCHIVE__S3__SECRET_ACCESS_KEY"] not in proc.stdout + proc.stderr
+        results.append(json.loads(proc.stdout))
+    return results

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     import duckdb
 
+    from newsarchive.tables.catalog import CatalogSpec
+
 #: The extensions the reader needs, in the order they are loaded.
 EXTENSIONS = ("httpfs", "avro", "iceberg")
 #: The name the catalog is attached under: ``SELECT ... FROM iceberg.<namespace>.articles``.
@@ -142,3 +144,34 @@ def attach(
     except duckdb.Error as exc:
         raise EngineUnavailableError(_masked(f"cannot attach the Iceberg catalog: {exc}", secrets)) from None
     return con
+
+
+def connect(spec: CatalogSpec, alias: str = DEFAULT_ALIAS) -> duckdb.DuckDBPyConnection:
+    """The views of :func:`newsarchive.analytics.views.connect` (``articles``,
+    ``articles_all``, ``quarantine``, ``runs``), read by DuckDB's Iceberg reader instead of
+    pyiceberg: the catalog of ``spec`` attached, each view a SELECT over its table (DuckDB
+    reads the current snapshot's files itself, projections and filters pushed down).
+
+    Raises TablesNotFoundError when the namespace or a table is not in the catalog."""
+    import duckdb
+
+    from newsarchive.analytics.views import DEDUP_SQL
+    from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS
+    from newsarchive.tables.read import TablesNotFoundError
+
+    if spec.embedded:
+        raise EngineUnavailableError("DuckDB's Iceberg reader attaches a REST catalog, not the embedded one")
+    con = attach(spec.properties, alias=alias)
+    schema = f"{alias}.{_identifier(spec.namespace)}"
+    for name, view in ((ARTICLES, "articles_all"), (QUARANTINE, "quarantine"), (RUNS, "runs")):
+        try:
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM {schema}.{_identifier(name)}")  # noqa: S608 (quoted)
+        except duckdb.CatalogException as exc:
+            con.close()
+            raise TablesNotFoundError(f"no table {spec.namespace}.{name} in the {spec.describe()}: {exc}") from None
+    con.execute(f"CREATE VIEW articles AS {DEDUP_SQL}")
+    return con
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
