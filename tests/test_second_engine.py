@@ -11,7 +11,9 @@ The counts are compared again after ``newsarchive compact`` rewrote the files.
 from __future__ import annotations
 
 import json
-import os
+import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,12 +24,15 @@ import pytest
 from newsarchive.analytics import duckdb_iceberg
 from newsarchive.feedserver import FeedServer, install_finews
 from newsarchive.tables.commit import OPERATION
-from tests.conftest import FAST, clean_env, run_cli, run_crawl
+from tests.conftest import FAST, ROOT, clean_env, run_cli, run_crawl
 from tests.test_tables_crawl import catalog_env
 
 pytestmark = pytest.mark.slow
 
-NAMESPACE = f"engine{os.getpid()}"
+#: The default namespace, which the snippet of docs/analytics.md reads (this module has its own SeaweedFS).
+NAMESPACE = "newsarchive"
+DOC = ROOT / "docs" / "analytics.md"
+SNIPPET = re.compile(r"<!-- tested: duckdb-iceberg -->\n```python\n(?P<code>.*?)```", re.S)
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +129,11 @@ def test_duckdb_iceberg_counts_what_pyiceberg_counts_before_and_after_compaction
     assert duckdb_counts(rest_catalog) == before
     files_before = data_files(rest_catalog)
     assert all(ours == theirs for ours, theirs in files_before.values()), files_before
+    assert run_doc_snippet(env) == {
+        "per_source": before["articles_per_source"],
+        "reasons": before["quarantine_per_reason"],
+        "runs": [[run["run_id"], "complete", run["articles_written"]] for run in runs],  # in the order they ran
+    }
     by_pyiceberg, by_duckdb = sql_with_both_engines(env)
     assert by_duckdb == by_pyiceberg
     assert by_duckdb[0]["articles"] == by_duckdb[0]["versions"] == 44 and by_duckdb[0]["runs"] == 2
@@ -169,6 +179,19 @@ def test_only_a_rest_catalog_is_attached(tmp_path: Path) -> None:
     props = {"type": "sql", "uri": f"sqlite:///{tmp_path}/catalog.db", "warehouse": tmp_path.as_uri()}
     with pytest.raises(duckdb_iceberg.EngineUnavailableError, match="REST catalog"):
         duckdb_iceberg.attach(props)
+
+
+def run_doc_snippet(env: dict[str, str]) -> dict[str, Any]:
+    """The DuckDB-attached-to-REST snippet of docs/analytics.md, as written; what it found."""
+    (code,) = [m["code"] for m in SNIPPET.finditer(DOC.read_text(encoding="utf-8"))]
+    found = '{"per_source": per_source, "reasons": reasons, "runs": runs}'
+    report = f'\nimport json as _j\nprint("FOUND " + _j.dumps({found}))\n'
+    proc = subprocess.run(
+        [sys.executable, "-c", code + report], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (line,) = [ln for ln in proc.stdout.splitlines() if ln.startswith("FOUND ")]
+    return json.loads(line.removeprefix("FOUND "))
 
 
 QUERY = """
