@@ -9,7 +9,8 @@ packaged ones from PyPI (``duckdb-extension-iceberg``, ``-httpfs``, ``-avro``, t
 The connection is configured from the pyiceberg properties of a ``type=rest`` catalog
 (``uri``, ``warehouse``, ``credential`` "id:secret", ``oauth2-server-uri``, ``s3.endpoint``,
 ``s3.access-key-id``, ``s3.secret-access-key``, ``s3.region``): one S3 secret, one Iceberg
-secret, then ``ATTACH``. The secrets' values go into DuckDB's in-memory secret manager only;
+secret, then ``ATTACH``. The secrets' values go into DuckDB's in-memory secret manager only
+(temporary secrets: never written to ``~/.duckdb``);
 they are never logged, and an error DuckDB raises has them masked.
 """
 
@@ -106,7 +107,7 @@ def secret_statements(properties: Mapping[str, Any], alias: str = DEFAULT_ALIAS)
 
 def _create_secret(name: str, options: Mapping[str, str]) -> str:
     body = ", ".join(f"{k} {v if v in ('true', 'false') else _literal(v)}" for k, v in options.items())
-    return f"CREATE OR REPLACE SECRET {name} ({body})"
+    return f"CREATE OR REPLACE TEMPORARY SECRET {name} ({body})"  # in memory, never on disk
 
 
 def attach_statement(properties: Mapping[str, Any], alias: str = DEFAULT_ALIAS) -> str:
@@ -134,14 +135,20 @@ def attach(
     refusing the secrets or the catalog; credentials masked in the message)."""
     import duckdb
 
-    con = duckdb.connect() if con is None else con
-    con.execute("SET TimeZone = 'UTC'")
-    load_extensions(con)
+    statements = [*secret_statements(properties, alias), attach_statement(properties, alias)]
     secrets = _secret_values(properties)
+    own = con is None
+    con = duckdb.connect() if con is None else con
     try:
-        for statement in [*secret_statements(properties, alias), attach_statement(properties, alias)]:
+        con.execute("SET TimeZone = 'UTC'")
+        load_extensions(con)
+        for statement in statements:
             con.execute(statement)
-    except duckdb.Error as exc:
+    except (duckdb.Error, EngineUnavailableError) as exc:
+        if own:
+            con.close()
+        if isinstance(exc, EngineUnavailableError):
+            raise
         raise EngineUnavailableError(_masked(f"cannot attach the Iceberg catalog: {exc}", secrets)) from None
     return con
 
