@@ -105,7 +105,9 @@ def test_duckdb_iceberg_counts_what_pyiceberg_counts_before_and_after_compaction
     feed_server: FeedServer, rest_catalog: dict[str, str], tmp_path: Path
 ) -> None:
     settings = {**FAST, **install_finews(feed_server), "ICEBERG_NAMESPACE": NAMESPACE}
-    env = clean_env(**catalog_env(rest_catalog))
+    home = tmp_path / "home"  # DuckDB's own directory would be home/.duckdb
+    home.mkdir()
+    env = clean_env(**catalog_env(rest_catalog), HOME=str(home))
     one_list = settings["FINEWS_LIST_URLS"].split(",")[0]
     runs = []
     for n, lists in enumerate((one_list, settings["FINEWS_LIST_URLS"])):
@@ -164,6 +166,8 @@ def test_duckdb_iceberg_counts_what_pyiceberg_counts_before_and_after_compaction
 
     missing = run_cli("sql", "--engine", "duckdb-iceberg", "--namespace", "nowhere", "SELECT 1 FROM runs", env=env)
     assert missing.returncode == 2 and "no table nowhere.articles" in missing.stderr, missing.stderr
+    # no extension was downloaded and no secret stored: DuckDB wrote nothing under HOME
+    assert not (home / ".duckdb").exists(), sorted(p.name for p in (home / ".duckdb").rglob("*"))
 
 
 def test_the_secrets_are_masked_when_duckdb_refuses_them(rest_catalog: dict[str, str]) -> None:
