@@ -8,7 +8,9 @@
 The tables are those of the catalog ICEBERG_CATALOG (--catalog) in namespace ICEBERG_NAMESPACE
 (--namespace), configured the pyiceberg way (PYICEBERG_CATALOG__<NAME>__URI, ... or
 .pyiceberg.yaml); with no such configuration, the embedded catalog in --archive (ARCHIVE_URI,
-./archive: catalog.db). Timestamps print in UTC. Columns: docs/schema.md; examples:
+./archive: catalog.db). Timestamps print in UTC. With --engine duckdb-iceberg (a REST catalog
+only) DuckDB's own Iceberg reader attaches the catalog and reads the files itself instead of
+pyiceberg (the packaged duckdb-extension-* of site-packages; nothing is downloaded). Columns: docs/schema.md; examples:
 docs/analytics.md.
 
 Exit codes: 0 the query ran; 1 the tables could not be read; 2 bad SQL or arguments (no catalog
@@ -29,6 +31,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("query", help="SQL (DuckDB dialect); '-' reads it from standard input")
     read.add_arguments(parser)
+    parser.add_argument(
+        "--engine",
+        choices=("pyiceberg", "duckdb-iceberg"),
+        default="pyiceberg",
+        help="who reads the tables: pyiceberg (any catalog) or DuckDB's Iceberg reader (a REST catalog)",
+    )
     parser.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table")
     parser.add_argument("--out", type=Path, metavar="FILE", help="write the result to FILE (.parquet, .csv, .json)")
     parser.add_argument("--max-width", type=int, default=60, help="cut table cells to this many columns")
@@ -37,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import duckdb
 
-    from newsarchive.analytics import output
+    from newsarchive.analytics import duckdb_iceberg, output
     from newsarchive.analytics.views import connect, tables_in
     from newsarchive.tables import read
 
@@ -46,9 +54,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("empty query")
     try:
         spec = read.spec_from_args(args)
-        con = connect(spec, only=tables_in(sql))
+        if args.engine == "duckdb-iceberg" and (spec.embedded or spec.properties.get("type", "rest") != "rest"):
+            raise UsageError(f"--engine duckdb-iceberg reads a REST catalog; this is the {spec.describe()}")
+        con = duckdb_iceberg.connect(spec) if args.engine == "duckdb-iceberg" else connect(spec, only=tables_in(sql))
     except read.TablesNotFoundError as exc:
         raise UsageError(str(exc)) from exc
+    except duckdb_iceberg.EngineUnavailableError as exc:  # credentials masked
+        print(f"newsarchive sql: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except (OSError, read.TablesUnreadableError) as exc:
         print(f"newsarchive sql: {exc}", file=sys.stderr)
         return EXIT_FAILED
