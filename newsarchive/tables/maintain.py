@@ -204,6 +204,14 @@ def _gzip_jsonl_bytes(rows: pa.Table) -> int:
     return sink.tell()
 
 
+#: How compacted files lay out their pages. zstd compresses each page on its own, and gzip
+#: JSONL (the yardstick) sees an article's HTML and text in one window; pages of 8 MiB let zstd
+#: find what articles repeat across rows, and plain (not dictionary) encoding hands it the
+#: text itself. Measured on 3,000 bench articles at zstd 19: 1.026x gzip JSONL with the
+#: defaults, 1.013x with 8 MiB pages, 0.999x with 8 MiB pages and no dictionary.
+COMPACTED_LAYOUT: dict[str, Any] = {"row_group_size": 100_000, "data_page_size": 8 << 20, "use_dictionary": False}
+
+
 def _rewrite(table: Table, name: str, group: _Group, path: str, options: Options) -> tuple[DataFile, int]:
     """The group's rows in one new sorted file at ``path`` (not yet committed): its Iceberg
     entry, and the bytes the same rows take as gzip JSON Lines."""
@@ -217,7 +225,7 @@ def _rewrite(table: Table, name: str, group: _Group, path: str, options: Options
         raise CommitError(f"{name}: read {rows.num_rows} rows from files that hold {expected}")
     rows = _sorted(rows, SORT_KEYS.get(name, ())).cast(schema_to_pyarrow(schema))
     with table.io.new_output(path).create(overwrite=True) as out:
-        pq.write_table(rows, out, compression="zstd", compression_level=options.zstd_level, row_group_size=100_000)
+        pq.write_table(rows, out, compression="zstd", compression_level=options.zstd_level, **COMPACTED_LAYOUT)
     return parquet_file_to_data_file(table.io, table.metadata, path), _gzip_jsonl_bytes(rows)
 
 
