@@ -32,6 +32,13 @@ class Plan:
     compact_days: int
     compact_rows_per_part: int
     upload_repeats: int
+    #: rerun_scale_*: articles the rerun lists (all archived), the small and the big archive
+    #: (rows), rows per commit when building them, and reruns against each (interleaved).
+    rerun_articles: int
+    rerun_small: int
+    rerun_big: int
+    rerun_rows_per_commit: int
+    rerun_repeats: int
 
     @property
     def universe(self) -> int:
@@ -59,6 +66,11 @@ PLANS = {
         compact_days=10,
         compact_rows_per_part=40,
         upload_repeats=3,
+        rerun_articles=2_000,
+        rerun_small=10_000,
+        rerun_big=1_000_000,
+        rerun_rows_per_commit=4_000,
+        rerun_repeats=3,
     ),
     "quick": Plan(
         mode="quick",
@@ -76,6 +88,11 @@ PLANS = {
         compact_days=5,
         compact_rows_per_part=40,
         upload_repeats=2,
+        rerun_articles=500,
+        rerun_small=1_000,
+        rerun_big=100_000,
+        rerun_rows_per_commit=4_000,
+        rerun_repeats=1,
     ),
     "tiny": Plan(
         mode="tiny",
@@ -93,5 +110,10 @@ PLANS = {
         compact_days=2,
         compact_rows_per_part=10,
         upload_repeats=1,
+        rerun_articles=200,
+        rerun_small=300,
+        rerun_big=2_000,
+        rerun_rows_per_commit=500,
+        rerun_repeats=1,
     ),
 }
