@@ -274,9 +274,9 @@ def run(plan: Plan, work: Path, log: Log) -> list[Result]:
         "runs": {name: [c.to_json() for c in crawls] for name, crawls in runs.items()},
     }
     sizes = (
-        f"{k} listed articles ({lists} lists), all archived, in an archive of {big_n:,} rows "
-        f"({big.commits} commits, compacted to {big.files} files) vs {small_n:,} ({small.commits} commits, "
-        f"{small.files} files)"
+        f"{plan.mode} sizes: {k} listed articles ({lists} lists), all archived, in an archive of {big_n:,} rows "
+        f"({big.commits} commits of {per:,} rows, compacted to {big.files} files) vs {small_n:,} "
+        f"({small.commits} commits, {small.files} files)"
     )
     time_met = run_ratio <= GOAL and wall_ratio <= GOAL
     shutil.rmtree(small.root, ignore_errors=True)
