@@ -25,11 +25,12 @@ from bench.plan import PLANS, Plan
 from bench.stats import Result, machine
 
 ROOT = Path(__file__).resolve().parent.parent
-GROUPS = ("crawl", "data", "storage")
+GROUPS = ("crawl", "data", "storage", "scale")
 NAMES = {
     "crawl": ("pipeline_vs_bare_ratio", "pipeline_vs_bare_ratio_warc", "rerun_requests", "rss_growth"),
     "data": ("query_speedup", "size_ratio"),
     "storage": ("compact_rows_per_s", "upload_mb_per_s", "upload_vs_boto3_ratio"),
+    "scale": ("rerun_scale_time_ratio", "rerun_scale_rss_ratio"),
 }
 
 
@@ -76,7 +77,12 @@ def run_all(plan: Plan, work: Path, groups: tuple[str, ...]) -> tuple[list[Resul
 
         return b_storage.run(data["dataset"], plan, work / "storage", log)
 
-    for group, fn in (("crawl", crawl), ("data", data_group), ("storage", storage)):
+    def scale() -> list[Result]:
+        from bench import b_rerun
+
+        return b_rerun.run(plan, work / "scale", log)
+
+    for group, fn in (("crawl", crawl), ("data", data_group), ("storage", storage), ("scale", scale)):
         if group not in groups:
             continue
         (work / group / "logs").mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,8 @@
 """How big and how often: the sizes and repetitions of each mode.
 
-``full`` is what the issue asks for (``make bench``, 10-15 minutes on 2 cores); ``quick``
-keeps every benchmark but shrinks it (``make bench QUICK=1``, under two minutes); ``tiny``
+``full`` is what the issue asks for (``make bench``, 20-25 minutes on 2 cores, ~8 of them
+building the million-row archive of ``rerun_scale_*``); ``quick`` keeps every benchmark but
+shrinks it (``make bench QUICK=1``, under three minutes); ``tiny``
 proves the harness end to end in seconds (the test suite runs it).
 """
 
@@ -32,6 +33,13 @@ class Plan:
     compact_days: int
     compact_rows_per_part: int
     upload_repeats: int
+    #: rerun_scale_*: articles the rerun lists (all archived), the small and the big archive
+    #: (rows), rows per commit when building them, and reruns against each (interleaved).
+    rerun_articles: int
+    rerun_small: int
+    rerun_big: int
+    rerun_rows_per_commit: int
+    rerun_repeats: int
 
     @property
     def universe(self) -> int:
@@ -59,6 +67,11 @@ PLANS = {
         compact_days=10,
         compact_rows_per_part=40,
         upload_repeats=3,
+        rerun_articles=2_000,
+        rerun_small=10_000,
+        rerun_big=1_000_000,
+        rerun_rows_per_commit=4_000,
+        rerun_repeats=3,
     ),
     "quick": Plan(
         mode="quick",
@@ -76,6 +89,11 @@ PLANS = {
         compact_days=5,
         compact_rows_per_part=40,
         upload_repeats=2,
+        rerun_articles=500,
+        rerun_small=1_000,
+        rerun_big=50_000,
+        rerun_rows_per_commit=4_000,
+        rerun_repeats=1,
     ),
     "tiny": Plan(
         mode="tiny",
@@ -93,5 +111,10 @@ PLANS = {
         compact_days=2,
         compact_rows_per_part=10,
         upload_repeats=1,
+        rerun_articles=200,
+        rerun_small=300,
+        rerun_big=2_000,
+        rerun_rows_per_commit=500,
+        rerun_repeats=1,
     ),
 }

@@ -17,6 +17,8 @@ ORDER = (
     "pipeline_vs_bare_ratio_warc",
     "rerun_requests",
     "rss_growth",
+    "rerun_scale_time_ratio",
+    "rerun_scale_rss_ratio",
     "query_speedup",
     "compact_rows_per_s",
     "upload_mb_per_s",

@@ -73,6 +73,32 @@ def test_feed_pages_speak_every_family_and_hold_at_most_100_records():
     assert parse_text(body).startswith("<")
 
 
+def test_rerun_scale_archive_holds_the_listed_articles_and_a_history_it_never_lists(tmp_path):
+    """The archive a rerun_scale rerun runs against: built commit by commit, each with its
+    runs row (so the rerun recovers nothing), maintained, holding every listed article and
+    history rows whose ids no list names."""
+    from bench.b_rerun import build_archive, history_rows
+    from bench.rows import rows
+    from newsarchive.tables.lookup import archived
+    from tests.conftest import open_catalog
+
+    listed = [s.info_code for s in stories(100)]
+    history = [r["source_id"] for r in history_rows(next(rows(1)), 0, 250, "r")]
+    assert len(set(history)) == 250 and all(valid_info_code(i) for i in history)
+    assert not set(history) & {s.info_code for s in stories(1000)}  # not even a bigger universe's
+    archive = build_archive(tmp_path / "a", 350, 100, 100, lambda _: None)
+    assert (archive.rows, archive.commits) == (350, 4)  # 250 of history in 3 commits, then the 100
+    catalog = open_catalog(tmp_path / "a")
+    articles = catalog.load_table(("newsarchive", "articles"))
+    assert archived(articles, "finews", listed + history[:5] + ["NW202201039999999999"]) == set(listed + history[:5])
+    runs = catalog.load_table(("newsarchive", "runs")).scan().to_arrow()
+    assert runs.num_rows == 4 and sorted(runs.column("articles_written").to_pylist()) == [50, 100, 100, 100]
+    by_run = articles.scan(selected_fields=("run_id",)).to_arrow().column("run_id").to_pylist()
+    assert set(by_run) == set(runs.column("run_id").to_pylist())
+    assert archive.compaction["articles"]["files_after"] == archive.files  # one file per partition
+    assert archive.compaction["articles"]["files_before"] > archive.files
+
+
 @pytest.mark.slow
 def test_tiny_benchmark_run_writes_results_table_and_chart(tmp_path):
     docs = tmp_path / "benchmarks.md"
@@ -95,6 +121,11 @@ def test_tiny_benchmark_run_writes_results_table_and_chart(tmp_path):
     # what is counted, not timed: a second run over unchanged feeds asks for the lists only
     rerun = report["results"]["rerun_requests"]
     assert rerun["met"] is True and rerun["details"]["server_saw"]["text"] == 0
+    scale = report["results"]["rerun_scale_time_ratio"]["details"]
+    assert scale["big_archive"]["rows"] > scale["small_archive"]["rows"] >= scale["listed_articles"]
+    for crawl in scale["runs"]["small"] + scale["runs"]["big"]:
+        kinds = crawl["requests_by_kind"]
+        assert set(kinds) == {"list", "robots"} and kinds["list"] == scale["list_urls"] and crawl["written"] == 0
     text = docs.read_text(encoding="utf-8")
     assert "old table" not in text and text.startswith("# Benchmarks\n\nbefore") and text.endswith("after\n")
     assert "| `pipeline_vs_bare_ratio` |" in text and "Mode **tiny**" in text

@@ -174,6 +174,37 @@ def test_a_lookup_by_id_reads_only_the_file_that_can_hold_it(tmp_path: Path) -> 
     assert [s["newsarchive.run-id"] for s in summaries] == ["run-0", "run-1", "run-2"]
 
 
+def test_a_lookup_of_more_ids_than_pyiceberg_prunes_by_still_reads_only_the_file_that_can_hold_them(
+    tmp_path: Path,
+) -> None:
+    """pyiceberg ignores file bounds for an In of more than 200 values, and a spider asks about
+    a whole feed's ids at once: the lookup and the run's index add the ids' range. The files
+    that cannot hold an id are deleted, so opening one would fail."""
+    from scrapy.utils.test import get_crawler
+
+    from newsarchive.extensions.archiverun import ArchiveRun
+    from newsarchive.tables.lookup import archived, id_filter
+
+    spec = resolve(str(tmp_path / "archive"))
+    table = ensure_all(spec.open(), spec.namespace)[ARTICLES]
+    paths = [
+        add_file(table, article_rows(list(range(i * 1000, i * 1000 + 500))), f"f{i}", f"run-{i}") for i in range(3)
+    ]
+    table = spec.open().load_table(("newsarchive", ARTICLES))
+    held = {f"NW20220112{n:010d}" for n in range(1000, 1300)}
+    wanted = held | {"NW202201120000001700"}  # within the range, in no file
+    planned = [Path(t.file.file_path).name for t in table.scan(row_filter=id_filter("finews", wanted)).plan_files()]
+    assert planned == ["f1.parquet"]
+    for path in (paths[0], paths[2]):
+        os.remove(path.removeprefix("file://"))
+    assert archived(table, "finews", wanted) == held
+    run = ArchiveRun(get_crawler(settings_dict={"ARCHIVE_URI": str(tmp_path / "archive")}))
+    index = run.index("finews")
+    index.prefetch(wanted)
+    assert index.queries == 1 and all(i in index for i in held) and "NW202201120000001700" not in index
+    assert index.queries == 1  # every answer came from the one query
+
+
 @pytest.mark.slow
 def test_the_rest_catalog_of_seaweedfs_holds_the_tables(tmp_path: Path) -> None:
     from newsarchive.seaweed import SeaweedFS

@@ -41,7 +41,7 @@ from newsarchive.schema import RUN_FIELDS, SCHEMA_VERSION
 from newsarchive.tables import catalog as catalogs
 from newsarchive.tables.commit import CommitOutcome, RetryPolicy, commit_files, commit_rows
 from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES, ensure_all
-from newsarchive.tables.lookup import VERSION_COLUMNS, article_duplicates, quarantine_duplicates
+from newsarchive.tables.lookup import VERSION_COLUMNS, article_duplicates, id_filter, quarantine_duplicates
 from newsarchive.tables.sink import DataFile
 from newsarchive.timeparse import utcnow
 from newsarchive.workdir import WorkDir, sweep_links
@@ -139,15 +139,10 @@ class SourceIndex:
         table = self.run.table(ARTICLES)
         if table is None or table.current_snapshot() is None:
             return
-        from pyiceberg import expressions
-
-        ex: Any = expressions  # its pydantic-generated signatures confuse mypy
         self.queries += 1
+        # the ids' range as well as the ids: pyiceberg prunes files by an In of 200 values at most
         rows = (
-            table.scan(
-                row_filter=ex.And(ex.EqualTo("source", self.source), ex.In("source_id", wanted)),
-                selected_fields=VERSION_COLUMNS,
-            )
+            table.scan(row_filter=id_filter(self.source, wanted), selected_fields=VERSION_COLUMNS)
             .to_arrow()
             .to_pylist()
         )
