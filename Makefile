@@ -13,7 +13,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff + mypy"
 	@echo "make docs   regenerate docs/schema.md tables"
-	@echo "make bench  benchmarks, 10-15 min (QUICK=1: under 2 min); see docs/benchmarks.md"
+	@echo "make bench  benchmarks, 20-25 min (QUICK=1: under 3 min); see docs/benchmarks.md"
 
 setup: .venv/.synced
 
