@@ -187,3 +187,34 @@ def test_concurrent_writers_on_the_rest_catalog(tmp_path: Path) -> None:
         assert set(ids) == {sid(n) for n in range(ROUNDS * 10 + 10)} and max(ids.values()) == 1
         assert sum(r["rows"] for r in results) == ROUNDS * 10 + 10
         print("commit conflicts retried (REST):", sum(r["conflicts"] for r in results))
+
+
+def test_a_locked_sql_catalog_is_retried_like_a_conflict(spec: CatalogSpec) -> None:
+    """Another writer holds the SQLite catalog longer than its busy timeout: the commit fails
+    with "database is locked", which is a conflict like any other, retried, not a lost run."""
+    import sqlite3
+    import threading
+    import time
+
+    from newsarchive.tables.commit import RetryPolicy
+
+    db = str(spec.properties["uri"]).removeprefix("sqlite:///")
+    held = threading.Event()
+
+    def hold() -> None:
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # readers go on, writers wait
+        held.set()
+        time.sleep(6.5)  # past sqlite3's 5 s busy timeout
+        other.execute("ROLLBACK")
+        other.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait()
+    try:
+        outcome = commit(spec, rows([1, 2]), "run-locked", policy=RetryPolicy(attempts=4, base_delay=0.5))
+    finally:
+        thread.join()
+    assert outcome.conflicts >= 1 and outcome.rows == 2
+    assert all_ids(spec) == Counter({sid(1): 1, sid(2): 1})

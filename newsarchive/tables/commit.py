@@ -42,6 +42,35 @@ DuplicateCheck = Callable[["Table", pa.Table], pa.Array]
 UNCHECKED = object()
 
 
+def _busy_errors() -> tuple[type[Exception], ...]:
+    try:
+        from sqlalchemy.exc import OperationalError
+    except ImportError:  # no SQL catalog installed
+        return ()
+    return (OperationalError,)
+
+
+#: What a SQL catalog raises when another writer holds its database (SQLite: "database is
+#: locked" after its busy timeout): the same situation as a refused commit, so retried alike.
+BUSY = _busy_errors()
+
+
+def _retryable() -> tuple[type[Exception], ...]:
+    from pyiceberg.exceptions import CommitFailedException
+
+    return (CommitFailedException, *BUSY)
+
+
+#: Exceptions a commit attempt may end with and be tried again (see :func:`is_conflict`).
+RETRYABLE: tuple[type[Exception], ...] = _retryable()
+
+
+def is_conflict(exc: BaseException) -> bool:
+    from pyiceberg.exceptions import CommitFailedException
+
+    return isinstance(exc, CommitFailedException) or "database is locked" in str(exc)
+
+
 class CommitError(RuntimeError):
     """The commit did not happen: conflicts outlasted every attempt, or the catalog failed."""
 
@@ -101,7 +130,7 @@ def commit_files(
     With ``duplicates``, each attempt reads the files' ``key_columns`` and drops the rows the
     table already holds, rewriting the file beside the original (which is deleted: no snapshot
     ever named it)."""
-    from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+    from pyiceberg.exceptions import CommitStateUnknownException
 
     policy = policy or RetryPolicy()
     rng = rng or random.Random()  # jitter, not security
@@ -130,7 +159,9 @@ def commit_files(
             with table.transaction() as tx:
                 # Our run id, not a scan of every manifest, proves the files are new.
                 tx.add_files(list(pending), snapshot_properties=properties, check_duplicate_files=False)
-        except CommitFailedException as exc:
+        except RETRYABLE as exc:
+            if not is_conflict(exc):
+                raise
             outcome.conflicts += 1
             pause = policy.pause(attempt, rng)
             logger.info("%s: commit conflict (%s), retrying in %.2fs", outcome.table, exc, pause)
@@ -161,7 +192,7 @@ def commit_rows(
 ) -> CommitOutcome:
     """Append ``rows`` (small: a run's ``runs`` row) in one snapshot carrying ``run_id``,
     exactly once: a retry after the run is in the table is a no-op."""
-    from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+    from pyiceberg.exceptions import CommitStateUnknownException
 
     policy = policy or RetryPolicy()
     rng = rng or random.Random()  # jitter, not security
@@ -179,7 +210,9 @@ def commit_rows(
             return outcome
         try:
             table.append(rows, snapshot_properties=properties)
-        except CommitFailedException as exc:
+        except RETRYABLE as exc:
+            if not is_conflict(exc):
+                raise
             outcome.conflicts += 1
             pause = policy.pause(attempt, rng)
             logger.info("%s: commit conflict (%s), retrying in %.2fs", outcome.table, exc, pause)
