@@ -39,7 +39,15 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from newsarchive.tables.commit import OPERATION, RUN_ID, CommitError, RetryPolicy, committed_by
+from newsarchive.tables.commit import (
+    OPERATION,
+    RETRYABLE,
+    RUN_ID,
+    CommitError,
+    RetryPolicy,
+    committed_by,
+    is_conflict,
+)
 from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES
 
 if TYPE_CHECKING:
@@ -241,7 +249,7 @@ def compact_table(
     """Rewrite the small files of each partition of one table, in one commit (see the
     module docstring). Files written for a group whose files changed under a conflict are
     deleted (never committed); the rest are reused on the next attempt."""
-    from pyiceberg.exceptions import CommitFailedException, CommitStateUnknownException
+    from pyiceberg.exceptions import CommitStateUnknownException
 
     options = options or Options()
     rng = rng or random.Random()  # jitter, not security
@@ -273,7 +281,9 @@ def compact_table(
                     for task in group.tasks:
                         rewrite.delete_data_file(task.file)
                     rewrite.append_data_file(written[group.paths][0])
-        except CommitFailedException as exc:
+        except RETRYABLE as exc:  # refused, or a SQL catalog another writer holds
+            if not is_conflict(exc):
+                raise
             report.conflicts += 1
             pause = options.policy.pause(attempt, rng)
             logger.info("%s: compaction conflict (%s), retrying in %.2fs", name, exc, pause)
