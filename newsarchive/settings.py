@@ -231,8 +231,6 @@ AIRFLOW_OWNER = "newsarchive"
 #: Schedule of the news_compact DAG: a cron expression or preset, or ``asset`` to run
 #: whenever news_crawl updates the archive.
 COMPACT_SCHEDULE = "@daily"
-#: Compaction rewrites the partitions of this many previous (Beijing) days.
-COMPACT_DAYS = 2
 
 # --- maintenance of the tables (``newsarchive compact``, docs/maintenance.md) ---------
 #: zstd level of the files compaction writes (a crawl writes level PARQUET_COMPRESSION_LEVEL:
