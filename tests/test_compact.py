@@ -298,13 +298,13 @@ def test_a_partition_beyond_the_target_size_becomes_several_files(spec: CatalogS
     assert fingerprint(table_rows(spec, ARTICLES)) == before
 
 
-def test_kill_9_of_compact_leaves_the_table_as_it_was(tmp_path: Path) -> None:
-    """``kill -9`` while ``compact`` is writing its files: readers see the table as it was,
-    the next ``compact`` completes, and the dead one's files are orphans that go."""
+def _kill_compact_midway(spec: CatalogSpec, args: list[str], env: dict[str, str] | None, written: Any) -> None:
+    """``kill -9`` of ``compact`` once it has written a file (``written()``), then the checks:
+    readers see the table as it was, the next ``compact`` completes, the dead one's files are
+    orphans that go."""
     import signal
     import time
 
-    spec = resolve(str(tmp_path / "archive"))
     ensure_all(spec.open(), spec.namespace)
     for r in range(3):  # 24 partitions: the kill lands while files are being written
         parts = [article_rows(r, range(r * 40, r * 40 + 40), month=m) for m in range(1, 13)]
@@ -312,11 +312,9 @@ def test_kill_9_of_compact_leaves_the_table_as_it_was(tmp_path: Path) -> None:
         commit_rows(spec, ARTICLES, parts, run_id(r))
     before = fingerprint(table_rows(spec, ARTICLES))
     head = snapshot_ids(spec, ARTICLES)
-    data = Path(spec.open().load_table((spec.namespace, ARTICLES)).location().removeprefix("file://")) / "data"
-    args = [sys.executable, "-m", "newsarchive", "compact", "--archive", str(tmp_path / "archive"), "--table", ARTICLES]
-    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60
-    while not list(data.glob("compact-*.parquet")) and time.monotonic() < deadline:
+    while not written() and time.monotonic() < deadline:
         time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
@@ -326,9 +324,61 @@ def test_kill_9_of_compact_leaves_the_table_as_it_was(tmp_path: Path) -> None:
     left = [f for f in unreferenced(spec.open().load_table((spec.namespace, ARTICLES))) if "/compact-" in f.uri]
     assert left
 
-    rerun = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert json.loads(rerun.stdout.splitlines()[-1])["files_after"] == 24
     assert fingerprint(table_rows(spec, ARTICLES)) == before
     removed = remove_orphans(spec.open().load_table((spec.namespace, ARTICLES)), timedelta(0))
     assert {f.uri for f in left} <= set(removed)
+
+
+def test_kill_9_of_compact_leaves_the_table_as_it_was(tmp_path: Path) -> None:
+    spec = resolve(str(tmp_path / "archive"))
+    ensure_all(spec.open(), spec.namespace)
+    data = Path(spec.open().load_table((spec.namespace, ARTICLES)).location().removeprefix("file://")) / "data"
+    args = [sys.executable, "-m", "newsarchive", "compact", "--archive", str(tmp_path / "archive"), "--table", ARTICLES]
+    _kill_compact_midway(spec, args, None, lambda: bool(list(data.glob("**/compact-*.parquet"))))
+
+
+@pytest.mark.slow
+def test_kill_9_of_compact_on_the_rest_catalog(tmp_path: Path) -> None:
+    """The same against SeaweedFS's REST catalog: the files are objects in its table bucket."""
+    import os
+
+    import pyarrow.fs as pafs
+
+    from newsarchive.seaweed import SeaweedFS
+    from tests.test_tables_crawl import catalog_env
+
+    (tmp_path / "s3").mkdir()
+    with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:
+        props = s3.catalog_properties
+        spec = resolve(str(tmp_path / "archive"), overrides=props)
+        ensure_all(spec.open(), spec.namespace)
+        location = spec.open().load_table((spec.namespace, ARTICLES)).location().removeprefix("s3://")
+        bucket = pafs.S3FileSystem(
+            endpoint_override=props["s3.endpoint"],
+            access_key=props["s3.access-key-id"],
+            secret_key=props["s3.secret-access-key"],
+            region=props["s3.region"],
+            scheme="http",
+        )
+
+        def written() -> bool:
+            found = bucket.get_file_info(pafs.FileSelector(f"{location}/data", recursive=True, allow_not_found=True))
+            return any("/compact-" in f.path for f in found)
+
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("PYICEBERG_CATALOG__", "NEWSARCHIVE_"))
+        } | catalog_env(props)
+        args = [
+            sys.executable,
+            "-m",
+            "newsarchive",
+            "compact",
+            "--archive",
+            str(tmp_path / "archive"),
+            "--table",
+            ARTICLES,
+        ]
+        _kill_compact_midway(spec, args, env, written)
