@@ -20,7 +20,7 @@ from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Article, quarantine
 from newsarchive.schema import ARTICLE_FIELDS
 from newsarchive.surrogates import surrogate_field
-from newsarchive.tables.definitions import ARTICLES, TABLES
+from newsarchive.tables.definitions import ARTICLES
 from newsarchive.tables.sink import TableSink, WriteFailed, month_of
 from pipelines.guard import contained
 
@@ -55,19 +55,7 @@ class ArticleWriterPipeline:
     @property
     def sink(self) -> TableSink:
         if self._sink is None:
-            table = self.run.table(ARTICLES)
-            if table is None:
-                raise WriteFailed("articles: the catalog could not be opened")
-            self._sink = TableSink(
-                table.io,
-                table.location(),
-                TABLES[ARTICLES].schema,
-                self.run.run_id,
-                kind=ARTICLES,
-                month_field="published_month",
-                on_reject=self.unstorable,
-                **self.options,
-            )
+            self._sink = self.run.new_sink(ARTICLES, self.unstorable, **self.options)
         return self._sink
 
     @contained("write")

@@ -22,7 +22,7 @@ from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Quarantined
 from newsarchive.schema import QUARANTINE_FIELDS, SCHEMA_VERSION
 from newsarchive.surrogates import escaped
-from newsarchive.tables.definitions import QUARANTINE, TABLES
+from newsarchive.tables.definitions import QUARANTINE
 from newsarchive.tables.sink import TableSink, WriteFailed, month_of
 from newsarchive.timeparse import utcnow
 from newsarchive.workdir import check_source
@@ -63,19 +63,7 @@ class QuarantineWriterPipeline:
     @property
     def sink(self) -> TableSink:
         if self._sink is None:
-            table = self.run.table(QUARANTINE)
-            if table is None:
-                raise WriteFailed("quarantine: the catalog could not be opened")
-            self._sink = TableSink(
-                table.io,
-                table.location(),
-                TABLES[QUARANTINE].schema,
-                self.run.run_id,
-                kind=QUARANTINE,
-                month_field="seen_month",
-                on_reject=self.escape_row,
-                **self.options,
-            )
+            self._sink = self.run.new_sink(QUARANTINE, self.escape_row, **self.options)
         return self._sink
 
     def quarantine_row(self, item: Any) -> None:

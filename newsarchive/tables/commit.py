@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -130,8 +131,6 @@ def commit_files(
     With ``duplicates``, each attempt reads the files' ``key_columns`` and drops the rows the
     table already holds, rewriting the file beside the original (which is deleted: no snapshot
     ever named it)."""
-    from pyiceberg.exceptions import CommitStateUnknownException
-
     policy = policy or RetryPolicy()
     rng = rng or random.Random()  # jitter, not security
     pending = list(paths)
@@ -152,25 +151,9 @@ def commit_files(
         if not pending:
             logger.info("%s: nothing left to commit for run %s", outcome.table, run_id)
             return outcome
-        properties = {RUN_ID: run_id, OPERATION: operation}
-        if dag_run_id:
-            properties[DAG_RUN_ID] = dag_run_id
-        try:
-            with table.transaction() as tx:
-                # Our run id, not a scan of every manifest, proves the files are new.
-                tx.add_files(list(pending), snapshot_properties=properties, check_duplicate_files=False)
-        except RETRYABLE as exc:
-            if not is_conflict(exc):
-                raise
-            outcome.conflicts += 1
-            pause = policy.pause(attempt, rng)
-            logger.info("%s: commit conflict (%s), retrying in %.2fs", outcome.table, exc, pause)
-            time.sleep(pause)
-            continue
-        except CommitStateUnknownException as exc:
-            # It may have landed: the next attempt's run-id check tells.
-            logger.warning("%s: commit state unknown (%s), checking", outcome.table, exc)
-            time.sleep(policy.pause(attempt, rng))
+        properties = _summary(run_id, dag_run_id, operation)
+
+        if not _attempt(partial(_add_files, table, pending, properties), outcome, policy, attempt, rng):
             continue
         committed = load()
         outcome.snapshot_id = committed_by(committed, run_id)
@@ -192,14 +175,10 @@ def commit_rows(
 ) -> CommitOutcome:
     """Append ``rows`` (small: a run's ``runs`` row) in one snapshot carrying ``run_id``,
     exactly once: a retry after the run is in the table is a no-op."""
-    from pyiceberg.exceptions import CommitStateUnknownException
-
     policy = policy or RetryPolicy()
     rng = rng or random.Random()  # jitter, not security
     outcome = CommitOutcome(table="")
-    properties = {RUN_ID: run_id, OPERATION: operation}
-    if dag_run_id:
-        properties[DAG_RUN_ID] = dag_run_id
+    properties = _summary(run_id, dag_run_id, operation)
     for attempt in range(policy.attempts):
         table = load()
         outcome.table = ".".join(table.name())
@@ -208,24 +187,51 @@ def commit_rows(
             outcome.already = outcome.snapshot_id is None
             outcome.snapshot_id = done
             return outcome
-        try:
-            table.append(rows, snapshot_properties=properties)
-        except RETRYABLE as exc:
-            if not is_conflict(exc):
-                raise
-            outcome.conflicts += 1
-            pause = policy.pause(attempt, rng)
-            logger.info("%s: commit conflict (%s), retrying in %.2fs", outcome.table, exc, pause)
-            time.sleep(pause)
-            continue
-        except CommitStateUnknownException as exc:
-            logger.warning("%s: commit state unknown (%s), checking", outcome.table, exc)
-            time.sleep(policy.pause(attempt, rng))
+        if not _attempt(partial(table.append, rows, snapshot_properties=properties), outcome, policy, attempt, rng):
             continue
         outcome.snapshot_id = committed_by(load(), run_id)
         outcome.rows = rows.num_rows
         return outcome
     raise CommitError(f"{outcome.table}: run {run_id} not committed after {policy.attempts} attempts (conflicts)")
+
+
+def _add_files(table: Table, paths: list[str], properties: dict[str, str]) -> None:
+    with table.transaction() as tx:
+        # Our run id, not a scan of every manifest, proves the files are new.
+        tx.add_files(list(paths), snapshot_properties=properties, check_duplicate_files=False)
+
+
+def _summary(run_id: str, dag_run_id: str | None, operation: str) -> dict[str, str]:
+    """The snapshot summary properties that make a run's commit recognisable."""
+    properties = {RUN_ID: run_id, OPERATION: operation}
+    if dag_run_id:
+        properties[DAG_RUN_ID] = dag_run_id
+    return properties
+
+
+def _attempt(
+    commit: Callable[[], object], outcome: CommitOutcome, policy: RetryPolicy, attempt: int, rng: random.Random
+) -> bool:
+    """One commit attempt: True when it landed; False (after a jittered pause) when the catalog
+    refused it or cannot say, so the caller reloads and checks again."""
+    from pyiceberg.exceptions import CommitStateUnknownException
+
+    try:
+        commit()
+    except RETRYABLE as exc:
+        if not is_conflict(exc):
+            raise
+        outcome.conflicts += 1
+        pause = policy.pause(attempt, rng)
+        logger.info("%s: commit conflict (%s), retrying in %.2fs", outcome.table, exc, pause)
+        time.sleep(pause)
+        return False
+    except CommitStateUnknownException as exc:
+        # It may have landed: the next attempt's run-id check tells.
+        logger.warning("%s: commit state unknown (%s), checking", outcome.table, exc)
+        time.sleep(policy.pause(attempt, rng))
+        return False
+    return True
 
 
 def _without_duplicates(

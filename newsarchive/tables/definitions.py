@@ -50,6 +50,11 @@ class TableDef:
     sort: tuple[str, ...]
     properties: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def month_field(self) -> str:
+        """The name of the partition field holding a month (where a writer puts a row's file)."""
+        return next(name for _, transform, name in self.partitions if transform == "month")
+
     def all_properties(self) -> dict[str, str]:
         return {**COMMON_PROPERTIES, **self.properties}
 
