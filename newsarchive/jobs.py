@@ -19,6 +19,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +151,8 @@ def embedded_warning(catalog: CatalogEnv, workdir: Path) -> str:
 class JobConfig:
     staging_dir: Path
     warc_uri: str
+    #: where crawl logs go: LOG_URI, else beside the WARC files
+    log_uri: str
     report_uri: str
     aws_conn_id: str
     prune: bool
@@ -159,6 +162,7 @@ class JobConfig:
         return cls(
             staging_dir=Path(str(setting("STAGING_DIR"))).expanduser().resolve(),
             warc_uri=str(setting("WARC_URI") or "").rstrip("/"),
+            log_uri=str(setting("LOG_URI") or setting("WARC_URI") or "").rstrip("/"),
             report_uri=str(setting("REPORT_URI") or ""),
             aws_conn_id=str(setting("AWS_CONN_ID")),
             prune=bool(setting("STAGING_PRUNE")),
@@ -225,20 +229,68 @@ def s3_config(conn_id: str) -> Any:
 
 
 def run_command(args: list[str], catalog: CatalogEnv) -> tuple[int, list[dict[str, Any]]]:
-    """Run ``python -m newsarchive ARGS`` with the catalog's environment, stream its output to
-    the log, return (exit code, the JSON lines it printed)."""
+    """Run ``python -m newsarchive ARGS`` with the catalog's environment, pass what it prints
+    to the task log (JSON summaries aside: they are returned), return (exit code, the JSON
+    lines). A crawl's own log goes to its LOG_FILE, so what is printed here is little: the
+    warnings and errors of commands without a log file, a traceback of a crash."""
     cmd = [sys.executable, "-m", "newsarchive", *args]
     logger.info("Running %s", " ".join(cmd[2:]))
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=catalog.child_env())
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", env=catalog.child_env()
+    )
     lines: list[dict[str, Any]] = []
     assert proc.stdout is not None
     for line in proc.stdout:
         line = line.rstrip("\n")
-        print(line, flush=True)
         if line.startswith("{"):
             with contextlib.suppress(json.JSONDecodeError):
                 lines.append(json.loads(line))
+                continue
+        print(line, flush=True)
     return proc.wait(), lines
+
+
+def run_logged(
+    spider: str, args: list[str], workdir: Path, catalog: CatalogEnv
+) -> tuple[int, dict[str, Any], Path | None, float]:
+    """Run a crawl command (``crawl``, ``import-jekyll``) with its full log in a file under
+    ``workdir/logs``, then surface the log's warnings and errors in the task log. Returns
+    (exit code, its JSON summary, the published log file, seconds)."""
+    from newsarchive import crawllog
+
+    pending = crawllog.pending_path(workdir, spider)
+    pending.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    code, lines = run_command([*args, "-s", f"LOG_FILE={pending}", "-s", "LOG_FILE_APPEND=False"], catalog)
+    elapsed = time.monotonic() - started
+    summary = lines[-1] if lines else {}
+    if not pending.exists():
+        return code, summary, None, elapsed
+    path = crawllog.publish(pending, workdir, summary.get("run_id"), spider)
+    digest = crawllog.scan(path)
+    for level, text in digest.surfaced:
+        logger.log(logging.ERROR if level in ("ERROR", "CRITICAL") else logging.WARNING, "%s: %s", spider, text)
+    if digest.more:
+        logger.warning("%s: %d more warnings and errors in %s", spider, digest.more, path)
+    summary = {**summary, "log_errors": digest.errors, "log_warnings": digest.warnings}
+    return code, summary, path, elapsed
+
+
+def crawl_line(spider: str, code: int, summary: Mapping[str, Any], elapsed: float, log: str | None) -> str:
+    """The task log's one line on a crawl: how it ended, what it archived, where its log is."""
+    status = summary.get("status") or f"failed (exit {code}, no summary)"
+    parts = [
+        f"{summary.get('articles_written', 0)} articles",
+        f"{summary.get('quarantined', 0)} quarantined",
+        f"{summary.get('log_errors', 0)} errors",
+        f"{summary.get('log_warnings', 0)} warnings",
+    ]
+    line = f"crawl {spider} {status} in {elapsed:.1f} s: {', '.join(parts)}"
+    if summary.get("run_id"):
+        line += f"; run {summary['run_id']}"
+    if log:
+        line += f"; log {log}"
+    return line
 
 
 def crawl_and_upload(
@@ -263,10 +315,12 @@ def crawl_and_upload(
         args += ["-s", f"DAG_RUN_ID={dag_run_id}"]
     for name, value in (extra_settings or {}).items():
         args += ["-s", f"{name}={value}"]
-    code, lines = run_command(args, catalog)
-    summary = lines[-1] if lines else {}
+    code, summary, log, elapsed = run_logged(spider, args, workdir, catalog)
     result: dict[str, Any] = {"spider": spider, "exit_code": code, **summary}
+    result["log"] = log_location(cfg, workdir, log)
+    (logger.info if code == 0 else logger.error)("%s", crawl_line(spider, code, summary, elapsed, result["log"]))
     result.update(upload_warc_files(cfg, catalog, workdir))
+    result.update(upload_logs(cfg, catalog, workdir))
     if code != 0:
         raise JobFailedError(
             f"crawl {spider} ended {summary.get('status', 'badly')} (exit {code}); what it archived "
@@ -286,6 +340,39 @@ def upload_warc_files(cfg: JobConfig, catalog: CatalogEnv, workdir: Path) -> dic
     check_not_table_bucket(cfg.warc_uri, catalog.properties)
     report = upload_warc(workdir, s3_store(cfg.warc_uri, s3_config(cfg.aws_conn_id)), prune=cfg.prune)
     return {"warc_upload": report.to_json()}
+
+
+def log_location(cfg: JobConfig, workdir: Path, log: Path | None) -> str | None:
+    """Where the crawl's log file ends up: under LOG_URI (default WARC_URI), else on the worker."""
+    if log is None:
+        return None
+    if not cfg.log_uri:
+        return str(log)
+    from newsarchive import crawllog
+
+    return f"{cfg.log_uri}/{log.relative_to(workdir / crawllog.LOG_DIR).as_posix()}"
+
+
+def upload_logs(cfg: JobConfig, catalog: CatalogEnv, workdir: Path) -> dict[str, Any]:
+    """Upload the crawl logs of ``workdir`` (this crawl's, and any an earlier upload missed)
+    to LOG_URI, beside the run's WARC files by default; pruned once uploaded, like them."""
+    from newsarchive import crawllog
+
+    logs = crawllog.local_logs(workdir)
+    if not cfg.log_uri or not logs:
+        return {}
+    from newsarchive.storage.store import s3_store
+    from newsarchive.storage.upload import check_not_table_bucket
+
+    check_not_table_bucket(cfg.log_uri, catalog.properties)
+    store = s3_store(cfg.log_uri, s3_config(cfg.aws_conn_id))
+    root = workdir / crawllog.LOG_DIR
+    uploaded = 0
+    for path in logs:
+        uploaded += bool(store.put_file(path, path.relative_to(root).as_posix()))
+        if cfg.prune:
+            path.unlink()
+    return {"logs_uploaded": uploaded}
 
 
 def write_report() -> dict[str, Any]:
@@ -371,9 +458,13 @@ def backfill(
         workdir = cfg.workdir("jekyll", catalog)
         if catalog.embedded:
             logger.warning("%s", embedded_warning(catalog, workdir))
-        code, lines = run_command(["import-jekyll", path, "--archive", str(workdir)], catalog)
-        summary = lines[-1] if lines else {}
+        code, summary, log, elapsed = run_logged(
+            "jekyll", ["import-jekyll", path, "--archive", str(workdir)], workdir, catalog
+        )
         result: dict[str, Any] = {"spider": spider, "exit_code": code, **summary}
+        result["log"] = log_location(cfg, workdir, log)
+        (logger.info if code == 0 else logger.error)("%s", crawl_line("jekyll", code, summary, elapsed, result["log"]))
+        result.update(upload_logs(cfg, catalog, workdir))
         if code != 0:
             raise JobFailedError(f"import-jekyll ended {summary.get('status', 'badly')} (exit {code})")
         return result

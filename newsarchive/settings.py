@@ -39,6 +39,9 @@ ICEBERG_RECOVER_AFTER = 600.0
 #: Where WARC files are uploaded (a plain bucket prefix, never a table bucket), e.g.
 #: ``s3://news-raw/warc``; a WARC file ``warc/<rest>`` of ARCHIVE_URI goes to ``<WARC_URI>/<rest>``.
 WARC_URI = ""
+#: Where scheduled crawls' log files go (``<LOG_URI>/date=<day>/<run_id>.log``); empty: beside
+#: the run's WARC files, under WARC_URI. The task log keeps a summary, warnings and errors.
+LOG_URI = ""
 
 PARQUET_ROW_GROUP_SIZE = 1000
 #: A partition's file is closed and a new part started after this many rows.

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from newsarchive import jobs
+from newsarchive import crawllog, jobs
 from newsarchive.storage.store import S3Store
 from tests.conftest import FAST, ROOT, clean_env
 
@@ -34,6 +34,13 @@ def dagbag():
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def airflow_logging() -> None:
+    """The first connection lookup makes Airflow configure logging, dropping the handler
+    ``caplog`` installed for the test running then: look one up before any test runs."""
+    jobs.connection_properties("newsarchive_no_such_connection")
 
 
 @pytest.fixture(autouse=True)
@@ -180,11 +187,19 @@ def test_without_a_catalog_the_first_task_warns_of_the_sqlite_fallback(monkeypat
     monkeypatch.setenv("NEWSARCHIVE_RETRY_TIMES", "0")
     with pytest.raises(jobs.JobFailedError):
         jobs.crawl_and_upload("finews", None)  # nothing listens on port 9: the crawl fails
-    (record,) = [r for r in caplog.records if "embedded SQLite catalog" in r.getMessage()]
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("news_crawl: no Iceberg catalog")]
     assert record.levelno == logging.WARNING
     message = record.getMessage()
     assert f"{tmp_path / 'staging'}/catalog.db" in message
     assert "'iceberg_default'" in message and "PYICEBERG_CATALOG__NEWSARCHIVE__" in message
+    # the crawl's errors reach the task log at ERROR, then one line says how it ended and
+    # where its full log is (on the worker: no WARC_URI)
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(m.startswith("finews: ") and "List http://127.0.0.1:9/list unusable" in m for m in errors)
+    (line,) = [m for m in errors if m.startswith("crawl finews failed in ")]
+    log = Path(line.rsplit("; log ", 1)[1])
+    assert log.is_file() and log.parent.parent == tmp_path / "staging" / "logs"
+    assert "Spider closed" in log.read_text()
 
 
 def test_a_configured_catalog_gives_each_spider_its_own_working_directory(monkeypatch, tmp_path, caplog):
@@ -299,8 +314,9 @@ def deployment(monkeypatch, airflow_db, lake, sample_settings, tmp_path, request
 CHARTS = ("articles-per-media", "feed-gaps", "quarantine-reasons", "run-durations", "run-requests")
 
 
-def test_e2e_news_crawl_commits_to_the_rest_catalog_and_uploads_warc(deployment, sample_server):
+def test_e2e_news_crawl_commits_to_the_rest_catalog_and_uploads_warc(deployment, sample_server, lake, caplog):
     d = deployment
+    caplog.set_level(logging.INFO, logger="newsarchive.jobs")
     run = dagbag().get_dag("news_crawl").test()
     assert run.state == "success"
     articles = d.rows("articles", "source", "source_id", "dag_run_id", "warc_filename")
@@ -324,6 +340,16 @@ def test_e2e_news_crawl_commits_to_the_rest_catalog_and_uploads_warc(deployment,
     for chart in CHARTS:
         assert f'data-chart="{chart}" viewBox' in report, chart
     assert '"../warc/date=' in report  # its WARC links lead to the objects, relative to the report
+    # the task log says how the crawl went in one line; the crawl's full log is in the bucket
+    # beside the run's WARC files, secrets masked
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("crawl finews ")]
+    log_key = f"warc/{crawllog.log_key(run_row['run_id'])}"
+    assert line.startswith("crawl finews complete in ") and "44 articles, " in line and ", 0 errors" in line
+    assert line.endswith(f"; log s3://{RAW_BUCKET}/{d.raw.prefix}/{log_key}"), line
+    crawl_log = d.raw.get_bytes(log_key).decode("utf-8")
+    assert "Spider closed (finished)" in crawl_log and run_row["run_id"] in crawl_log
+    for secret in (lake.config.secret_access_key, lake.catalog_properties["s3.secret-access-key"]):
+        assert secret not in crawl_log
     texts = sample_server.count("/NewsData/GetNewsText.do")
     # a second run on a fresh worker (empty staging) asks the catalog: no text refetched
     shutil.rmtree(os.environ["NEWSARCHIVE_STAGING_DIR"])
