@@ -261,7 +261,8 @@ def run_logged(
     pending = crawllog.pending_path(workdir, spider)
     pending.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    code, lines = run_command([*args, "-s", f"LOG_FILE={pending}", "-s", "LOG_FILE_APPEND=False"], catalog)
+    # appended to (the default): Scrapy opens the file twice, and "w" would lose the start-up lines
+    code, lines = run_command([*args, "-s", f"LOG_FILE={pending}"], catalog)
     elapsed = time.monotonic() - started
     summary = lines[-1] if lines else {}
     if not pending.exists():

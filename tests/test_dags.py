@@ -348,6 +348,7 @@ def test_e2e_news_crawl_commits_to_the_rest_catalog_and_uploads_warc(deployment,
     assert line.endswith(f"; log s3://{RAW_BUCKET}/{d.raw.prefix}/{log_key}"), line
     crawl_log = d.raw.get_bytes(log_key).decode("utf-8")
     assert "Spider closed (finished)" in crawl_log and run_row["run_id"] in crawl_log
+    assert "INFO: Scrapy " in crawl_log.splitlines()[0]  # from its first line (not cut when Scrapy reopens it)
     for secret in (lake.config.secret_access_key, lake.catalog_properties["s3.secret-access-key"]):
         assert secret not in crawl_log
     texts = sample_server.count("/NewsData/GetNewsText.do")

@@ -76,7 +76,6 @@ def run(args: argparse.Namespace) -> int:
             NEWSARCHIVE_REPORT_URI=f"s3://{BUCKET}/{REPORT_KEY}",
             NEWSARCHIVE_SPIDERS="finews,thepaper,eastmoney",
             NEWSARCHIVE_AUTOTHROTTLE_ENABLED="false",
-            NEWSARCHIVE_LOG_LEVEL="WARNING",
         )
         sites = {**install_finews(feeds), **install_thepaper(feeds), **install_eastmoney(feeds)}
         for name, value in sites.items():
