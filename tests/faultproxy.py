@@ -110,14 +110,22 @@ class FaultProxy:
 
 class CountingS3Proxy:
     """An HTTP proxy on 127.0.0.1 in front of the S3 server that sees every request, not
-    only a connection's first: it records each one as (method, key, access key id, whether
-    it carried a session token) and answers ``500 InternalError`` itself to those ``fail``
-    picks (``fail(method, key, n)``, ``n`` the request's number among those to that method
-    and key, from 1), forwarding the others. For counting attempts per object."""
+        only a connection's first: it records each one as (method, key, access key id, whether
+        it carried a session token) and answers ``500 InternalError`` itself to those ``fail``
+        picks (``fail(method, key, n)``, ``n`` the request's number among those to that method
+        and key, from 1), forwarding the others; ``rewrite`` may change a forwarded response's
+    headers (a server not keeping what it acknowledged). For counting attempts per object."""
 
-    def __init__(self, target_port: int, fail: Callable[[str, str, int], bool] | None = None) -> None:
+    def __init__(
+        self,
+        target_port: int,
+        fail: Callable[[str, str, int], bool] | None = None,
+        rewrite: Callable[[str, str, int, dict[str, str]], dict[str, str]] | None = None,
+    ) -> None:
         self.target_port = target_port
         self.fail = fail or (lambda method, key, n: False)
+        #: ``rewrite(method, key, status, headers)`` → the headers the client gets instead
+        self.rewrite = rewrite
         self.requests: list[tuple[str, str, str, bool]] = []
         self.failed = 0
         self._lock = threading.Lock()
@@ -175,7 +183,10 @@ class CountingS3Proxy:
                 finally:
                     upstream.close()
                 self.send_response(resp.status, resp.reason)
-                for name, value in resp.getheaders():
+                got = dict(resp.getheaders())
+                if proxy.rewrite is not None:
+                    got = proxy.rewrite(self.command, key, resp.status, got)
+                for name, value in got.items():
                     if name.lower() not in {"transfer-encoding", "content-length", "connection"}:
                         self.send_header(name, value)
                 length = resp.getheader("Content-Length") if self.command == "HEAD" else None

@@ -129,6 +129,30 @@ def test_a_server_answering_500_to_everything_gets_max_attempts_requests(tmp_pat
     assert proxy.failed == ATTEMPTS  # each failed attempt is a new connection (the 500 closes it)
 
 
+def test_an_object_that_differs_after_its_put_is_not_sent_again(tmp_path, seaweed, bucket_uri):
+    """The server took the PUT (our SHA-256 checked), but HEAD afterwards shows another
+    digest: the upload fails with one PUT, no second one (it would replace an object we did
+    not write), and the local file stays for the operator."""
+    synthetic_run(tmp_path, "20261127T000000Z-differs0", [2000])
+    key = object_key(bucket_uri, f"{DAY}/20261127T000000Z-differs0-0.warc.gz")
+
+    def other_digest(method: str, path: str, status: int, headers: dict[str, str]) -> dict[str, str]:
+        if method == "HEAD" and path == key and status == 200:
+            return {**headers, "X-Amz-Meta-sha256": "0" * 64}
+        return headers
+
+    proxy = CountingS3Proxy(int(seaweed.port), rewrite=other_digest)
+    try:
+        proc = run_cli(
+            "upload", "--archive", str(tmp_path), "--to", bucket_uri, env=upload_env(seaweed, proxy.endpoint)
+        )
+    finally:
+        proxy.close()
+    assert proc.returncode == 1 and "differ after upload" in last_json(proc.stdout)["error"]
+    assert proxy.count("PUT", key) == 1
+    assert (tmp_path / "warc" / DAY / "20261127T000000Z-differs0-0.warc.gz").exists()
+
+
 def test_a_slow_server_still_gets_a_verified_upload(tmp_path, seaweed, bucket_uri):
     files = synthetic_run(tmp_path, "20261127T000000Z-slow0000", [6 * MiB])
     proxy = FaultProxy(int(seaweed.port), rate=4 * MiB)
