@@ -219,13 +219,12 @@ def archive_asset_uri() -> str:
 
 
 def s3_config(conn_id: str) -> Any:
+    """The object store's endpoint and credentials: the Airflow connection ``conn_id`` as the
+    Amazon provider reads it (keys, profile, region, endpoint, assumed roles, web identity),
+    resolved when the client is made; no such connection, or no provider: the AWS chain."""
     from newsarchive.storage.s3 import S3Config
 
-    try:
-        return S3Config.from_airflow(conn_id)
-    except Exception as exc:
-        logger.info("No Airflow connection %r (%s); using the AWS default chain", conn_id, type(exc).__name__)
-        return S3Config()
+    return S3Config.from_airflow(conn_id)
 
 
 def run_command(args: list[str], catalog: CatalogEnv) -> tuple[int, list[dict[str, Any]]]:

@@ -227,7 +227,14 @@ STAGING_PRUNE = True
 #: Parts larger than this are uploaded in several parts.
 UPLOAD_MULTIPART_THRESHOLD = 64 * 1024 * 1024
 UPLOAD_PART_SIZE = 16 * 1024 * 1024
-UPLOAD_MAX_ATTEMPTS = 5
+#: botocore's retry mode for every object-store call (WARC upload, the report): ``standard``
+#: (exponential backoff with jitter on throttling, 5xx and connection errors) or
+#: ``adaptive`` (the same, plus client-side rate limiting when the server throttles). It is
+#: the only retry layer: nothing of ours retries a request on top of it.
+S3_RETRY_MODE = "standard"
+#: Attempts per object-store request, the first included (botocore's ``total_max_attempts``): a
+#: server answering 500 for good costs this many requests per object, then a clear error.
+S3_MAX_ATTEMPTS = 5
 AIRFLOW_RETRIES = 2
 AIRFLOW_RETRY_DELAY_MINUTES = 5
 AIRFLOW_OWNER = "newsarchive"

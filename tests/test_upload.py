@@ -14,6 +14,7 @@ import pytest
 
 from newsarchive.storage.store import ObjectExistsError, S3Store
 from tests.conftest import last_json, run_cli, run_crawl, s3_env
+from tests.faultproxy import CountingS3Proxy
 
 DAY = "date=2026-11-27"
 
@@ -141,14 +142,35 @@ def test_multipart_upload_with_sha256_parts(tmp_path, seaweed, bucket_uri):
     assert not store.put_file(big, "date=2026-11-27/big.warc.gz")  # idempotent
 
 
-def test_wrong_credentials_fail_clearly_without_leaking(tmp_path, bucket_uri, env):
+def test_wrong_credentials_fail_clearly_without_leaking(tmp_path, seaweed, bucket_uri, env):
+    """Refused at once: one request (a 403 is not retried by botocore, and nothing of ours
+    retries on top), a clear message, the secret nowhere."""
     root = workdir(tmp_path / "work", (10,))
     secret = "fake-secret-should-never-appear-1234"
-    bad = {**env, "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": secret}
-    proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, env=bad)
+    proxy = CountingS3Proxy(int(seaweed.port))
+    bad = {
+        **env,
+        "AWS_ENDPOINT_URL": proxy.endpoint,
+        "AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKE",
+        "AWS_SECRET_ACCESS_KEY": secret,
+    }
+    try:
+        proc = run_cli("upload", "--archive", str(root), "--to", bucket_uri, env=bad)
+    finally:
+        proxy.close()
     assert proc.returncode == 1
     assert "InvalidAccessKeyId" in proc.stdout or "SignatureDoesNotMatch" in proc.stdout
     assert secret not in proc.stdout + proc.stderr
+    assert [(method, key_id) for method, _, key_id, _ in proxy.requests] == [("GET", "AKIAFAKEFAKEFAKE")]
+
+
+def test_the_retry_settings_are_checked_before_any_request(tmp_path, env):
+    root = workdir(tmp_path / "work", (10,))
+    for name, value in (("S3_RETRY_MODE", "legacy"), ("S3_MAX_ATTEMPTS", "0")):
+        proc = run_cli(
+            "upload", "--archive", str(root), "--to", "s3://bucket/x", env={**env, f"NEWSARCHIVE_{name}": value}
+        )
+        assert proc.returncode == 2 and name in proc.stderr, proc.stderr[-2000:]
 
 
 def test_e2e_crawl_then_upload_every_warc_file_its_runs_row_lists(tmp_path, seaweed, bucket_uri, env, sample_settings):

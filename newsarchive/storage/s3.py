@@ -7,6 +7,7 @@ shows the endpoint and key id prefix, nothing secret.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 import unicodedata
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pyarrow.fs as pafs
 
+logger = logging.getLogger(__name__)
 
 #: S3 bucket naming rules (general purpose buckets): 3-63 lower-case letters, digits, dots
 #: and hyphens, starting and ending with a letter or digit.
@@ -27,6 +29,11 @@ MAX_PREFIX_BYTES = 768
 class InvalidS3URIError(ValueError):
     """An ``s3://`` URI no request should be made for; the message names it and says why
     (the CLI reports it as bad usage, exit code 2)."""
+
+
+class InvalidS3SettingError(InvalidS3URIError):
+    """An S3_* setting no client should be made with (the CLI reports it as bad usage, exit
+    code 2, like a bad URI: nothing was sent)."""
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -82,11 +89,17 @@ def join_key(prefix: str, key: str) -> str:
     return f"{prefix}/{key}" if prefix else key
 
 
+#: botocore's retry modes (``standard``: exponential backoff with jitter on throttling, 5xx
+#: and connection errors; ``adaptive``: the same plus client-side rate limiting).
+RETRY_MODES = ("standard", "adaptive")
+
+
 @dataclass(frozen=True)
 class S3Config:
     """Where and as whom to talk S3. Empty fields fall back to the AWS default chain
     (``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, ``AWS_PROFILE``,
-    instance roles...)."""
+    instance roles...). With ``aws_conn_id`` the Airflow connection of that id decides
+    instead, read by the Amazon provider's hook (see :meth:`from_airflow`)."""
 
     endpoint_url: str | None = None
     access_key_id: str | None = field(default=None, repr=False)
@@ -94,28 +107,32 @@ class S3Config:
     session_token: str | None = field(default=None, repr=False)
     region: str | None = None
     profile: str | None = None
+    aws_conn_id: str | None = None
 
     def __repr__(self) -> str:
+        if self.aws_conn_id:
+            return f"S3Config(aws_conn_id={self.aws_conn_id!r})"
         key = f"{self.access_key_id[:4]}…" if self.access_key_id else None
         return f"S3Config(endpoint_url={self.endpoint_url!r}, access_key_id={key!r}, region={self.region!r})"
 
     @classmethod
     def from_airflow(cls, conn_id: str) -> S3Config:
-        """Read an Airflow connection (amazon provider conventions: login/password are the
-        key pair; ``endpoint_url``, ``region_name``, ``aws_session_token`` in the extra)."""
-        from airflow.sdk import BaseHook
-
-        conn = BaseHook.get_connection(conn_id)
-        extra: dict[str, Any] = conn.extra_dejson or {}
-        endpoint = extra.get("endpoint_url") or extra.get("host") or None
-        return cls(
-            endpoint_url=endpoint,
-            access_key_id=conn.login or extra.get("aws_access_key_id") or None,
-            secret_access_key=conn.password or extra.get("aws_secret_access_key") or None,
-            session_token=extra.get("aws_session_token") or None,
-            region=extra.get("region_name") or None,
-            profile=extra.get("profile_name") or None,
-        )
+        """The Airflow connection ``conn_id``, read by the Amazon provider's ``AwsBaseHook``
+        when the client is made, so that everything the provider documents for an ``aws``
+        connection works: login/password or ``aws_access_key_id``/``aws_secret_access_key``,
+        ``aws_session_token``, ``profile_name``, ``region_name``, ``endpoint_url`` and
+        ``service_config.s3.endpoint_url``, ``config_kwargs``, and ``role_arn`` with
+        ``assume_role_method`` (``assume_role``, ``assume_role_with_web_identity``,
+        ``assume_role_with_saml``) and ``assume_role_kwargs``, whose temporary credentials
+        the provider refreshes before they expire. A connection that does not exist means
+        the standard AWS chain (the provider's rule); without the provider installed, the
+        standard AWS chain too."""
+        try:
+            import airflow.providers.amazon.aws.hooks.base_aws  # noqa: F401
+        except ImportError:
+            logger.info("The Amazon provider is not installed; S3 credentials from the AWS default chain")
+            return cls()
+        return cls(aws_conn_id=conn_id)
 
     def env(self) -> dict[str, str]:
         """As AWS_* environment variables, for a subprocess (never printed)."""
@@ -130,21 +147,52 @@ class S3Config:
         }
         return {k: v for k, v in pairs.items() if v}
 
-    def client(self, *, max_attempts: int = 5, connect_timeout: float = 10, read_timeout: float = 60) -> Any:
-        """A boto3 S3 client with standard retries (5xx, throttling, connection errors,
-        exponential backoff with jitter) and SHA-256 checksums available."""
-        import boto3
+    def botocore_config(
+        self,
+        *,
+        max_attempts: int = 5,
+        retry_mode: str = "standard",
+        connect_timeout: float = 10,
+        read_timeout: float = 60,
+    ) -> Any:
+        """The client configuration: botocore's retries are the only retries of a request
+        (``max_attempts`` counts the first one: botocore's ``total_max_attempts``; its
+        ``max_attempts`` would not), path-style addressing (S3-compatible servers),
+        checksums only where we send them ourselves (SHA-256)."""
         from botocore.config import Config
 
-        session = boto3.session.Session(profile_name=self.profile) if self.profile else boto3.session.Session()
-        config = Config(
-            retries={"max_attempts": max_attempts, "mode": "standard"},
+        if retry_mode not in RETRY_MODES:
+            raise InvalidS3SettingError(f"S3_RETRY_MODE {retry_mode!r}: expected one of {', '.join(RETRY_MODES)}")
+        if max_attempts < 1:
+            raise InvalidS3SettingError(f"S3_MAX_ATTEMPTS {max_attempts}: at least 1 (the first attempt counts)")
+        retries: Any = {"total_max_attempts": max_attempts, "mode": retry_mode}
+        return Config(
+            retries=retries,
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             s3={"addressing_style": "path"},
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
         )
+
+    def client(
+        self,
+        *,
+        max_attempts: int = 5,
+        retry_mode: str = "standard",
+        connect_timeout: float = 10,
+        read_timeout: float = 60,
+    ) -> Any:
+        """A boto3 S3 client with botocore's retries (5xx, throttling, connection errors,
+        exponential backoff with jitter) and SHA-256 checksums available."""
+        config = self.botocore_config(
+            max_attempts=max_attempts, retry_mode=retry_mode, connect_timeout=connect_timeout, read_timeout=read_timeout
+        )
+        if self.aws_conn_id:
+            return self._airflow_client(config)
+        import boto3
+
+        session = boto3.session.Session(profile_name=self.profile) if self.profile else boto3.session.Session()
         return session.client(
             "s3",
             endpoint_url=self.endpoint_url
@@ -154,24 +202,30 @@ class S3Config:
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
             aws_session_token=self.session_token,
-            region_name=self.region
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION")
-            or "us-east-1",
+            region_name=self.region or _env_region(),
             config=config,
         )
 
+    def _airflow_client(self, config: Any) -> Any:
+        """The S3 client of the provider's hook: its session holds the connection's
+        credentials (assumed and refreshed when the connection names a role), its endpoint
+        is the connection's. Our configuration is the base; ``config_kwargs`` in the
+        connection's extra override it (an operator's explicit choice)."""
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+        hook = AwsBaseHook(aws_conn_id=self.aws_conn_id, client_type="s3")
+        own = hook.conn_config.botocore_config
+        merged = config.merge(own) if own is not None else config
+        region = self.region or hook.region_name or _env_region()
+        return hook.get_client_type(region_name=region, config=merged)
+
     def arrow(self) -> pafs.S3FileSystem:
-        """The same endpoint and credentials as a pyarrow filesystem (for datasets)."""
+        """The same endpoint and credentials as a pyarrow filesystem (for datasets; the CLI's
+        readers of old layouts: explicit fields and the AWS chain, not an Airflow connection)."""
         import pyarrow.fs as pafs
 
         endpoint = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        kwargs: dict[str, Any] = {
-            "region": self.region
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION")
-            or "us-east-1",
-        }
+        kwargs: dict[str, Any] = {"region": self.region or _env_region()}
         if endpoint:
             scheme, _, host = endpoint.partition("://")
             kwargs.update(endpoint_override=host.rstrip("/"), scheme=scheme or "https")
@@ -184,3 +238,9 @@ class S3Config:
                 session_token=self.session_token or os.environ.get("AWS_SESSION_TOKEN"),
             )
         return pafs.S3FileSystem(**kwargs)
+
+
+def _env_region() -> str:
+    """The region of the AWS chain's variables; ``us-east-1`` (what S3-compatible servers
+    sign with) when none is set."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"

@@ -1,6 +1,6 @@
 """Objects under ``s3://bucket/prefix``: SHA-256 sent with every PUT (the server refuses a
-mismatch) and checked by HEAD afterwards, multipart above a threshold, retries with backoff,
-and a final object never replaced."""
+mismatch) and checked by HEAD afterwards, multipart above a threshold, botocore's retries
+(the only retry layer), and a final object never replaced."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import base64
 import hashlib
 import logging
 import os
-import random
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,31 +29,33 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _retry(what: str, fn: Callable[[], T], attempts: int) -> T:
-    """Retry ``fn`` with exponential backoff and jitter, on top of botocore's own retries
-    (which cover throttling and 5xx per request): a checksum mismatch or a connection that
-    stays down is retried here, then reported with a clear error."""
-    from botocore.exceptions import BotoCoreError, ClientError
+#: Refusals no retry can change: the message points at the configuration.
+_CONFIG_ERRORS = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "NoSuchBucket", "ExpiredToken"}
+)
 
-    delay = 0.5
-    for attempt in range(1, attempts + 1):
-        try:
-            return fn()
-        except ObjectExistsError:
-            raise
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code in {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "NoSuchBucket"}:
-                raise StoreError(f"{what}: {code} (check the credentials, endpoint and bucket)") from exc
-            if attempt == attempts:
-                raise StoreError(f"{what}: failed after {attempts} attempts: {code or exc}") from exc
-        except (BotoCoreError, ChecksumMismatchError, OSError) as exc:
-            if attempt == attempts:
-                raise StoreError(f"{what}: failed after {attempts} attempts: {exc}") from exc
-        logger.warning("%s: attempt %d/%d failed, retrying in %.1fs", what, attempt, attempts, delay)
-        time.sleep(delay * (0.5 + random.random()))
-        delay = min(delay * 2, 30)
-    raise AssertionError("unreachable")
+
+def _call(what: str, fn: Callable[[], T], attempts: int) -> T:
+    """Run one S3 call, retried by botocore only (its standard or adaptive mode: throttling,
+    5xx, connection errors, with backoff; ``attempts`` in all), and turn what is left into a
+    :class:`StoreError` that says why. No retry loop here: one on top of botocore's made up
+    to 25 tries of one object."""
+    from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+
+    try:
+        return fn()
+    except StoreError:
+        raise
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _CONFIG_ERRORS:
+            raise StoreError(f"{what}: {code} (check the credentials, endpoint and bucket)") from exc
+        tries = int(exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)) + 1
+        raise StoreError(f"{what}: failed after {tries} attempts: {code or exc}") from exc
+    except (ConnectionError, HTTPClientError) as exc:  # retried by botocore up to ``attempts``
+        raise StoreError(f"{what}: failed after {attempts} attempts: {exc}") from exc
+    except (BotoCoreError, OSError) as exc:
+        raise StoreError(f"{what}: {exc}") from exc
 
 
 class S3Store:
@@ -70,11 +70,12 @@ class S3Store:
         part_size: int = 16 * MiB,
         max_workers: int = 4,
         max_attempts: int = 5,
+        retry_mode: str = "standard",
     ) -> None:
         self.uri = uri.rstrip("/")
         self.bucket, self.prefix = parse_s3_uri(uri)
         self.config = config
-        self.client = config.client(max_attempts=max_attempts)
+        self.client = config.client(max_attempts=max_attempts, retry_mode=retry_mode)
         self.multipart_threshold = multipart_threshold
         self.part_size = max(5 * MiB, part_size)
         self.max_workers = max_workers
@@ -108,7 +109,7 @@ class S3Store:
                     return None
                 raise
 
-        return _retry(f"HEAD {key}", call, self.attempts)
+        return _call(f"HEAD {key}", call, self.attempts)
 
     def exists(self, key: str) -> bool:
         return self.head(key) is not None
@@ -118,12 +119,12 @@ class S3Store:
             body: bytes = self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read()
             return body
 
-        return _retry(f"GET {key}", call, self.attempts)
+        return _call(f"GET {key}", call, self.attempts)
 
     def download(self, key: str, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(temp_name(path.name))
-        _retry(
+        _call(
             f"GET {key}",
             lambda: self.client.download_file(self.bucket, self.key(key), str(tmp)),
             self.attempts,
@@ -154,9 +155,9 @@ class S3Store:
             return False
         size = path.stat().st_size
         if size > self.multipart_threshold:
-            expected = _retry(f"PUT {key}", lambda: self._multipart(path, key, digest, size), self.attempts)
+            expected = _call(f"PUT {key}", lambda: self._multipart(path, key, digest, size), self.attempts)
         else:
-            expected = _retry(f"PUT {key}", lambda: self._put(path, key, digest), self.attempts)
+            expected = _call(f"PUT {key}", lambda: self._put(path, key, digest), self.attempts)
         self._verify(key, digest, size, expected)
         return True
 
@@ -165,7 +166,7 @@ class S3Store:
         if self._existing(key, digest):
             return False
 
-        expected = _retry(f"PUT {key}", lambda: self._put_body(key, data, digest), self.attempts)
+        expected = _call(f"PUT {key}", lambda: self._put_body(key, data, digest), self.attempts)
         self._verify(key, digest, len(data), expected)
         return True
 
@@ -176,7 +177,7 @@ class S3Store:
         if self.recorded_sha256(key) == digest:
             return
         extra = {"ContentType": content_type} if content_type else {}
-        expected = _retry(f"PUT {key}", lambda: self._put_body(key, data, digest, **extra), self.attempts)
+        expected = _call(f"PUT {key}", lambda: self._put_body(key, data, digest, **extra), self.attempts)
         self._verify(key, digest, len(data), expected)
 
     def _put(self, path: Path, key: str, digest: str) -> str:
@@ -228,12 +229,20 @@ class S3Store:
                 Bucket=self.bucket, Key=full, UploadId=upload_id, MultipartUpload={"Parts": parts}
             )
         except BaseException:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+            try:
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+            except Exception as exc:  # the server is what failed: the next upload aborts it
+                logger.warning("Could not abort the multipart upload of %s (%s); the next upload will", full, exc)
             raise
         composite = hashlib.sha256(b"".join(base64.b64decode(p["ChecksumSHA256"]) for p in parts))
         return f"{b64(composite.digest())}-{len(parts)}"
 
     def _verify(self, key: str, digest: str, size: int, expected_checksum: str) -> None:
+        """HEAD after PUT: the object holds what we sent. A mismatch is not retried (no
+        second upload): the server checked our SHA-256 when it took the PUT, so a different
+        object now means another writer replaced it or the server does not keep what it
+        acknowledged; sending again would replace an object we did not write and hide the
+        fault. The upload fails, the local file is kept, and the next run names the key."""
         head = self.head(key)
         if head is None:
             raise StoreError(f"{key}: not found right after upload")
@@ -246,7 +255,7 @@ class S3Store:
     def delete(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):
             batch = [{"Key": self.key(k)} for k in keys[start : start + 1000]]
-            _retry(
+            _call(
                 "DELETE",
                 lambda b=batch: self.client.delete_objects(  # type: ignore[misc]
                     Bucket=self.bucket, Delete={"Objects": b, "Quiet": True}
@@ -255,7 +264,7 @@ class S3Store:
             )
 
     def _abort_uploads_of(self, full_key: str) -> None:
-        resp = _retry(
+        resp = _call(
             "list multipart uploads",
             lambda: self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=full_key),
             self.attempts,
@@ -263,7 +272,13 @@ class S3Store:
         for up in resp.get("Uploads", []):
             if up["Key"] == full_key:
                 logger.warning("Aborting an incomplete multipart upload of %s", full_key)
-                self.client.abort_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=up["UploadId"])
+                _call(
+                    f"abort the multipart upload of {full_key}",
+                    lambda u=up: self.client.abort_multipart_upload(  # type: ignore[misc]
+                        Bucket=self.bucket, Key=full_key, UploadId=u["UploadId"]
+                    ),
+                    self.attempts,
+                )
 
     def abort_stale_uploads(self, older_than_s: float = 3600) -> list[str]:
         """Abort multipart uploads under the prefix started more than ``older_than_s`` ago
@@ -272,13 +287,19 @@ class S3Store:
 
         now = dt.datetime.now(dt.UTC)
         aborted: list[str] = []
-        resp = _retry(
+        resp = _call(
             "list multipart uploads",
             lambda: self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=self.prefix),
             self.attempts,
         )
         for up in resp.get("Uploads", []):
             if (now - up["Initiated"]).total_seconds() >= older_than_s:
-                self.client.abort_multipart_upload(Bucket=self.bucket, Key=up["Key"], UploadId=up["UploadId"])
+                _call(
+                    f"abort the multipart upload of {up['Key']}",
+                    lambda u=up: self.client.abort_multipart_upload(  # type: ignore[misc]
+                        Bucket=self.bucket, Key=u["Key"], UploadId=u["UploadId"]
+                    ),
+                    self.attempts,
+                )
                 aborted.append(up["Key"])
         return aborted

@@ -30,7 +30,8 @@ __all__ = [
 
 
 def open_store(uri: str, config: S3Config | None = None) -> Store:
-    """A store for a local path or an ``s3://`` URI (tuned by the ``UPLOAD_*`` settings)."""
+    """A store for a local path or an ``s3://`` URI (tuned by the ``UPLOAD_*`` and ``S3_*``
+    settings)."""
     if uri.startswith("s3://"):
         return s3_store(uri, config or S3Config())
     return LocalStore(uri)
@@ -44,5 +45,6 @@ def s3_store(uri: str, config: S3Config) -> S3Store:
         config,
         multipart_threshold=int(setting("UPLOAD_MULTIPART_THRESHOLD")),
         part_size=int(setting("UPLOAD_PART_SIZE")),
-        max_attempts=int(setting("UPLOAD_MAX_ATTEMPTS")),
+        max_attempts=int(setting("S3_MAX_ATTEMPTS")),
+        retry_mode=str(setting("S3_RETRY_MODE")),
     )
