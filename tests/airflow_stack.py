@@ -220,7 +220,7 @@ class AirflowStack:
             headers["Authorization"] = f"Bearer {self.token}"
         req = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - 127.0.0.1 only
+            with urllib.request.urlopen(req, timeout=30) as resp:
                 status, raw = resp.status, resp.read()
         except urllib.error.HTTPError as exc:
             status, raw = exc.code, exc.read()
@@ -312,3 +312,153 @@ def log_times(lines: Iterator[str] | list[str], patterns: Mapping[str, str]) -> 
             if name not in found and re.search(pattern, text):
                 found[name] = stamp
     return found
+
+
+# --- Postgres (the compose file's metadata database and SQL catalog) ----------------------
+
+
+def postgres_bindir() -> Path | None:
+    """Debian's server binaries (package ``postgresql``), newest version first; None without."""
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
+            return candidate
+    return None
+
+
+@dataclass
+class Postgres:
+    """A throwaway cluster on 127.0.0.1 (``initdb`` + ``pg_ctl`` in a temp directory), one
+    superuser with a password, as the compose file's ``postgres`` service has. As root (the
+    server refuses to run so) it runs as the ``postgres`` user."""
+
+    user: str
+    password: str
+    bindir: Path
+    root: Path = field(default=Path(), init=False)
+    port: int = field(default=0, init=False)
+
+    def _as_owner(self, args: list[str]) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+    def _run(self, args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        out = subprocess.run(self._as_owner(args), capture_output=True, text=True, timeout=120, **kwargs)
+        if out.returncode != 0:
+            log = self.root / "postgres.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.is_file() else ""
+            raise StackError(f"{' '.join(args[:2])} failed: {out.stdout[-2000:]}{out.stderr[-2000:]}\n{tail}")
+        return out
+
+    def start(self) -> Postgres:
+        import shutil
+        import tempfile
+
+        # not under pytest's tmp_path: its parents are closed to the postgres user
+        self.root = Path(tempfile.mkdtemp(prefix="newsarchive-pg-"))
+        pwfile = self.root / "pw"
+        pwfile.write_text(self.password + "\n")
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres")
+            shutil.chown(pwfile, "postgres")
+        data = self.root / "data"
+        self._run(
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                self.user,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+            ]
+        )
+        self.port = free_port()
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "postgres.log"),
+                "-w",
+                "start",
+            ]
+        )
+        return self
+
+    def psql(self, database: str, *args: str) -> str:
+        env = {**os.environ, "PGPASSWORD": self.password}
+        cmd = [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", database]
+        out = subprocess.run(
+            [*cmd, "-v", "ON_ERROR_STOP=1", *args], capture_output=True, text=True, env=env, timeout=60
+        )
+        if out.returncode != 0:
+            raise StackError(f"psql {args}: {out.stderr[-2000:]}")
+        return out.stdout
+
+    def stop(self) -> None:
+        import shutil
+
+        if self.port:
+            subprocess.run(
+                self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "stop"]),
+                capture_output=True,
+                timeout=60,
+            )
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Postgres:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+# --- the compose file's environment ---------------------------------------------------------
+
+_VAR = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>))?")
+
+
+def interpolate(text: str, given: Mapping[str, str]) -> str:
+    """Compose's ``${VAR}`` / ``${VAR:-default}`` / ``$$`` with ``given`` (a deploy/.env) as
+    the environment; a default may hold braces (``{info_code}``): it ends at the brace that
+    closes its ``${``."""
+    out, i = [], 0
+    while i < len(text):
+        if text.startswith("$$", i):
+            out.append("$")
+            i += 2
+            continue
+        m = _VAR.match(text, i)
+        if not m:
+            out.append(text[i])
+            i += 1
+            continue
+        j, depth = m.end(), 1
+        start = j
+        while depth:
+            if j >= len(text):
+                raise ValueError(f"unclosed ${{ in {text!r}")
+            depth += {"{": 1, "}": -1}.get(text[j], 0)
+            j += 1
+        default = text[start : j - 1] if m.group("default") is not None else ""
+        value = given.get(m.group("name"), "")
+        out.append(value if value else interpolate(default, given))
+        i = j
+    return "".join(out)
+
+
+def compose_airflow_env(compose_file: Path, given: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``x-airflow-common`` environment of a compose file, interpolated as compose does
+    with ``given`` (none: every default)."""
+    import yaml
+
+    doc = yaml.safe_load(compose_file.read_text())
+    env = doc["x-airflow-common"]["environment"]
+    return {str(k): interpolate(str(v), given or {}) for k, v in env.items()}
