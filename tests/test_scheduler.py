@@ -425,3 +425,36 @@ def test_the_compose_files_environment_runs_news_crawl_under_the_real_scheduler(
         finally:
             os.killpg(samples.pid, signal.SIGTERM)
             samples.wait(15)
+
+
+def test_the_compose_defaults_point_every_spider_at_the_samples_service_only() -> None:
+    """``docker compose up`` with no deploy/.env crawls the ``samples`` service, never a public
+    host: every URL setting of every listed spider is given, on host ``samples``, which runs
+    ``newsarchive serve-samples`` reachable from the other containers."""
+    from urllib.parse import urlsplit
+
+    from newsarchive import settings
+    from tests.airflow_stack import compose_airflow_env
+
+    env = compose_airflow_env(DEPLOY / "docker-compose.yaml")
+    spiders = env["NEWSARCHIVE_SPIDERS"].split(",")
+    assert "eastmoney" in spiders and "finews" in spiders
+    not_fetched = ("_REFERER", "_SHARE_URL")  # a header and a link template
+    for spider in spiders:
+        prefix = f"{spider.upper()}_"
+        urls = [
+            name
+            for name in dir(settings)
+            if name.startswith(prefix)
+            and not name.endswith(not_fetched)
+            and (name.endswith(("_BASE", "_URL", "_URLS")) or str(getattr(settings, name)).startswith("http"))
+        ]
+        assert urls, spider
+        for name in urls:
+            value = env.get(f"NEWSARCHIVE_{name}")
+            assert value, f"{name} of {spider} keeps its default (a public host)"
+            assert {urlsplit(u).hostname for u in value.split(",")} == {"samples"}, name
+    samples = yaml.safe_load((DEPLOY / "docker-compose.yaml").read_text())["services"]["samples"]
+    assert samples["entrypoint"][:2] == ["newsarchive", "serve-samples"]
+    assert samples["entrypoint"][samples["entrypoint"].index("--host") + 1] == "0.0.0.0"  # noqa: S104
+    assert "8765" in samples["entrypoint"]
