@@ -67,6 +67,8 @@ class AirflowStack:
     airflow_config: Mapping[str, str] = field(default_factory=dict)
     mode: str = "components"
     dags_folder: Path = ROOT / "dags"
+    #: seconds to wait for a healthy scheduler and DAG processor (``airflow db migrate`` included)
+    startup_timeout: float = 240
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False)
     port: int = field(default=0, init=False)
     token: str = field(default="", init=False, repr=False)
@@ -178,7 +180,7 @@ class AirflowStack:
 
     def __enter__(self) -> AirflowStack:
         try:
-            return self.start()
+            return self.start(self.startup_timeout)
         except BaseException:
             self.stop()
             raise
