@@ -210,12 +210,56 @@ def scheduled_spiders() -> list[str]:
             )
             continue
         spiders.append(spider)
+    if not spiders:
+        logger.warning(
+            "news_crawl: no spider to crawl: none of NEWSARCHIVE_SPIDERS=%s can run (see above); every run "
+            "crawls nothing until one is configured",
+            ",".join(str(s) for s in setting("SPIDERS")),
+        )
     return spiders
 
 
 def archive_asset_uri() -> str:
     """The URI of the articles table's Airflow Asset (documented for downstream DAGs)."""
     return f"iceberg://{setting('ICEBERG_CATALOG')}/{setting('ICEBERG_NAMESPACE')}/articles"
+
+
+def connection_exists(conn_id: str) -> bool:
+    """Whether Airflow knows connection ``conn_id`` (False without Airflow)."""
+    if not conn_id:
+        return False
+    try:
+        from airflow.sdk import BaseHook
+
+        BaseHook.get_connection(conn_id)
+    except Exception:  # no Airflow, or no such connection: both mean "not configured here"
+        return False
+    return True
+
+
+def deployment_notes(cfg: JobConfig) -> list[str]:
+    """What a deployment has not configured and what the job does instead, one line each
+    (the first task's log says it before the crawl starts, rather than a puzzled operator
+    finding out later where the files went)."""
+    notes = []
+    if not cfg.warc_uri:
+        notes.append(
+            "news_crawl: NEWSARCHIVE_WARC_URI is not set: the WARC files stay on this worker under "
+            f"{cfg.staging_dir} (set it to s3://bucket/prefix, a plain bucket)"
+        )
+    if not cfg.report_uri and setting("REPORT_ENABLED"):
+        notes.append(
+            "news_crawl: NEWSARCHIVE_REPORT_URI is not set: the health report goes to "
+            f"{cfg.staging_dir / 'report.html'} on this worker (set it to s3://bucket/report.html)"
+        )
+    uses_s3 = any(u.startswith("s3://") for u in (cfg.warc_uri, cfg.report_uri))
+    if uses_s3 and not connection_exists(cfg.aws_conn_id):
+        notes.append(
+            f"news_crawl: no Airflow connection {cfg.aws_conn_id!r} (NEWSARCHIVE_AWS_CONN_ID): WARC files and "
+            "the report go to S3 with the standard AWS chain (AWS_* variables, profile, instance role); "
+            "define the connection for an endpoint or keys of its own"
+        )
+    return notes
 
 
 def s3_config(conn_id: str) -> Any:
@@ -309,6 +353,8 @@ def crawl_and_upload(
         logger.warning("%s", embedded_warning(catalog, workdir))
     else:
         logger.info("Committing to %s", catalog.description)
+    for note in deployment_notes(cfg):
+        logger.warning("%s", note)
     workdir.mkdir(parents=True, exist_ok=True)
     args = ["crawl", spider, "-s", f"ARCHIVE_URI={workdir}"]
     if dag_run_id:

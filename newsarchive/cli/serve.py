@@ -14,7 +14,10 @@ import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--port", type=int, default=8765, help="port to listen on (0: any free)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container, for other containers)"
+    )
     parser.add_argument(
         "--settings-json", action="store_true", help="print the settings as one JSON line instead of -s flags"
     )
@@ -25,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from newsarchive.feedserver import FeedServer, install_finews
     from newsarchive.thepaper_site import install_thepaper
 
-    server = FeedServer(port=args.port).start()
+    server = FeedServer(host=args.host, port=args.port).start()
     sites = {
         "finews": install_finews(server),
         "eastmoney": install_eastmoney(server),
