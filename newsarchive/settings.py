@@ -301,6 +301,9 @@ EXTENSIONS = {
     # The run: opens the catalog, answers "is this archived?", commits the tables at the end.
     "newsarchive.extensions.archiverun.ArchiveRun": 100,
     "newsarchive.extensions.requeststats.RequestKindStats": 500,
+    # Scrapy's feed exporter, counting only the items a feed's format holds (exporters.py).
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "newsarchive.exporters.FeedExporter": 0,
 }
 
 # Declared defaults, before the environment is applied (read by ``config.setting``).
