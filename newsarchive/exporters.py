@@ -47,7 +47,8 @@ class ParquetItemExporter(BaseItemExporter):
         # whose own item filter lets other items through must not claim rows it lacks.
         if not isinstance(item, self.item_classes):
             raise TypeError(f"a Parquet feed holds articles, not {type(item).__name__}")
-        self.buffer.append({name: item.get(name) for name in ARTICLE_FIELDS})
+        article: Any = item  # an Article, a dict-like Scrapy item
+        self.buffer.append({name: article.get(name) for name in ARTICLE_FIELDS})
         if len(self.buffer) >= self.row_group_size:
             self._flush()
 

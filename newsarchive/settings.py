@@ -179,6 +179,12 @@ REPORT_ENABLED = True
 #: Where news_crawl puts it: the full URI of the object (``s3://bucket/reports/newsarchive.html``)
 #: or a local file; empty: ``<STAGING_DIR>/report.html``. The only object ever replaced.
 REPORT_URI = ""
+#: How old a source's newest article may grow before the report calls the source stale and
+#: puts it first, in red: ``"<n>m"``, ``"<n>h"``, ``"<n>d"``, ``"<n>w"`` or ``"off"`` (never
+#: stale), under ``"default"`` and per source name. The feeds publish around the clock and
+#: news_crawl runs every 30 minutes, so six hours without an article is an outage; imported
+#: Jekyll posts never grow. The environment gives the whole dict as JSON (docs/configuration.md).
+REPORT_STALE_AFTER = {"default": "6h", "jekyll": "off"}
 
 # --- Jekyll export and import ----------------------------------------------------------
 #: Site base URL of the back-links in exported posts (``export-jekyll --base-url``).

@@ -190,7 +190,7 @@ def test_feed_gaps_count_the_silent_hours():
     import duckdb
     import pyarrow as pa
 
-    from newsarchive.analytics.report.data import ReportData, Totals, _feeds
+    from newsarchive.analytics.report.data import _feeds
     from newsarchive.analytics.report.windows import Window
 
     start = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
@@ -200,9 +200,7 @@ def test_feed_gaps_count_the_silent_hours():
         {"source": ["s"] * 3, "feed": ["f"] * 3, "published_at": pa.array(times, pa.timestamp("us", tz="UTC"))}
     )
     con.register("articles", articles)
-    data = ReportData(Totals(), None, None)
-    _feeds(con, data, Window(start, start + timedelta(hours=9, minutes=30)))
-    (feed,) = data.feeds
+    (feed,) = _feeds(con, "s", Window(start, start + timedelta(hours=9, minutes=30)))
     assert (feed.total_hours, feed.silent_hours) == (10, 7)
     assert feed.longest_gap == (start + timedelta(hours=6), 4)
     assert [(s.hour, e.hour, n) for s, e, n in feed.spans] == [(0, 2, 2), (5, 6, 1)]
