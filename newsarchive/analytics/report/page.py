@@ -343,7 +343,7 @@ def _run_charts(data: ReportData) -> str:
         per = [slots[k] for k in keys]
         unit = f"spider and {w.unit}"
     series = [(k, svg.colour(n + 5), [p.get(k, 0) for p in per]) for n, k in enumerate(kinds)]
-    bands = [(colours[s], f"{name}: spider {s}") for s, name in zip(bar_spiders, names, strict=True)]
+    bands = [(colours[s], f"{name}: spider {s}", s) for s, name in zip(bar_spiders, names, strict=True)]
     requests = svg.stacked_bars(
         "run-requests", "Requests per run", labels, series, unit="requests", names=names, bands=bands
     )

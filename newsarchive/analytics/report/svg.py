@@ -59,15 +59,26 @@ def _y_axis(parts: list[str], ticks: list[float], height: int, unit: str) -> Non
         parts.append(f'<text class="unit" x="4" y="{TOP - 12}">{escape(unit)}</text>')
 
 
-def _x_labels(parts: list[str], labels: Sequence[str], xs: Sequence[float], y: float) -> None:
-    """About twelve labels; a label equal to the one before it (bars of one day) is not repeated."""
+def _x_labels(
+    parts: list[str], labels: Sequence[str], xs: Sequence[float], y: float, second: Sequence[str] | None = None
+) -> None:
+    """About twelve labels, each with its ``second`` line under it (whose bar it is); a label
+    equal to the one before it (bars of one day) is not repeated."""
     step = max(1, math.ceil(len(labels) / 12))
-    shown = None
+    shown: tuple[str, str] | None = None
     for i in range(0, len(labels), step):
-        if labels[i] == shown:
+        under = second[i] if second else ""
+        if (labels[i], under) == shown:
             continue
-        shown = labels[i]
-        parts.append(f'<text class="tick" x="{xs[i]:.1f}" y="{y:.1f}" text-anchor="middle">{escape(labels[i])}</text>')
+        if shown is None or labels[i] != shown[0]:
+            parts.append(
+                f'<text class="tick" x="{xs[i]:.1f}" y="{y:.1f}" text-anchor="middle">{escape(labels[i])}</text>'
+            )
+        if under:
+            parts.append(
+                f'<text class="tick" x="{xs[i]:.1f}" y="{y + 13:.1f}" text-anchor="middle">{escape(under)}</text>'
+            )
+        shown = (labels[i], under)
 
 
 def stacked_bars(
@@ -80,11 +91,12 @@ def stacked_bars(
     *,
     source: str | None = None,
     names: Sequence[str] | None = None,
-    bands: Sequence[tuple[str, str]] | None = None,
+    bands: Sequence[tuple[str, str, str]] | None = None,
 ) -> str:
     """One bar per category, stacked by series (name, colour, one value per category).
-    ``names``: each bar's name in its tooltips (default: its axis label); ``bands``: a
-    coloured band under each bar, (colour, tooltip), saying whose bar it is."""
+    ``names``: each bar's name in its tooltips (default: its axis label); ``bands``: whose
+    bar it is, (colour, tooltip, name): a coloured band under the bar, and the name under
+    its axis label."""
     totals = [sum(s[2][i] for s in series) for i in range(len(categories))]
     ticks = nice_ticks(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - BOTTOM
@@ -94,7 +106,7 @@ def stacked_bars(
     _y_axis(parts, ticks, height, unit)
     xs = [LEFT + slot * (i + 0.5) for i in range(len(categories))]
     for i, band in enumerate(bands or ()):
-        fill, tip = band
+        fill, tip, _ = band
         parts.append(
             f'<rect class="mark band" x="{xs[i] - bar / 2:.1f}" y="{TOP + plot_h + 2}" width="{bar:.1f}" '
             f'height="6" fill="{fill}"><title>{escape(tip)}</title></rect>'
@@ -113,7 +125,8 @@ def stacked_bars(
                 f"{_num(value)}</title></rect>"
             )
             base += value
-    _x_labels(parts, categories, xs, height - BOTTOM + (24 if bands else 16))
+    second = [b[2] for b in bands] if bands else None
+    _x_labels(parts, categories, xs, height - BOTTOM + (20 if bands else 16), second)
     parts.append("</svg>")
     return "".join(parts)
 
