@@ -201,7 +201,8 @@ def strips(
             f"<title>{escape(name)}: {escape(note)}</title></rect>"
         )
         for start, end, tip in spans:
-            sx, ex = time_x(start, t0, t1, left), time_x(end, t0, t1, left)
+            # an hour with articles may begin before the window or end after it: draw its part inside
+            sx, ex = max(x0, time_x(start, t0, t1, left)), min(x1, time_x(end, t0, t1, left))
             parts.append(
                 f'<rect class="mark" x="{sx:.1f}" y="{y + 4}" width="{max(ex - sx, 1.5):.1f}" height="{row_h - 10}" '
                 f'fill="{colour(n)}"><title>{escape(name)}: {escape(tip)}</title></rect>'
