@@ -48,7 +48,13 @@ def coerce(name: str, raw: str, default: Any) -> Any:
                 return list(json.loads(stripped))
             return [part.strip() for part in stripped.split(",") if part.strip()]
         if isinstance(default, dict):
-            return dict(json.loads(raw)) if raw.strip() else {}
+            try:
+                parsed = json.loads(raw) if raw.strip() else {}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON object: {raw!r} ({exc})") from exc
+            if not isinstance(parsed, dict):  # dict() would read ["6h"] as {"6": "h"}
+                raise ValueError(f"not a JSON object: {raw!r}")
+            return parsed
     except ValueError as exc:
         raise SettingError(f"{ENV_PREFIX}{name}: {exc}") from exc
     return raw

@@ -182,6 +182,12 @@ REPORT_ENABLED = True
 #: Where news_crawl puts it: the full URI of the object (``s3://bucket/reports/newsarchive.html``)
 #: or a local file; empty: ``<STAGING_DIR>/report.html``. The only object ever replaced.
 REPORT_URI = ""
+#: How old a source's newest article may grow before the report calls the source stale and
+#: puts it first, in red: ``"<n>m"``, ``"<n>h"``, ``"<n>d"``, ``"<n>w"`` or ``"off"`` (never
+#: stale), under ``"default"`` and per source name. The feeds publish around the clock and
+#: news_crawl runs every 30 minutes, so six hours without an article is an outage; imported
+#: Jekyll posts never grow. The environment gives the whole dict as JSON (docs/configuration.md).
+REPORT_STALE_AFTER = {"default": "6h", "jekyll": "off"}
 
 # --- Jekyll export and import ----------------------------------------------------------
 #: Site base URL of the back-links in exported posts (``export-jekyll --base-url``).
@@ -311,6 +317,9 @@ EXTENSIONS = {
     # The run: opens the catalog, answers "is this archived?", commits the tables at the end.
     "newsarchive.extensions.archiverun.ArchiveRun": 100,
     "newsarchive.extensions.requeststats.RequestKindStats": 500,
+    # Scrapy's feed exporter, counting only the items a feed's format holds (exporters.py).
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "newsarchive.exporters.FeedExporter": 0,
 }
 
 # Declared defaults, before the environment is applied (read by ``config.setting``).

@@ -29,6 +29,8 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 CHROMEDRIVER = shutil.which("chromedriver")
 #: The screenshot the README shows; refreshed with NEWSARCHIVE_UPDATE_SCREENSHOT=1.
 SCREENSHOT = ROOT / "docs" / "report.png"
+#: Read at import: the tests run with every NEWSARCHIVE_* variable removed (``isolated``).
+UPDATE_SCREENSHOT = bool(os.environ.get("NEWSARCHIVE_UPDATE_SCREENSHOT"))
 
 #: The tables fixtures (tables_archive, crawled_archive).
 pytest_plugins = ["tests.readers_fixture"]
@@ -122,9 +124,9 @@ def test_every_chart_renders_with_data_in_chromium(browser, report, tmp_path):
         colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
         assert image.width >= 1000 and image.height > 1500
     assert len(colours) > 100  # charts, text and legend, not a blank page
-    if os.environ.get("NEWSARCHIVE_UPDATE_SCREENSHOT"):  # the charts, without the long table
+    if UPDATE_SCREENSHOT:  # the charts, without the long table
         with Image.open(shot) as image:
-            image.crop((0, 0, image.width, min(image.height, 2300))).save(SCREENSHOT, optimize=True)
+            image.crop((0, 0, image.width, min(image.height, 3000))).save(SCREENSHOT, optimize=True)
 
 
 def test_the_report_shows_what_the_archive_holds(report, tables_archive):
@@ -182,6 +184,9 @@ def test_e2e_report_over_real_crawls(crawled_archive, tmp_path):
     html = out.read_text(encoding="utf-8")
     assert ">finews<" in html and ">thepaper<" in html and ">partial<" in html
     assert 'data-empty="true"' not in html
+    # the samples are years old: the crawls just ran and found nothing newer, so both are stale
+    assert set(health(html)) == {("finews", "stale"), ("thepaper", "stale")}
+    assert 'data-alert="freshness"' in html
 
 
 def test_feed_gaps_count_the_silent_hours():
@@ -190,7 +195,7 @@ def test_feed_gaps_count_the_silent_hours():
     import duckdb
     import pyarrow as pa
 
-    from newsarchive.analytics.report.data import ReportData, Totals, _feeds
+    from newsarchive.analytics.report.data import _feeds
     from newsarchive.analytics.report.windows import Window
 
     start = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
@@ -200,9 +205,7 @@ def test_feed_gaps_count_the_silent_hours():
         {"source": ["s"] * 3, "feed": ["f"] * 3, "published_at": pa.array(times, pa.timestamp("us", tz="UTC"))}
     )
     con.register("articles", articles)
-    data = ReportData(Totals(), None, None)
-    _feeds(con, data, Window(start, start + timedelta(hours=9, minutes=30)))
-    (feed,) = data.feeds
+    (feed,) = _feeds(con, "s", Window(start, start + timedelta(hours=9, minutes=30)))
     assert (feed.total_hours, feed.silent_hours) == (10, 7)
     assert feed.longest_gap == (start + timedelta(hours=6), 4)
     assert [(s.hour, e.hour, n) for s, e, n in feed.spans] == [(0, 2, 2), (5, 6, 1)]
@@ -278,3 +281,306 @@ def test_no_link_in_the_report_runs_a_script(browser, tmp_path, feed_server):
     # and the page would have shown it had one run: the check can fail
     browser.execute_script(f"document.title = '{PWNED}'")
     assert PWNED in browser.execute_script(CLICK_STATE)[0]
+
+
+# --- freshness: is each source up to date at the report's time --------------------------
+
+#: The report's "now" in the freshness tests.
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+
+def _bj(t: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    from newsarchive.timeparse import BEIJING
+
+    return t.astimezone(BEIJING).strftime(fmt)
+
+
+def _commit(spec, run_id: str, source: str, started: datetime, articles=(), status="complete", spider=None):
+    """One run of ``source``; ``articles``: (n, published, feed)."""
+    rows = [
+        article(n, source=source, source_id=f"{source}-{n}", published_at=published, feed=feed)
+        for n, published, feed in articles
+    ]
+    run = {"source": source, "spider": spider or source, "status": status, "started_at": started}
+    commit_run(spec, run_id, articles=rows, run=run)
+
+
+def build_freshness_archive(archive: Path) -> None:
+    """Four sources at NOW: thepaper published two hours ago (fresh); finews's newest article
+    is ten days old though its crawl completed two hours ago (stale), and its feed ``flash``
+    went silent 80 days ago; eastmoney's newest is 1,645 days old and its crawl fails (not
+    crawled since); jekyll holds imported posts only (off by default)."""
+    spec = embedded(archive)
+    east = [(1, NOW - 1645 * DAY, "hk"), (2, NOW - 1646 * DAY, "hk")]
+    _commit(spec, "20190601T000000Z-eeee0001", "eastmoney", NOW - 1645 * DAY + HOUR, east)
+    _commit(spec, "20180101T000000Z-jjjj0001", "jekyll", NOW - 100 * DAY, [(3, NOW - 3000 * DAY, "posts")])
+    finews = [(10, NOW - 80 * DAY, "flash")] + [(11 + n, NOW - 10 * DAY - n * HOUR, "market") for n in range(3)]
+    _commit(spec, "20261201T100000Z-ffff0001", "finews", NOW - 2 * HOUR, finews)
+    _commit(spec, "20261201T103000Z-ffff0002", "finews", NOW - 90 * 60 * timedelta(seconds=1), spider="reparse")
+    paper = [(20 + n, NOW - (2 + 3 * n) * HOUR, "channel_25950") for n in range(3)]
+    _commit(spec, "20261201T110000Z-pppp0001", "thepaper", NOW - HOUR, paper)
+    _commit(spec, "20261201T113000Z-eeee0002", "eastmoney", NOW - HOUR / 2, status="failed")
+
+
+@pytest.fixture(scope="module")
+def freshness_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("freshness")
+    with isolated(root / "home"):
+        build_freshness_archive(root / "archive")
+    return root / "archive"
+
+
+def fresh_report(archive: Path, out: Path, *args: str) -> str:
+    """The report at NOW (a later ``--now`` in ``args`` wins)."""
+    code = main(["report", "--archive", str(archive), "--out", str(out), "--now", NOW.isoformat(), *args])
+    assert code == 0
+    return out.read_text(encoding="utf-8")
+
+
+def health(html: str) -> list[tuple[str, str]]:
+    """(source, freshness) of the Health table's rows, in the page's order."""
+    return re.findall(r'<tr data-source="([^"]+)" data-freshness="([^"]+)"', html)
+
+
+def health_rows(html: str) -> dict[str, str]:
+    return {m[1]: m[0] for m in re.findall(r'(<tr data-source="([^"]+)" data-freshness=.*?</tr>)', html, re.S)}
+
+
+def charts_of(html: str, chart: str) -> dict[str, str]:
+    """Each source's ``<svg data-chart=chart>``, by source, in the page's order."""
+    pattern = rf'<svg data-chart="{chart}" viewBox="[^"]*" data-source="([^"]+)".*?</svg>'
+    return {m.group(1): m.group(0) for m in re.finditer(pattern, html, re.S)}
+
+
+def test_stale_sources_are_flagged_red_and_sorted_first(freshness_archive, tmp_path):
+    html = fresh_report(freshness_archive, tmp_path / "r.html", "--days", "30")
+    # the ones that need a look first, oldest first; then the fresh; then those not judged
+    assert health(html) == [("eastmoney", "not-crawled"), ("finews", "stale"), ("thepaper", "fresh"), ("jekyll", "off")]
+    rows = health_rows(html)
+    assert "class=alarm" in rows["eastmoney"] and "class=alarm" in rows["finews"]
+    assert "class=alarm" not in rows["thepaper"] and "class=alarm" not in rows["jekyll"]
+    assert "<td class=bad>1,645 days (4.5 years)</td>" in rows["eastmoney"]
+    assert "<td class=bad>10 days</td>" in rows["finews"] and ">2 hours<" in rows["thepaper"]
+    assert "<td class=nw>6 hours</td>" in rows["finews"] and "<td class=nw>off</td>" in rows["jekyll"]
+    assert "<td class=bad>failed</td>" in rows["eastmoney"]  # its last run
+    # the alert at the top names them, and only them, in the same order, with the why
+    alert = re.search(r'<section class="alert" data-alert="freshness">(.*?)</section>', html, re.S)
+    assert alert and html.index(alert.group(0)) < html.index("<h2>Health</h2>")
+    named = re.findall(r'<li data-source="([^"]+)" data-freshness="([^"]+)"', alert.group(1))
+    assert named == [("eastmoney", "not-crawled"), ("finews", "stale")]
+    assert "newest article 1,645 days (4.5 years) old, over its limit of 6 hours; no run completed" in alert.group(1)
+    assert "newest article 10 days old, over its limit of 6 hours, though a run completed" in alert.group(1)
+    assert '<div class="card alarm"><b>2</b><span>stale sources: eastmoney, finews</span>' in html
+
+
+def test_a_fresh_archive_has_no_alert(freshness_archive, tmp_path):
+    html = fresh_report(freshness_archive, tmp_path / "r.html", "--stale-after", "off")
+    assert {state for _, state in health(html)} == {"off"}
+    assert 'data-alert="freshness"' not in html and "card alarm" not in html
+
+
+def test_freshness_is_judged_at_the_reports_time(freshness_archive, tmp_path):
+    """The same tables seen later: six hours on, thepaper's newest article (8 h) and its last
+    complete run (7 h) are both past its limit; four hours on, its article is just within it."""
+    later = fresh_report(freshness_archive, tmp_path / "later.html", "--now", (NOW + 6 * HOUR).isoformat())
+    assert ("thepaper", "not-crawled") in health(later) and ("finews", "not-crawled") in health(later)
+    sooner = fresh_report(freshness_archive, tmp_path / "sooner.html", "--now", (NOW + 4 * HOUR).isoformat())
+    assert ("thepaper", "fresh") in health(sooner) and ("finews", "stale") in health(sooner)
+
+
+def test_each_source_is_charted_in_its_own_window(freshness_archive, tmp_path):
+    """Each source's charts end at its own newest article: eastmoney, 1,645 days behind,
+    is drawn with its articles (one window ending at thepaper's newest would hold none)."""
+    from newsarchive.analytics.report.windows import Window
+
+    html = fresh_report(freshness_archive, tmp_path / "r.html", "--days", "30")
+    media, gaps = charts_of(html, "articles-per-media"), charts_of(html, "feed-gaps")
+    # in the Health table's order: the ones to look at first
+    assert list(media) == list(gaps) == ["eastmoney", "finews", "thepaper", "jekyll"]
+    assert all('class="mark"' in chart for chart in (*media.values(), *gaps.values()))
+    newest = {"eastmoney": NOW - 1645 * DAY, "finews": NOW - 10 * DAY, "thepaper": NOW - 2 * HOUR}
+    oldest = {"eastmoney": NOW - 1646 * DAY, "finews": NOW - 80 * DAY, "thepaper": NOW - 8 * HOUR}
+    for source, end in newest.items():
+        window = Window.ending(end, oldest[source], 30)
+        headings = re.findall(rf'<h3 data-source="{source}">([^\n]*?)</h3>', html)
+        assert len(headings) == 2 and all(h.endswith(f", {window}") for h in headings), headings
+    # eastmoney's bar is on its own day, four and a half years back, and its strip ends there
+    assert f"<title>{_bj(NOW - 1645 * DAY, '%Y-%m-%d')} · 澎湃新闻: 1</title>" in media["eastmoney"]
+    assert f">{_bj(NOW - 1645 * DAY, '%m-%d %H:%M')}</text>" in gaps["eastmoney"]
+
+
+def test_silent_feeds_are_a_table(freshness_archive, tmp_path):
+    """finews's ``flash`` published nothing in the 30 days up to finews's newest article."""
+    html = fresh_report(freshness_archive, tmp_path / "r.html", "--days", "30")
+    table = re.search(r'<table data-table="silent-feeds">(.*?)</table>', html, re.S)
+    assert table, html
+    assert "<th>feed</th><th>source</th><th>last seen</th><th>age</th>" in table.group(1)
+    rows = re.findall(r"<tr[^>]*><td>([^<]*)</td><td>([^<]*)</td><td class=nw>([^<]*)</td><td class=bad>([^<]*)<", html)
+    assert rows == [("flash", "finews", _bj(NOW - 80 * DAY), "80 days")]
+    # over the whole archive no feed is silent for its source's window, and the page says so
+    everything = fresh_report(freshness_archive, tmp_path / "all.html", "--days", "0")
+    assert '<table data-table="silent-feeds">' not in everything
+    assert '<p class="note" data-table="silent-feeds">Every feed has articles' in everything
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "expected"),
+    [
+        # the shipped default: 6 hours, jekyll off
+        (None, [], {"eastmoney": "not-crawled", "finews": "stale", "thepaper": "fresh", "jekyll": "off"}),
+        # a default of two weeks: finews's ten days are fresh; jekyll, unnamed, is judged too
+        ('{"default": "2w"}', [], {"finews": "fresh", "thepaper": "fresh", "jekyll": "not-crawled"}),
+        # per source: thepaper within 90 minutes (its newest is 2 h old), eastmoney off
+        ('{"thepaper": "90m", "eastmoney": "off"}', [], {"eastmoney": "off", "finews": "stale", "thepaper": "stale"}),
+        # --stale-after over the setting: the default, then one source
+        ('{"default": "1h"}', ["--stale-after", "11d", "--stale-after", "jekyll=off"], {"finews": "fresh"}),
+        ('{"default": "1h"}', ["--stale-after", "jekyll=off"], {"thepaper": "stale", "jekyll": "off"}),
+        (None, ["--stale-after", "finews=10d"], {"finews": "fresh", "thepaper": "fresh"}),
+        (None, ["--stale-after", "finews=239h"], {"finews": "stale"}),
+    ],
+)
+def test_limits_per_source_and_the_default(freshness_archive, tmp_path, monkeypatch, env, args, expected):
+    if env is not None:
+        monkeypatch.setenv("NEWSARCHIVE_REPORT_STALE_AFTER", env)
+    states = dict(health(fresh_report(freshness_archive, tmp_path / "r.html", *args)))
+    assert {s: states[s] for s in expected} == expected
+
+
+def test_a_limit_for_a_source_the_archive_lacks_is_pointed_out(freshness_archive, tmp_path):
+    html = fresh_report(freshness_archive, tmp_path / "r.html", "--stale-after", "thepapr=1d")
+    assert "REPORT_STALE_AFTER names sources this archive does not hold: <code>thepapr</code>" in html
+    assert "does not hold" not in fresh_report(freshness_archive, tmp_path / "ok.html")  # shipped jekyll: no
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ('{"default": "6"}', [], "REPORT_STALE_AFTER['default']: '6' is not a limit; give a whole number above 0"),
+        ('{"default": 6}', [], "REPORT_STALE_AFTER['default']: 6 is not a limit"),
+        ('{"finews": "0h"}', [], "REPORT_STALE_AFTER['finews']: '0h' is not a limit"),
+        ('{"finews": "6 hours"}', [], "'6 hours' is not a limit"),
+        ('{"finews": "1.5h"}', [], "'1.5h' is not a limit"),
+        ('{"finews": "-1h"}', [], "'-1h' is not a limit"),
+        ('{"finews": null}', [], "None is not a limit"),
+        ('{"": "6h"}', [], "REPORT_STALE_AFTER: '' is not a source name"),
+        ("6h", [], "NEWSARCHIVE_REPORT_STALE_AFTER: not a JSON object: '6h'"),  # the setting is a dict
+        ('["6h"]', [], "NEWSARCHIVE_REPORT_STALE_AFTER: not a JSON object: '[\"6h\"]'"),
+        (None, ["--stale-after", "6x"], "--stale-after '6x': '6x' is not a limit"),
+        (None, ["--stale-after", "=6h"], "--stale-after '=6h': name the source before '='"),
+        (None, ["--stale-after", "finews="], "--stale-after 'finews=': '' is not a limit"),
+        (None, ["--now", "2026-12-01T12:00"], "has no offset"),
+        (None, ["--now", "yesterday"], "is not an ISO 8601 time"),
+    ],
+)
+def test_bad_limits_are_a_usage_error(freshness_archive, tmp_path, monkeypatch, capsys, env, args, message):
+    if env is not None:
+        monkeypatch.setenv("NEWSARCHIVE_REPORT_STALE_AFTER", env)
+    out = tmp_path / "r.html"
+    assert main(["report", "--archive", str(freshness_archive), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("newsarchive report: ") and message in err, err
+    assert not out.exists()
+
+
+def test_run_bars_are_labelled_by_spider(report):
+    """Each request bar has a band in its run's spider colour, named in its tooltip and the legend."""
+    html = report.read_text(encoding="utf-8")
+    (chart,) = re.findall(r'<svg data-chart="run-requests".*?</svg>', html, re.S)
+    bands = re.findall(r'<rect class="mark band"[^>]*fill="([^"]+)"><title>([^<]*): spider (\w+)</title>', chart)
+    assert [spider for _, _, spider in bands] == ["finews", "reparse", "finews", "thepaper", "finews"]
+    colour = {spider: fill for fill, _, spider in bands}
+    assert len(set(colour.values())) == 3  # one colour per spider
+    after = html[html.index(chart) :]
+    for spider, fill in colour.items():
+        assert f'<li><span style="background:{fill}"></span>spider {spider}</li>' in after
+    # and under each bar's time, its spider's name (five bars: every one labelled)
+    under = re.findall(r'<text class="tick" x="[^"]+" y="[^"]+" text-anchor="middle">(\w+)</text>', chart)
+    assert under == ["finews", "reparse", "finews", "thepaper", "finews"]
+    # the stacked segments name the spider of their run too
+    assert f"<title>{_bj(datetime(2022, 1, 13, 3, tzinfo=UTC), '%m-%d %H:%M')} · reparse · text: 8</title>" in chart
+
+
+def test_many_runs_get_one_bar_per_spider_and_day():
+    """Over 60 runs the bars are per day and spider, each labelled by its band."""
+    from collections import Counter
+
+    from newsarchive.analytics.report.data import ReportData, Totals
+    from newsarchive.analytics.report.page import _run_charts
+    from newsarchive.analytics.report.windows import Window
+
+    start = datetime(2026, 11, 27, 0, 30, tzinfo=UTC)
+    runs = [
+        {
+            "run_id": f"r{n}",
+            "spider": ("finews", "thepaper")[n % 2],
+            "source": "x",
+            "status": "complete",
+            "started_at": start + n * HOUR,
+            "duration_s": 1.0,
+            "requests": 3,
+            "by_kind": [("list", 1), ("text", 2)],
+            "articles_written": 2,
+            "quarantined": 0,
+        }
+        for n in range(70)
+    ]
+    data = ReportData(Totals(), Window(start, start + 69 * HOUR))
+    data.runs = runs
+    html = _run_charts(data)
+    per_bar = Counter((_bj(r["started_at"], "%Y-%m-%d"), r["spider"]) for r in runs)
+    bands = re.findall(r'<rect class="mark band"[^>]*><title>([^<]*) · (\w+): spider \2</title>', html)
+    assert bands == sorted(per_bar)
+    texts = re.findall(r"<title>([^<]*) · (\w+) · text: (\d+)</title>", html)
+    assert {(day, spider): int(n) for day, spider, n in texts} == {k: 2 * n for k, n in per_bar.items()}
+    assert "Requests per spider and day" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "limit"),
+    [
+        ("90m", timedelta(minutes=90)),
+        ("6h", timedelta(hours=6)),
+        (" 2D ", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+        ("off", None),
+        ("OFF", None),
+    ],
+)
+def test_limits_parse(text, limit):
+    from newsarchive.analytics.report.freshness import parse_limit
+
+    assert parse_limit(text) == limit
+
+
+def test_states_at_their_edges():
+    from newsarchive.analytics.report.freshness import StalePolicy, assess
+
+    policy = StalePolicy.parse({"default": "6h"})
+    six = timedelta(hours=6)
+    newest = {"edge": NOW - six, "over": NOW - six - timedelta(seconds=1)}
+    complete = {"over": NOW - six, "empty": NOW - HOUR, "never": NOW - 2 * six}
+    fresh = assess(["edge", "over", "empty", "never", "none"], newest, complete, policy, NOW)
+    states = {f.source: f.state for f in fresh}
+    assert states == {"edge": "fresh", "over": "stale", "empty": "stale", "never": "not-crawled", "none": "not-crawled"}
+    assert StalePolicy.parse({}).limit("any") == six  # no default given: six hours
+
+
+@pytest.mark.parametrize(
+    ("age", "words"),
+    [
+        (timedelta(seconds=30), "under a minute"),
+        (timedelta(minutes=1), "1 minute"),
+        (timedelta(minutes=59), "59 minutes"),
+        (timedelta(hours=47), "47 hours"),
+        (timedelta(days=2), "2 days"),
+        (timedelta(days=364), "364 days"),
+        (timedelta(days=1645), "1,645 days (4.5 years)"),
+        (None, "never"),
+        (-HOUR, "in the future"),
+    ],
+)
+def test_ages_in_words(age, words):
+    from newsarchive.analytics.report.freshness import age_words
+
+    assert age_words(age) == words

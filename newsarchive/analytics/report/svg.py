@@ -1,8 +1,9 @@
 """Charts as inline SVG, drawn here rather than by a script library: the report must open
 offline, from a bucket or an e-mail attachment, with nothing to fetch and nothing to run.
 
-Every chart is an ``<svg data-chart="…">``; every drawn datum has class ``mark`` and a
-``<title>`` (the browser's tooltip), which is also what the browser test counts.
+Every chart is an ``<svg data-chart="…">`` (with ``data-source`` when it shows one source);
+every drawn datum has class ``mark`` and a ``<title>`` (the browser's tooltip), which is
+also what the browser test counts.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ def _num(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:.1f}"
 
 
-def _open(chart_id: str, height: int, label: str) -> list[str]:
+def _open(chart_id: str, height: int, label: str, source: str | None = None) -> list[str]:
+    of = f' data-source="{escape(source)}"' if source is not None else ""
     return [
-        f'<svg data-chart="{escape(chart_id)}" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg data-chart="{escape(chart_id)}" viewBox="0 0 {WIDTH} {height}"{of} role="img" '
         f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">'
     ]
 
@@ -57,13 +59,26 @@ def _y_axis(parts: list[str], ticks: list[float], height: int, unit: str) -> Non
         parts.append(f'<text class="unit" x="4" y="{TOP - 12}">{escape(unit)}</text>')
 
 
-def _x_labels(parts: list[str], labels: Sequence[str], xs: Sequence[float], height: int) -> None:
+def _x_labels(
+    parts: list[str], labels: Sequence[str], xs: Sequence[float], y: float, second: Sequence[str] | None = None
+) -> None:
+    """About twelve labels, each with its ``second`` line under it (whose bar it is); a label
+    equal to the one before it (bars of one day) is not repeated."""
     step = max(1, math.ceil(len(labels) / 12))
+    shown: tuple[str, str] | None = None
     for i in range(0, len(labels), step):
-        parts.append(
-            f'<text class="tick" x="{xs[i]:.1f}" y="{height - BOTTOM + 16}" text-anchor="middle">'
-            f"{escape(labels[i])}</text>"
-        )
+        under = second[i] if second else ""
+        if (labels[i], under) == shown:
+            continue
+        if shown is None or labels[i] != shown[0]:
+            parts.append(
+                f'<text class="tick" x="{xs[i]:.1f}" y="{y:.1f}" text-anchor="middle">{escape(labels[i])}</text>'
+            )
+        if under:
+            parts.append(
+                f'<text class="tick" x="{xs[i]:.1f}" y="{y + 13:.1f}" text-anchor="middle">{escape(under)}</text>'
+            )
+        shown = (labels[i], under)
 
 
 def stacked_bars(
@@ -73,17 +88,30 @@ def stacked_bars(
     series: Sequence[tuple[str, str, Sequence[float]]],
     unit: str = "",
     height: int = 260,
+    *,
+    source: str | None = None,
+    names: Sequence[str] | None = None,
+    bands: Sequence[tuple[str, str, str]] | None = None,
 ) -> str:
-    """One bar per category, stacked by series (name, colour, one value per category)."""
+    """One bar per category, stacked by series (name, colour, one value per category).
+    ``names``: each bar's name in its tooltips (default: its axis label); ``bands``: whose
+    bar it is, (colour, tooltip, name): a coloured band under the bar, and the name under
+    its axis label."""
     totals = [sum(s[2][i] for s in series) for i in range(len(categories))]
     ticks = nice_ticks(max(totals, default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, height - TOP - BOTTOM
     slot = plot_w / max(1, len(categories))
     bar = max(1.0, min(slot * 0.8, 48))
-    parts = _open(chart_id, height, label)
+    parts = _open(chart_id, height, label, source)
     _y_axis(parts, ticks, height, unit)
     xs = [LEFT + slot * (i + 0.5) for i in range(len(categories))]
-    for i, cat in enumerate(categories):
+    for i, band in enumerate(bands or ()):
+        fill, tip, _ = band
+        parts.append(
+            f'<rect class="mark band" x="{xs[i] - bar / 2:.1f}" y="{TOP + plot_h + 2}" width="{bar:.1f}" '
+            f'height="6" fill="{fill}"><title>{escape(tip)}</title></rect>'
+        )
+    for i, cat in enumerate(names or categories):
         base = 0.0
         for name, fill, values in series:
             value = values[i]
@@ -97,7 +125,8 @@ def stacked_bars(
                 f"{_num(value)}</title></rect>"
             )
             base += value
-    _x_labels(parts, categories, xs, height)
+    second = [b[2] for b in bands] if bands else None
+    _x_labels(parts, categories, xs, height - BOTTOM + (20 if bands else 16), second)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -157,12 +186,13 @@ def strips(
     t0: datetime,
     t1: datetime,
     fmt: str,
+    source: str | None = None,
 ) -> str:
     """One timeline per row (label, [(start, end, tooltip)] of spans with articles, note):
     the light background between spans is time without any article."""
     row_h, left = 26, 230
     height = TOP + row_h * len(rows) + BOTTOM
-    parts = _open(chart_id, height, label)
+    parts = _open(chart_id, height, label, source)
     x0, x1 = float(left), time_x(t1, t0, t1, left)
     for n, (name, spans, note) in enumerate(rows):
         y = TOP + n * row_h
@@ -171,7 +201,8 @@ def strips(
             f"<title>{escape(name)}: {escape(note)}</title></rect>"
         )
         for start, end, tip in spans:
-            sx, ex = time_x(start, t0, t1, left), time_x(end, t0, t1, left)
+            # an hour with articles may begin before the window or end after it: draw its part inside
+            sx, ex = max(x0, time_x(start, t0, t1, left)), min(x1, time_x(end, t0, t1, left))
             parts.append(
                 f'<rect class="mark" x="{sx:.1f}" y="{y + 4}" width="{max(ex - sx, 1.5):.1f}" height="{row_h - 10}" '
                 f'fill="{colour(n)}"><title>{escape(name)}: {escape(tip)}</title></rect>'
