@@ -82,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    from newsarchive.cli import console
     from newsarchive.storage.s3 import InvalidS3URIError
 
+    console.setup(args)  # WARNING and above unless -v; a command running a spider sets its own
     try:
         return int(args._module.run(args))
     except (UsageError, InvalidS3URIError) as exc:

@@ -54,7 +54,7 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> TextIO:
         return sys.stderr
 
@@ -102,7 +102,7 @@ _installed: logging.Handler | None = None
 def install_console(level: int, *, fmt: str = LOG_FORMAT, datefmt: str = LOG_DATEFORMAT) -> logging.Handler:
     """The one console handler of this process on the root logger (replacing an earlier one),
     secrets masked in every record; lowers the root logger's level to ``level`` if needed."""
-    global _installed  # noqa: PLW0603 - one console per process
+    global _installed
     from newsarchive import logredact
 
     logredact.install()
@@ -178,7 +178,12 @@ class Meter:
         self._progress.update(self._task, advance=n, **fields)
 
     def update(
-        self, *, detail: str | None = None, description: str | None = None, completed: float | None = None
+        self,
+        *,
+        detail: str | None = None,
+        description: str | None = None,
+        completed: float | None = None,
+        total: float | None = None,
     ) -> None:
         if self._progress is None:
             return
@@ -187,6 +192,8 @@ class Meter:
             fields["description"] = description
         if completed is not None:
             fields["completed"] = completed
+        if total is not None:
+            fields["total"] = total
         self._progress.update(self._task, **fields)
 
     def stop(self) -> None:

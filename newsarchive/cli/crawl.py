@@ -19,9 +19,9 @@ import re
 import sys
 import time
 import traceback
-from urllib.parse import urlsplit
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
 from newsarchive.cli import console as con

@@ -1,23 +1,34 @@
-"""Serve the bundled sample feeds on 127.0.0.1 (for the demo and for trying the spiders).
+"""Serve the bundled sample feeds on 127.0.0.1, for the demo and for trying the spiders.
 
-Serves the infoCode feeds, an East Money look-alike and a thepaper.cn look-alike, prints a
-`newsarchive crawl` command line per spider that points it there (finews has no default
-hosts: its line carries both FINEWS_LIST_URLS and FINEWS_TEXT_URL), then serves until
-interrupted.
+Serves the infoCode feeds, an East Money look-alike and a thepaper.cn look-alike, then prints
+one newsarchive crawl command per spider that points it there, ready to copy and paste
+(finews has no default hosts: its line carries both FINEWS_LIST_URLS and FINEWS_TEXT_URL).
+Serves until interrupted: Ctrl-C to stop.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 import time
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)"
+    )
+    parser.add_argument("--port", type=int, default=8765, help="port to listen on (default: 8765; 0: any free port)")
     parser.add_argument(
         "--settings-json", action="store_true", help="print the settings as one JSON line instead of -s flags"
     )
+
+
+def command_line(spider: str, settings: dict[str, str]) -> str:
+    """A crawl command a shell runs as printed (every value quoted)."""
+    flags = " ".join(f"-s {shlex.quote(f'{k}={v}')}" for k, v in settings.items())
+    return f"newsarchive crawl {spider} {flags}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from newsarchive.feedserver import FeedServer, install_finews
     from newsarchive.thepaper_site import install_thepaper
 
-    server = FeedServer(port=args.port).start()
+    server = FeedServer(host=args.host, port=args.port).start()
     sites = {
         "finews": install_finews(server),
         "eastmoney": install_eastmoney(server),
@@ -35,8 +46,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(sites), flush=True)
     else:
         for spider, settings in sites.items():
-            flags = " ".join(f"-s '{k}={v}'" for k, v in settings.items())
-            print(f"newsarchive crawl {spider} {flags}", flush=True)
+            print(command_line(spider, settings), flush=True)
+    print(f"Serving the sample sites on {server.url()} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:
         while True:
             time.sleep(3600)
