@@ -35,7 +35,8 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 #: reStructuredText inline markup of the docstrings, and what ``--help`` shows instead.
 _RST = (
-    (re.compile(r":[a-z]+(?::[a-z]+)?:`~?([^`]+)`"), r"\1"),  # :class:`x`, :func:`~a.b`
+    (re.compile(r":[a-z]+(?::[a-z]+)?:`~[^`]*?([^`.]+)`"), r"\1"),  # :func:`~a.b` is b
+    (re.compile(r":[a-z]+(?::[a-z]+)?:`([^`]+)`"), r"\1"),  # :class:`x`
     (re.compile(r"``([^`]+)``"), r"\1"),
     (re.compile(r"`([^`]+)`_?"), r"\1"),
     (re.compile(r"(?<![\w*])\*\*(\w[^*\n]*?)\*\*(?!\w)"), r"\1"),
