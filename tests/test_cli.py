@@ -190,6 +190,7 @@ def test_a_reparse_at_the_same_version_says_nothing_to_do(quiet_crawl: Any) -> N
     line = proc.stderr.splitlines()[-1]
     assert line.startswith(f"reparse finews (run {run_id}): complete, 0 articles, 0 quarantined"), proc.stderr
     assert f"nothing to do: every row of run {run_id} is already archived at pipeline version" in line
+    assert "Disabled newsarchive.warc.capture" not in proc.stderr  # off by design in a reparse: -v shows it
     assert " INFO: " not in proc.stderr and len(proc.stderr.splitlines()) <= 10, proc.stderr
 
 

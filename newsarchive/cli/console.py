@@ -96,6 +96,15 @@ def _last_line(record: logging.LogRecord) -> str:
     return logredact.mask(line)
 
 
+class DisabledComponents(logging.Filter):
+    """Scrapy's "Disabled <component>: <reason>" is a WARNING, yet says a component turned
+    itself off as configured (WARC capture in a reparse): shown on the console with -v only
+    (a LOG_FILE keeps it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "scrapy.middleware" and str(record.msg).startswith("Disabled "))
+
+
 _installed: logging.Handler | None = None
 
 
@@ -112,6 +121,8 @@ def install_console(level: int, *, fmt: str = LOG_FORMAT, datefmt: str = LOG_DAT
     handler = StderrHandler()
     handler.setLevel(level)
     handler.setFormatter(ConsoleFormatter(fmt, datefmt, tracebacks=level <= logging.INFO))
+    if level > logging.INFO:
+        handler.addFilter(DisabledComponents())
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > level:
         root.setLevel(level)
