@@ -2,7 +2,8 @@
 
 Masks the values of secret-looking environment variables (``*SECRET*``, ``*TOKEN*``,
 ``*PASSWORD*``, ``AWS_SECRET_ACCESS_KEY``...) and ``user:password@`` in URLs, in the message
-and its arguments, on every handler of the root logger (Scrapy's included).
+and its arguments, whichever handler writes the record: the console, a crawl's LOG_FILE,
+Airflow's task log (records are made masking, see :func:`install`).
 """
 
 from __future__ import annotations
@@ -108,3 +109,10 @@ def install(secrets: Iterable[str] | None = None) -> RedactingFilter:
     _RedactingRecord.redactor = flt
     logging.setLogRecordFactory(_RedactingRecord)
     return flt
+
+
+def mask(text: str) -> str:
+    """``text`` with the secrets this process masks in its log (and passwords in URLs) hidden:
+    for what is printed beside the log (a console's short form of a traceback)."""
+    flt = _RedactingRecord.redactor
+    return redact(text, flt.secrets if flt is not None else secrets_from_env())

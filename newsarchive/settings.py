@@ -313,7 +313,14 @@ SPIDER_MIDDLEWARES = {
     # quarantine row (and, for a list, the rest of the run goes on); its output is stamped above.
     "newsarchive.middlewares.contain.ContainCallbackErrors": 990,
 }
+#: A live progress line on stderr (requests, articles, quarantined) while a crawl runs, shown
+#: only when stderr is a terminal. Off for ``scrapy crawl`` and the scheduler; the
+#: ``newsarchive`` command turns it on (its ``crawl``, ``import-jekyll``, ``reparse``).
+PROGRESS_ENABLED = False
+
 EXTENSIONS = {
+    # First, so that its spider_closed handler says "committing" before ArchiveRun commits.
+    "newsarchive.extensions.progress.CrawlProgress": 50,
     # The run: opens the catalog, answers "is this archived?", commits the tables at the end.
     "newsarchive.extensions.archiverun.ArchiveRun": 100,
     "newsarchive.extensions.requeststats.RequestKindStats": 500,

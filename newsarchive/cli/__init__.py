@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
 
@@ -32,6 +33,24 @@ COMMANDS: dict[str, str] = {
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+#: reStructuredText inline markup of the docstrings, and what ``--help`` shows instead.
+_RST = (
+    (re.compile(r":[a-z]+(?::[a-z]+)?:`~[^`]*?([^`.]+)`"), r"\1"),  # :func:`~a.b` is b
+    (re.compile(r":[a-z]+(?::[a-z]+)?:`([^`]+)`"), r"\1"),  # :class:`x`
+    (re.compile(r"``([^`]+)``"), r"\1"),
+    (re.compile(r"`([^`]+)`_?"), r"\1"),
+    (re.compile(r"(?<![\w*])\*\*(\w[^*\n]*?)\*\*(?!\w)"), r"\1"),
+    (re.compile(r"(?<![\w*])\*(\w[^*\n]*?)\*(?!\w)"), r"\1"),
+)
+
+
+def plain(text: str) -> str:
+    """A docstring as ``--help`` prints it: plain text, no reStructuredText markup."""
+    for pattern, repl in _RST:
+        text = pattern.sub(repl, text)
+    return text
+
+
 class UsageError(Exception):
     """Bad arguments: reported on stderr, exit code 2."""
 
@@ -39,16 +58,21 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
     from newsarchive import __version__
+    from newsarchive.cli.console import add_verbosity
 
     parser.add_argument("--version", action="version", version=f"newsarchive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
-        doc = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None
+        text = plain(module.__doc__ or "").strip()
         cmd = sub.add_parser(
-            name, help=doc, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+            name,
+            help=text.splitlines()[0] if text else None,
+            description=text or None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(cmd)
+        add_verbosity(cmd)
         cmd.set_defaults(_module=module)
     return parser
 
@@ -59,8 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage, 0 on --help
         return int(exc.code or 0)
+    from newsarchive.cli import console
     from newsarchive.storage.s3 import InvalidS3URIError
 
+    console.setup(args)  # WARNING and above unless -v; a command running a spider sets its own
     try:
         return int(args._module.run(args))
     except (UsageError, InvalidS3URIError) as exc:

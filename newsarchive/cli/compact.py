@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import time
+from typing import TYPE_CHECKING
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
+from newsarchive.cli.console import Meter, say, seconds
 from newsarchive.tables.definitions import TABLES
+
+if TYPE_CHECKING:
+    from newsarchive.tables.maintain import TableReport
 
 
 def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,25 +59,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pyiceberg.exceptions import NoSuchTableError
 
-    from newsarchive import logredact
     from newsarchive.config import setting
     from newsarchive.tables.commit import CommitError
     from newsarchive.tables.maintain import Options, maintain
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logredact.install()
+    started = time.monotonic()
     catalog, spec = open_catalog(args)
+    names = args.table or list(TABLES)
+    reports: list[TableReport] = []
+    options = Options.from_settings(setting)
     try:
-        reports = maintain(
-            catalog,
-            spec.namespace,
-            tables=args.table,
-            sources=args.source,
-            options=Options.from_settings(setting),
-        )
+        with Meter("compact", total=len(names)) as meter:
+            for name in names:  # one table at a time: the progress line names it
+                meter.update(detail=name)
+                reports += maintain(catalog, spec.namespace, tables=[name], sources=args.source, options=options)
+                meter.advance()
     except (CommitError, NoSuchTableError, OSError) as exc:
+        say(f"compact: failed: {exc}")
         print(json.dumps({"status": "failed", "catalog": spec.describe(), "error": str(exc)}, ensure_ascii=False))
         return EXIT_FAILED
+    say(summary_line(reports, time.monotonic() - started))
     for report in reports:
         print(json.dumps({"status": "complete", **report.to_json()}, ensure_ascii=False))
     return EXIT_OK
+
+
+def summary_line(reports: list[TableReport], elapsed: float) -> str:
+    """What the pass did in one line, or why it had nothing to do (each table's reason)."""
+    done = [r for r in reports if not r.nothing_to_do]
+    tidy = sum(r.snapshots_expired for r in reports), sum(len(r.orphans_removed) for r in reports)
+    extra = f"; {tidy[0]} snapshots expired, {tidy[1]} orphan files removed" if any(tidy) else ""
+    if not done:
+        reasons = "; ".join(f"{r.table}: {r.nothing_to_do}" for r in reports)
+        return f"compact: nothing to compact ({reasons}){extra}, {seconds(elapsed)}"
+    parts = [
+        f"{r.table} {r.partitions} partitions, {r.files_before} → {r.files_after} files, {r.rows} rows" for r in done
+    ]
+    return f"compact: {'; '.join(parts)}{extra}, {seconds(elapsed)}"

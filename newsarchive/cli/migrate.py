@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from newsarchive.archive.legacy import ARTICLES, QUARANTINE, LegacyArchive, started_at_of
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
 from newsarchive.cli.compact import add_catalog_arguments, open_catalog
+from newsarchive.cli.console import Meter, say, seconds
 from newsarchive.tables.commit import RUN_ID, commit_files
 from newsarchive.tables.definitions import RUNS, TABLES, ensure_all
 from newsarchive.tables.lookup import VERSION_COLUMNS, article_duplicates
@@ -119,7 +120,12 @@ def _write(table: Table, rows: pa.Table, name: str) -> str:
 
 
 def _stage(
-    legacy: LegacyArchive, table: Table, name: str, files: dict[str, list[str]], pending: set[str]
+    legacy: LegacyArchive,
+    table: Table,
+    name: str,
+    files: dict[str, list[str]],
+    pending: set[str],
+    meter: Meter | None = None,
 ) -> dict[str, list[str]]:
     """The rows of the ``pending`` runs written as Parquet files in the table's location
     (one old part read at a time; uncommitted files are orphans maintenance removes, and
@@ -131,6 +137,8 @@ def _stage(
         if not wanted:
             continue
         rows = legacy.read(key, schema)
+        if meter is not None:
+            meter.advance(detail=f"{name}: {key}")
         tag = hashlib.sha256(key.encode()).hexdigest()[:12]
         for run in wanted:
             of_run = rows.filter(pc.equal(rows.column("run_id"), run))
@@ -207,8 +215,11 @@ def run_row(
     }
 
 
-def migrate(legacy: LegacyArchive, catalog: Catalog, namespace: str, catalog_label: str = "") -> MigrationReport:
-    """Commit every old run not yet in the tables (see the module docstring), then check."""
+def migrate(
+    legacy: LegacyArchive, catalog: Catalog, namespace: str, catalog_label: str = "", meter: Meter | None = None
+) -> MigrationReport:
+    """Commit every old run not yet in the tables (see the module docstring), then check;
+    ``meter`` shows the old files read, then the runs committed."""
     report = MigrationReport(source=legacy.uri)
     tables = ensure_all(catalog, namespace)
 
@@ -226,13 +237,16 @@ def migrate(legacy: LegacyArchive, catalog: Catalog, namespace: str, catalog_lab
     report.runs = len(all_runs)
     report.recovered = [r for r in all_runs if r not in manifests]
     done = {name: _committed_runs(tables[name]) for name in (ARTICLES, QUARANTINE, RUNS)}
+    pending = [r for r in all_runs if r not in done[RUNS]]
+    if meter is not None:
+        meter.update(description="migrate: reading old files", total=sum(len(f) for f in files.values()))
     staged = {
-        name: _stage(legacy, tables[name], name, files[name], set(all_runs) - done[name] - done[RUNS])
+        name: _stage(legacy, tables[name], name, files[name], set(all_runs) - done[name] - done[RUNS], meter)
         for name in (ARTICLES, QUARANTINE)
     }
-    for run in all_runs:
-        if run in done[RUNS]:
-            continue
+    if meter is not None:
+        meter.update(description="migrate: committing runs", total=len(pending), completed=0)
+    for run in pending:
         if staged[ARTICLES].get(run):
             outcome = commit_files(
                 loader(ARTICLES),
@@ -255,6 +269,8 @@ def migrate(legacy: LegacyArchive, catalog: Catalog, namespace: str, catalog_lab
         commit_files(loader(RUNS), [path], run_id=run, operation=MIGRATE)
         report.migrated.append(run)
         logger.info("Migrated run %s", run)
+        if meter is not None:
+            meter.advance(detail=f"{run}: {report.articles} articles, {report.quarantine} quarantine rows so far")
     check(legacy, catalog, namespace, files, all_runs, report)
     report.problems[:0] = legacy.problems
     return report
@@ -330,16 +346,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsarchive import logredact
+    import time
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logredact.install()
+    started = time.monotonic()
     try:
         legacy = LegacyArchive.open(args.source)
     except FileNotFoundError as exc:
+        say(f"migrate: failed: {exc}")
         print(json.dumps({"status": "failed", "error": str(exc)}, ensure_ascii=False))
         return EXIT_FAILED
     catalog, spec = open_catalog(args, create=True)
-    report = migrate(legacy, catalog, spec.namespace, spec.describe())
+    with Meter("migrate", total=0) as meter:
+        report = migrate(legacy, catalog, spec.namespace, spec.describe(), meter)
+    elapsed = seconds(time.monotonic() - started)
+    if not report.migrated:
+        say(
+            f"migrate: nothing to migrate: all {report.runs} runs of {report.source} are in the tables already"
+            f" ({'checked' if report.ok else 'check FAILED'}), {elapsed}"
+        )
+    else:
+        say(
+            f"migrate: {'ok' if report.ok else 'check FAILED'}, {len(report.migrated)} of {report.runs} runs, "
+            f"{report.articles} articles, {report.quarantine} quarantine rows, {elapsed}"
+        )
     print(json.dumps({**report.to_json(), "catalog": spec.describe()}, ensure_ascii=False, default=str))
     return EXIT_OK if report.ok else EXIT_FAILED

@@ -23,12 +23,14 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
-from newsarchive.cli.crawl import add_crawl_options, crawl, pairs
+from newsarchive.cli.console import say
+from newsarchive.cli.crawl import add_crawl_options, crawl, pairs, summary_line
 
 #: Settings restored from the original run besides the spider's own ``<SPIDER>_*`` ones:
 #: they decide what the spider requests, hence what must match the recorded requests.
@@ -106,10 +108,12 @@ def recorded_runs(files: list[Path]) -> list[RecordedRun]:
 
 
 def run(args: argparse.Namespace) -> int:
+    out, started = sys.stdout, time.monotonic()
     overrides = pairs(args.settings, "-s")
     runs = recorded_runs(find_warc_files(args.warc))
     if len(runs) == 1:
-        summary = reparse(runs[0], args.archive, overrides, loglevel=args.loglevel)
+        summary = reparse(runs[0], args.archive, overrides, loglevel=args.loglevel, verbose=args.verbose)
+        what = f"reparse {runs[0].spider} (run {runs[0].run_id})"
     else:  # a Twisted reactor runs once per process: one process per recorded run
         summaries = [_reparse_in_subprocess(r, args) for r in runs]
         ok = all(s.get("status") == "complete" for s in summaries)
@@ -122,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
         }
         if summary["nothing_to_do"]:
             summary["note"] = summaries[0]["note"]
-    print(json.dumps(summary, ensure_ascii=False))
+        what = f"reparse of {len(runs)} runs"
+    say(summary_line(what, summary, time.monotonic() - started))
+    print(json.dumps(summary, ensure_ascii=False), file=out, flush=True)
     return EXIT_OK if summary["status"] == "complete" else EXIT_FAILED
 
 
@@ -132,10 +138,11 @@ def reparse(
     overrides: dict[str, Any] | None = None,
     *,
     loglevel: str | None = None,
+    verbose: int = 0,
 ) -> dict[str, Any]:
     """Replay one recorded run into ``archive`` as a new run (in this process)."""
     settings = {**recorded.overrides(), "ARCHIVE_URI": archive, **(overrides or {})}
-    summary = crawl(recorded.spider, settings, loglevel=loglevel)
+    summary = crawl(recorded.spider, settings, loglevel=loglevel, verbose=verbose)
     summary["reparsed_run_id"] = recorded.run_id
     # a rerun of the same reparse is normal (a DAG retry): say plainly that it found the work done
     summary["nothing_to_do"] = summary["status"] == "complete" and not (
@@ -165,6 +172,8 @@ def _reparse_in_subprocess(recorded: RecordedRun, args: argparse.Namespace) -> d
         cmd += ["-s", value]
     if args.loglevel:
         cmd += ["-L", args.loglevel]
+    if args.verbose:
+        cmd += ["-" + "v" * args.verbose]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if not lines:

@@ -37,9 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="pyiceberg",
         help="who reads the tables: pyiceberg (any catalog) or DuckDB's Iceberg reader (a REST catalog)",
     )
-    parser.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table")
+    parser.add_argument(
+        "--format",
+        choices=("table", "csv", "json", "jsonl"),
+        default="table",
+        help="how the result is printed on stdout (default: table)",
+    )
     parser.add_argument("--out", type=Path, metavar="FILE", help="write the result to FILE (.parquet, .csv, .json)")
-    parser.add_argument("--max-width", type=int, default=60, help="cut table cells to this many columns")
+    parser.add_argument(
+        "--max-width", type=int, default=60, metavar="N", help="cut table cells to N characters (default: 60)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
+import time
 from pathlib import Path
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.cli.console import Meter, say, seconds
 from newsarchive.config import setting
 
 
@@ -29,14 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsarchive import logredact
     from newsarchive.storage.s3 import S3Config
     from newsarchive.storage.store import StoreError, s3_store
-    from newsarchive.storage.upload import check_not_table_bucket, upload_warc
+    from newsarchive.storage.upload import check_not_table_bucket, upload_warc, warc_files
     from newsarchive.tables.catalog import configured, local_root
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logredact.install()
+    started = time.monotonic()
     to = str(args.to or setting("WARC_URI") or "")
     if not to:
         raise UsageError("no destination: give --to s3://BUCKET/PREFIX or set WARC_URI")
@@ -50,10 +49,41 @@ def run(args: argparse.Namespace) -> int:
         check_not_table_bucket(to, configured(str(setting("ICEBERG_CATALOG"))))
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
+    files, _ = warc_files(root)
+    total = sum((root / key).stat().st_size for key in files)
+    done = 0
+
+    def uploaded(key: str, size: int) -> None:
+        nonlocal done
+        done += size
+        meter.advance(detail=f"{size_text(done)} of {size_text(total)}")
+
     try:
-        report = upload_warc(root, s3_store(to, S3Config()), prune=args.prune)
+        with Meter(f"upload to {to}", total=len(files)) as meter:
+            report = upload_warc(root, s3_store(to, S3Config()), prune=args.prune, on_file=uploaded)
     except StoreError as exc:
+        say(f"upload: failed: {exc}")
         print(json.dumps({"status": "failed", "error": str(exc)}))
         return EXIT_FAILED
+    elapsed = seconds(time.monotonic() - started)
+    if not files:
+        say(f"upload: nothing to upload: no WARC files under {root / 'warc'}")
+    elif not report.files_uploaded:
+        say(f"upload: nothing to upload: all {report.files_present} WARC files are in {to} already, {elapsed}")
+    else:
+        say(
+            f"upload: {report.files_uploaded} files ({size_text(report.bytes_uploaded)}) to {to}, "
+            f"{report.files_present} already there"
+            + (f", {report.files_pruned} pruned" if args.prune else "")
+            + f", {elapsed}"
+        )
     print(json.dumps({"status": "complete", "to": to, **report.to_json()}))
     return EXIT_OK
+
+
+def size_text(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
 from newsarchive.cli.compact import add_catalog_arguments, open_catalog
+from newsarchive.cli.console import Meter, say, seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,15 +50,31 @@ def run(args: argparse.Namespace) -> int:
     warc = warc_location(args)
     if warc and warc.startswith("s3://"):
         parse_s3_uri(warc)  # an invalid URI is bad usage (exit 2), before any request
+    started = time.monotonic()
     catalog, spec = open_catalog(args)
+    checked = 0
+
+    def on_file(uri: str) -> None:
+        nonlocal checked
+        checked += 1
+        meter.update(detail=f"{checked} files checked")
+
     try:
-        report = verify(catalog, spec.namespace, warc=warc, deep=args.deep)
+        with Meter("verify --deep" if args.deep else "verify") as meter:
+            report = verify(catalog, spec.namespace, warc=warc, deep=args.deep, on_file=on_file)
     except OSError as exc:
+        say(f"verify: failed: {exc}")
         print(json.dumps({"status": "failed", "catalog": spec.describe(), "error": str(exc)}, ensure_ascii=False))
         return EXIT_FAILED
     for problem in report.problems:
         print(problem)
     for uri in report.unreferenced:
         print(f"unreferenced: {uri}")
+    data_files = sum(int(t.get("data_files", 0)) for t in report.tables.values())
+    say(
+        f"verify{' --deep' if args.deep else ''}: {'ok' if report.ok else 'FAILED'}, {data_files} data files and "
+        f"{report.warc_files} WARC files checked, {len(report.problems)} problems, "
+        f"{len(report.unreferenced)} unreferenced files, {seconds(time.monotonic() - started)}"
+    )
     print(json.dumps({**report.summary(), "catalog": spec.describe(), "warc": warc}, ensure_ascii=False))
     return EXIT_OK if report.ok else EXIT_FAILED

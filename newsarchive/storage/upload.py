@@ -12,7 +12,7 @@ name), and a symbolic link in the working directory is never followed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,9 +57,12 @@ def warc_files(root: Path) -> tuple[list[str], list[str]]:
     return sorted(files), sorted(links)
 
 
-def upload_warc(root: Path, store: Store, *, prune: bool = False) -> UploadReport:
+def upload_warc(
+    root: Path, store: Store, *, prune: bool = False, on_file: Callable[[str, int], None] | None = None
+) -> UploadReport:
     """Upload every WARC file under ``root/warc`` that ``store`` lacks; with ``prune``, delete
-    each local file once the bucket holds it with its SHA-256."""
+    each local file once the bucket holds it with its SHA-256. ``on_file(key, bytes)`` is
+    called after each file (the CLI's progress line)."""
     from newsarchive.storage.s3store import S3Store
 
     report = UploadReport()
@@ -82,6 +85,8 @@ def upload_warc(root: Path, store: Store, *, prune: bool = False) -> UploadRepor
         if prune:
             path.unlink()
             report.files_pruned += 1
+        if on_file is not None:
+            on_file(key, size)
     logger.info(
         "WARC upload from %s to %s: %d uploaded (%d bytes), %d already there",
         root,

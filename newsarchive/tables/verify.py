@@ -15,6 +15,7 @@ list against where they were uploaded.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,11 @@ def _size(fs: pafs.FileSystem, path: str) -> int | None:
     return int(info.size or 0) if info.type == pafs.FileType.File else None
 
 
-def _check_table(table: Table, name: str, deep: bool, report: VerifyReport) -> None:
+#: Called with each file checked (a data file's or WARC file's URI): the CLI's progress line.
+OnFile = Callable[[str], None] | None
+
+
+def _check_table(table: Table, name: str, deep: bool, report: VerifyReport, on_file: OnFile = None) -> None:
     fs, to_path = table_filesystem(table)
     snapshot = table.current_snapshot()
     checked = rows = 0
@@ -79,6 +84,8 @@ def _check_table(table: Table, name: str, deep: bool, report: VerifyReport) -> N
         for task in table.scan().plan_files():
             data = task.file
             checked += 1
+            if on_file is not None:
+                on_file(data.file_path)
             rows += data.record_count
             path = to_path(data.file_path)
             size = _size(fs, path)
@@ -124,7 +131,7 @@ def _sha256(fs: pafs.FileSystem, path: str) -> str:
     return digest.hexdigest()
 
 
-def _check_warc(runs: Table, location: str, deep: bool, report: VerifyReport) -> None:
+def _check_warc(runs: Table, location: str, deep: bool, report: VerifyReport, on_file: OnFile = None) -> None:
     if runs.current_snapshot() is None:
         return
     fs, base = warc_filesystem(location)
@@ -138,6 +145,8 @@ def _check_warc(runs: Table, location: str, deep: bool, report: VerifyReport) ->
                 continue
             report.warc_files += 1
             path = f"{base}/{rest}"
+            if on_file is not None:
+                on_file(path)
             size = _size(fs, path)
             if size is None:
                 report.problems.append(f"missing: WARC file {key} of run {row['run_id']} ({location})")
@@ -147,9 +156,11 @@ def _check_warc(runs: Table, location: str, deep: bool, report: VerifyReport) ->
                 report.problems.append(f"corrupt: WARC file {key} (content does not match its SHA-256)")
 
 
-def verify(catalog: Catalog, namespace: str, *, warc: str | None, deep: bool = False) -> VerifyReport:
+def verify(
+    catalog: Catalog, namespace: str, *, warc: str | None, deep: bool = False, on_file: OnFile = None
+) -> VerifyReport:
     """Check every table of ``namespace``; ``warc``: where the WARC files are (None: not
-    checked, the runs' lists are only counted)."""
+    checked, the runs' lists are only counted); ``on_file``: called with each file checked."""
     from pyiceberg.exceptions import NoSuchTableError
 
     report = VerifyReport()
@@ -159,7 +170,7 @@ def verify(catalog: Catalog, namespace: str, *, warc: str | None, deep: bool = F
         except NoSuchTableError:
             report.problems.append(f"missing: table {namespace}.{name}")
             continue
-        _check_table(table, name, deep, report)
+        _check_table(table, name, deep, report, on_file)
         if name == RUNS and warc:
-            _check_warc(table, warc, deep, report)
+            _check_warc(table, warc, deep, report, on_file)
     return report
