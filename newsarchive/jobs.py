@@ -271,11 +271,13 @@ def s3_config(conn_id: str) -> Any:
     return S3Config.from_airflow(conn_id)
 
 
-def run_command(args: list[str], catalog: CatalogEnv) -> tuple[int, list[dict[str, Any]]]:
+def run_command(
+    args: list[str], catalog: CatalogEnv, console: list[str] | None = None
+) -> tuple[int, list[dict[str, Any]]]:
     """Run ``python -m newsarchive ARGS`` with the catalog's environment, pass what it prints
     to the task log (JSON summaries aside: they are returned), return (exit code, the JSON
-    lines). A crawl's own log goes to its LOG_FILE, so what is printed here is little: the
-    warnings and errors of commands without a log file, a traceback of a crash."""
+    lines). What the command prints is little (its warnings and one summary line); with
+    ``console`` the lines are kept there instead, for the caller to decide."""
     cmd = [sys.executable, "-m", "newsarchive", *args]
     logger.info("Running %s", " ".join(cmd[2:]))
     proc = subprocess.Popen(
@@ -289,8 +291,15 @@ def run_command(args: list[str], catalog: CatalogEnv) -> tuple[int, list[dict[st
             with contextlib.suppress(json.JSONDecodeError):
                 lines.append(json.loads(line))
                 continue
-        print(line, flush=True)
+        if console is None:
+            print(line, flush=True)
+        else:
+            console.append(line)
     return proc.wait(), lines
+
+
+#: The last lines a crawl printed, echoed to the task log when its log file cannot tell.
+CONSOLE_TAIL = 200
 
 
 def run_logged(
@@ -298,16 +307,22 @@ def run_logged(
 ) -> tuple[int, dict[str, Any], Path | None, float]:
     """Run a crawl command (``crawl``, ``import-jekyll``) with its full log in a file under
     ``workdir/logs``, then surface the log's warnings and errors in the task log. Returns
-    (exit code, its JSON summary, the published log file, seconds)."""
+    (exit code, its JSON summary, the published log file, seconds). What the command printed
+    (its warnings again, its own summary line) is echoed only when the log file cannot tell:
+    when there is none, or the command ended without a summary (a crash's traceback)."""
     from newsarchive import crawllog
 
     pending = crawllog.pending_path(workdir, spider)
     pending.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     # appended to (the default): Scrapy opens the file twice, and "w" would lose the start-up lines
-    code, lines = run_command([*args, "-s", f"LOG_FILE={pending}"], catalog)
+    console: list[str] = []
+    code, lines = run_command([*args, "-s", f"LOG_FILE={pending}"], catalog, console)
     elapsed = time.monotonic() - started
     summary = lines[-1] if lines else {}
+    if not pending.exists() or not summary:
+        for line in console[-CONSOLE_TAIL:]:
+            print(line, flush=True)
     if not pending.exists():
         return code, summary, None, elapsed
     path = crawllog.publish(pending, workdir, summary.get("run_id"), spider)

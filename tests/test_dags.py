@@ -171,7 +171,7 @@ def test_the_connection_wins_over_pyiceberg_variables_and_never_reaches_a_comman
         assert secret not in logged and secret not in catalog.description
 
 
-def test_without_a_catalog_the_first_task_warns_of_the_sqlite_fallback(monkeypatch, tmp_path, caplog):
+def test_without_a_catalog_the_first_task_warns_of_the_sqlite_fallback(monkeypatch, tmp_path, caplog, capsys):
     monkeypatch.setenv("NEWSARCHIVE_STAGING_DIR", str(tmp_path / "staging"))
     catalog = jobs.catalog_env()
     assert catalog.embedded
@@ -200,6 +200,15 @@ def test_without_a_catalog_the_first_task_warns_of_the_sqlite_fallback(monkeypat
     log = Path(line.rsplit("; log ", 1)[1])
     assert log.is_file() and log.parent.parent == tmp_path / "staging" / "logs"
     assert "Spider closed" in log.read_text()
+    # what the crawl printed (its warnings, its own summary line) is not echoed a second time
+    assert "crawl finews: " not in capsys.readouterr().out
+
+
+def test_a_crawl_that_dies_before_its_log_file_has_its_output_in_the_task_log(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("NEWSARCHIVE_STAGING_DIR", str(tmp_path))
+    code, summary, log, _ = jobs.run_logged("nosuch", ["crawl", "nosuch"], tmp_path, jobs.catalog_env())
+    assert code == 2 and summary == {} and log is None
+    assert "unknown spider 'nosuch'" in capsys.readouterr().out
 
 
 def test_a_configured_catalog_gives_each_spider_its_own_working_directory(monkeypatch, tmp_path, caplog):
