@@ -256,6 +256,7 @@ def sql_json(demo: Demo, query: str) -> list[dict[str, object]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the demo, then some 40 commands, each its own process
 def test_e2e_every_runnable_block_runs_after_the_demo(demo: Demo) -> None:
     failures = []
     for block in all_blocks():
