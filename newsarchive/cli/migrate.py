@@ -329,11 +329,12 @@ def archived_elsewhere(catalog: Catalog, namespace: str, versions: set[tuple[Any
     under no run at all (one scan of their source ids)."""
     from pyiceberg import expressions
 
+    ex: Any = expressions  # pyiceberg's own annotations of In() do not type-check
     if not versions:
         return set()
     table = catalog.load_table((namespace, ARTICLES))
     scan = table.scan(
-        row_filter=expressions.In("source_id", {v[1] for v in versions}),
+        row_filter=ex.In("source_id", {v[1] for v in versions}),
         selected_fields=("source", "source_id", "content_sha256"),
     )
     held = {(r["source"], r["source_id"], r["content_sha256"]) for r in scan.to_arrow().to_pylist()}
