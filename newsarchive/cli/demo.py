@@ -82,9 +82,9 @@ def run(args: argparse.Namespace) -> int:
     from newsarchive.config import setting
     from newsarchive.eastmoney_site import install_eastmoney
     from newsarchive.feedserver import FeedServer, install_finews
-    from newsarchive.jobs import properties_env
+    from newsarchive.jobs import env_prefix
     from newsarchive.seaweed import SeaweedFS
-    from newsarchive.tables.catalog import embedded_properties
+    from newsarchive.tables.catalog import configured
     from newsarchive.thepaper_site import install_thepaper
 
     # Airflow's API server imports starlette's test client, which warns about httpx: noise here.
@@ -93,6 +93,19 @@ def run(args: argparse.Namespace) -> int:
     archive.mkdir(parents=True, exist_ok=True)
     home = Path(tempfile.mkdtemp(prefix="newsarchive-demo-airflow-"))
     catalog = str(setting("ICEBERG_CATALOG"))
+    # The demo commits sample rows: never to a catalog this machine configures for real.
+    for name in [n for n in os.environ if n.upper().startswith(env_prefix(catalog))]:
+        del os.environ[name]
+    os.environ.pop(f"AIRFLOW_CONN_{str(setting('ICEBERG_CONN_ID')).upper()}", None)
+    os.environ["PYICEBERG_HOME"] = str(home)
+    if configured(catalog) is not None:
+        print(
+            f"newsarchive demo: a .pyiceberg.yaml in {Path.home()} or {Path.cwd()} configures the catalog "
+            f"{catalog!r}; the demo writes sample rows to the embedded catalog in --archive only: run it "
+            "where no such file is, or with NEWSARCHIVE_ICEBERG_CATALOG set to another name"
+        )
+        shutil.rmtree(home, ignore_errors=True)
+        return 2
     with FeedServer() as feeds, SeaweedFS(bucket=BUCKET) as s3:
         print(f"Sample feeds on {feeds.url()}; SeaweedFS S3 on {s3.endpoint}", flush=True)
         cfg = s3.config
@@ -109,9 +122,10 @@ def run(args: argparse.Namespace) -> int:
                     "extra": {"endpoint_url": cfg.endpoint_url, "region_name": "us-east-1"},
                 }
             ),
-            # One catalog for every mapped crawl task: the SQLite file the readers open by
-            # default in --archive (configured, so each task keeps its own working directory).
-            **properties_env(catalog, embedded_properties(str(archive))),
+            # No catalog configured: on this one worker every crawl task's working directory is
+            # STAGING_DIR itself, so --archive ends up as a hand crawl with ARCHIVE_URI=--archive
+            # leaves it: catalog.db, warehouse/ and warc/ (the paths the runs' rows name, which
+            # `verify --deep`, `reparse --warc DIR/warc` and the docs read).
             NEWSARCHIVE_STAGING_DIR=str(archive),
             NEWSARCHIVE_STAGING_PRUNE="false",  # keep the WARC files for `newsarchive reparse`
             NEWSARCHIVE_WARC_URI=f"s3://{BUCKET}/{WARC_PREFIX}",
@@ -128,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         db.initdb()
         dag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"]).get_dag("news_crawl")
         print("\nRunning the news_crawl DAG (dag.test, SQLite metadata)...", flush=True)
+        print(f"One worker, no shared catalog: every crawl commits to the embedded catalog in {archive}", flush=True)
         dag_run = dag.test()
         print(f"\nDAG run {dag_run.run_id}: {dag_run.state}")
         show_bucket(cfg)
