@@ -19,7 +19,7 @@ from pyiceberg.expressions import In
 
 from newsarchive.schema import ARTICLE_SCHEMA
 from newsarchive.tables.catalog import EMBEDDED_DB, EMBEDDED_WAREHOUSE, resolve
-from newsarchive.tables.definitions import ARTICLES, TABLES, TableDef, ensure, ensure_all, plain
+from newsarchive.tables.definitions import ARTICLES, TABLES, TableDef, ensure, ensure_all, ensure_namespace, plain
 
 
 @pytest.fixture(autouse=True)
@@ -151,6 +151,34 @@ def test_ensure_is_idempotent_and_adds_a_new_column_keeping_field_ids(tmp_path: 
     assert {f.name: f.field_id for f in after.schema().fields if f.name in ids} == ids
     again = ensure(catalog, "newsarchive", full)
     assert again.metadata_location == after.metadata_location  # nothing to do: no commit
+
+
+def test_a_namespace_another_process_creates_meanwhile_is_not_an_error(tmp_path: Path) -> None:
+    """Two crawls opening a new SQLite catalog at once both pass pyiceberg's existence check;
+    the second INSERT of the namespace then fails (IntegrityError, seen in CI): the namespace
+    exists, and the crawl goes on. A creation that fails for another reason still fails."""
+    from pyiceberg.exceptions import NamespaceAlreadyExistsError
+    from sqlalchemy.exc import IntegrityError
+
+    spec = resolve(str(tmp_path / "archive"))
+    ours, theirs = spec.open(), spec.open()
+
+    def lose_the_race(namespace: str, properties: Any = None) -> None:
+        theirs.create_namespace(namespace)  # the other process inserts first
+        raise IntegrityError("INSERT INTO iceberg_namespace_properties", {}, Exception("UNIQUE constraint failed"))
+
+    ours.create_namespace_if_not_exists = lose_the_race  # type: ignore[method-assign]
+    ensure_namespace(ours, "raced")
+    assert ours.namespace_exists("raced")
+    tables = ensure_all(spec.open(), "raced")  # and the tables go in as usual
+    assert set(tables) == set(TABLES)
+
+    def broken(namespace: str, properties: Any = None) -> None:
+        raise NamespaceAlreadyExistsError("a lie: nothing was created")
+
+    ours.create_namespace_if_not_exists = broken  # type: ignore[method-assign]
+    with pytest.raises(NamespaceAlreadyExistsError):
+        ensure_namespace(ours, "never-created")
 
 
 def _rest(d: TableDef) -> dict[str, Any]:

@@ -103,6 +103,17 @@ def _transform(name: str):  # type: ignore[no-untyped-def]
     return parse_transform(name)
 
 
+def ensure_namespace(catalog: Catalog, namespace: str) -> None:
+    """Create ``namespace`` unless it exists. Two processes creating it at once on a SQL
+    catalog both pass pyiceberg's existence check; the loser's INSERT then fails (an
+    IntegrityError, not NamespaceAlreadyExistsError): the namespace exists, which is all we need."""
+    try:
+        catalog.create_namespace_if_not_exists(namespace)
+    except Exception:
+        if not catalog.namespace_exists(namespace):
+            raise
+
+
 def ensure(catalog: Catalog, namespace: str, definition: TableDef) -> Table:
     """The table, created when missing (a concurrent creator is fine) and given any column
     the schema declares that it lacks."""
@@ -113,7 +124,7 @@ def ensure(catalog: Catalog, namespace: str, definition: TableDef) -> Table:
     from pyiceberg.table.sorting import SortField, SortOrder
 
     identifier = (namespace, definition.name)
-    catalog.create_namespace_if_not_exists(namespace)
+    ensure_namespace(catalog, namespace)
     try:
         table = catalog.load_table(identifier)
     except NoSuchTableError:
