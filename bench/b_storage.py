@@ -1,6 +1,6 @@
 """Benchmark 5: ``compact_rows_per_s``, ``upload_mb_per_s`` and ``upload_vs_boto3_ratio``.
 
-* Upload (against an embedded SeaweedFS on 127.0.0.1, :mod:`newsarchive.seaweed`): files of
+* Upload (against an embedded SeaweedFS on 127.0.0.1, :mod:`newsarchive.samples.seaweed`): files of
   the query dataset's size laid out as a run's WARC files, sent with the real
   :func:`~newsarchive.storage.upload.upload_warc` (HEAD, PUT with SHA-256, HEAD to verify),
   against a plain ``boto3`` ``upload_file`` of the same files, one after the other, with the
@@ -25,7 +25,7 @@ from bench.plan import Plan
 from bench.rows import Dataset, rows, write_archive
 from bench.stats import Result, median, rounded
 from newsarchive.runid import new_run_id
-from newsarchive.seaweed import SeaweedFS
+from newsarchive.samples.seaweed import SeaweedFS
 from newsarchive.storage.store import S3Store
 from newsarchive.storage.upload import upload_warc
 from newsarchive.timeparse import utcnow

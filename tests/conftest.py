@@ -33,7 +33,7 @@ for _name in [n for n in os.environ if n.startswith("PYICEBERG_")]:
 ICEBERG_HOME = tempfile.mkdtemp(prefix="newsarchive-pyiceberg-")
 os.environ["PYICEBERG_HOME"] = ICEBERG_HOME
 
-from newsarchive.feedserver import FeedServer, install_finews  # noqa: E402 (after the environment)
+from newsarchive.samples.feedserver import FeedServer, install_finews  # noqa: E402 (after the environment)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -136,7 +136,7 @@ def install_finews_faults(server: FeedServer) -> dict[str, str]:
     gzip-encoded (``Content-Encoding: gzip``). Returns their infoCodes."""
     import gzip
 
-    from newsarchive.feedserver import TEXT, Reply, sample_dir
+    from newsarchive.samples.feedserver import TEXT, Reply, sample_dir
 
     texts = json.loads((sample_dir() / "texts.json").read_text(encoding="utf-8"))
     retried, missing, reset, gzipped = sorted(texts)[:4]
@@ -162,7 +162,7 @@ def sample_server() -> Iterator[FeedServer]:
 
 @pytest.fixture(scope="session")
 def sample_settings(sample_server: FeedServer) -> dict[str, Any]:
-    from newsarchive.feedserver import finews_settings
+    from newsarchive.samples.feedserver import finews_settings
 
     return {**FAST, **finews_settings(sample_server)}
 
@@ -188,7 +188,7 @@ def sample_archive(
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real S3-compatible server (SeaweedFS ``weed mini``) on 127.0.0.1, with credentials."""
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     with SeaweedFS(tmp_path_factory.mktemp("seaweedfs"), bucket="archive") as server:
         yield server
@@ -238,8 +238,8 @@ def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: F
     must cope with: two sources, quarantined records, a
     partial run (a list that answers 503), and a second version of every finews row (a
     reparse at a newer pipeline version)."""
-    from newsarchive.feedserver import Reply, finews_settings
-    from newsarchive.thepaper_site import install_thepaper
+    from newsarchive.samples.feedserver import Reply, finews_settings
+    from newsarchive.samples.thepaper_site import install_thepaper
 
     archive = tmp_path_factory.mktemp("analytics")
     settings = {**FAST, **finews_settings(sample_server), "ARCHIVE_URI": archive}

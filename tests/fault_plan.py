@@ -13,7 +13,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsarchive.feedserver import FeedServer, Reply
+from newsarchive.samples.feedserver import FeedServer, Reply
 
 BIG = 64 * 1024  # bodies above the test's DOWNLOAD_MAXSIZE
 MAXSIZE = 32 * 1024

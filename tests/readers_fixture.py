@@ -256,8 +256,8 @@ def crawled_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: Any
     import subprocess
     import sys
 
-    from newsarchive.feedserver import Reply, finews_settings
-    from newsarchive.thepaper_site import install_thepaper
+    from newsarchive.samples.feedserver import Reply, finews_settings
+    from newsarchive.samples.thepaper_site import install_thepaper
     from tests.conftest import FAST, ROOT, run_crawl
 
     root = tmp_path_factory.mktemp("crawled")

@@ -66,7 +66,7 @@ def test_the_local_snippets_run_and_deduplicate(tables_archive: Path, tmp_path: 
 
 @pytest.mark.slow
 def test_the_s3_snippet_reads_the_rest_catalog(tmp_path: Path) -> None:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
     from newsarchive.tables.catalog import resolve
 
     (tmp_path / "s3").mkdir()

@@ -43,7 +43,7 @@ def crawl(settings: dict[str, Any], *args: str, env: dict[str, str] | None = Non
 @pytest.fixture(scope="module")
 def quiet_settings(sample_server: Any) -> dict[str, Any]:
     """The sample feeds, fast, and no LOG_LEVEL: the console as a user gets it."""
-    from newsarchive.feedserver import finews_settings
+    from newsarchive.samples.feedserver import finews_settings
 
     return {"AUTOTHROTTLE_ENABLED": "False", "RETRY_TIMES": "1", **finews_settings(sample_server)}
 

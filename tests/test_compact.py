@@ -203,7 +203,7 @@ def test_the_command_prints_one_line_per_table(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_compaction_on_the_rest_catalog(tmp_path: Path) -> None:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     (tmp_path / "s3").mkdir()
     with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:
@@ -247,7 +247,7 @@ def test_e2e_crawls_then_compact_then_verify(tmp_path: Path) -> None:
     catalog; ``compact`` rewrites their files and ``verify --deep`` finds everything."""
     from conftest import FAST, clean_env, install_finews_faults, run_crawl
 
-    from newsarchive.feedserver import FeedServer, finews_settings, install_finews
+    from newsarchive.samples.feedserver import FeedServer, finews_settings, install_finews
 
     archive = tmp_path / "archive"
     for faults in (True, False):  # the second crawl fetches what the first could not
@@ -347,7 +347,7 @@ def test_kill_9_of_compact_on_the_rest_catalog(tmp_path: Path) -> None:
 
     import pyarrow.fs as pafs
 
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
     from tests.test_tables_crawl import catalog_env
 
     (tmp_path / "s3").mkdir()

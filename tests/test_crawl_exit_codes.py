@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from newsarchive.feedserver import Reply
+from newsarchive.samples.feedserver import Reply
 from tests.conftest import FAST, run_crawl
 
 CODE = "NW202201122245299970"

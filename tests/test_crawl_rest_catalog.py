@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from newsarchive.feedserver import TEXT
+from newsarchive.samples.feedserver import TEXT
 from newsarchive.tables.commit import RUN_ID
 from tests.conftest import clean_env, run_crawl
 
@@ -30,7 +30,7 @@ def catalog_env(properties: dict[str, str], name: str = "newsarchive") -> dict[s
 
 @pytest.fixture(scope="module")
 def rest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     with SeaweedFS(tmp_path_factory.mktemp("seaweedfs-rest"), table_bucket="warehouse") as server:
         yield server

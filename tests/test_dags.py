@@ -253,7 +253,7 @@ def test_the_reports_warc_links_follow_where_the_bucket_keeps_them(report, warc,
 def lake(tmp_path_factory):
     """SeaweedFS with a plain bucket (WARC, report) and a table bucket behind its Iceberg
     REST catalog."""
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     with SeaweedFS(tmp_path_factory.mktemp("lake"), bucket=RAW_BUCKET, table_bucket=TABLE_BUCKET) as server:
         yield server
@@ -373,7 +373,7 @@ def test_e2e_news_crawl_commits_to_the_rest_catalog_and_uploads_warc(deployment,
 
 
 def test_e2e_a_partial_crawl_commits_what_it_got_then_fails_and_retries(deployment, feed_server, monkeypatch):
-    from newsarchive.feedserver import Reply
+    from newsarchive.samples.feedserver import Reply
 
     code = "NW202201122245299970"
     record = {"infoCode": code, "medianame": "澎湃新闻", "datetime": "2022-01-12 15:51:41", "title": "标题"}
@@ -452,7 +452,7 @@ def test_e2e_news_backfill_pages_thepaper_back_in_time(deployment, feed_server, 
 
 
 def test_e2e_news_crawl_runs_one_mapped_task_per_spider_into_one_catalog(deployment, feed_server, monkeypatch):
-    from newsarchive.eastmoney_site import install_eastmoney
+    from newsarchive.samples.eastmoney_site import install_eastmoney
 
     for name, value in install_eastmoney(feed_server).items():
         monkeypatch.setenv(f"NEWSARCHIVE_{name}", str(value))

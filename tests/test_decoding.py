@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import pytest
 
 from newsarchive.bodies import JsonLimits, OutOfRange, body_text, json_depth, loads, out_of_range_paths
-from newsarchive.eastmoney_site import page_html as eastmoney_page
-from newsarchive.thepaper_site import page_html as thepaper_page
-from newsarchive.thepaper_site import text_detail
+from newsarchive.samples.eastmoney_site import page_html as eastmoney_page
+from newsarchive.samples.thepaper_site import page_html as thepaper_page
+from newsarchive.samples.thepaper_site import text_detail
 from newsarchive.timeparse import parse_beijing, time_fault
 from spiders.eastmoney_pages import parse_article as eastmoney_article
 from spiders.eastmoney_pages import parse_column_page, parse_fast_page
@@ -205,7 +205,7 @@ def test_html_pages_decode_by_header_or_meta_and_never_silently_replace():
 def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tmp_path):
     """Real HTTP, a real crawl, then ``reparse`` of its WARC files: the recorded Content-Type
     travels with the bytes, so the replay decodes them as the crawl did."""
-    from newsarchive.feedserver import FeedServer, Reply
+    from newsarchive.samples.feedserver import FeedServer, Reply
     from tests.conftest import FAST, read_table, run_cli, run_crawl
 
     codes = [f"NW20220112{n:010d}" for n in (1, 2, 3)]
@@ -252,8 +252,8 @@ def test_an_eastmoney_crawl_quarantines_poison_entries_and_pages_and_archives_th
     integer or an impossible time spoils only its entry, a GBK page declared in its markup is
     archived, bytes invalid in the declared charset spoil only their page, and a fast-news
     list nested too deep makes the run partial while the column list is archived."""
-    from newsarchive.eastmoney_site import EastmoneySite, column_entry
-    from newsarchive.feedserver import FeedServer, Reply
+    from newsarchive.samples.eastmoney_site import EastmoneySite, column_entry
+    from newsarchive.samples.feedserver import FeedServer, Reply
     from tests.conftest import FAST, read_table, run_crawl
 
     good, gbk, huge, future, broken = (f"20220121{n:010d}" for n in range(1, 6))
@@ -300,8 +300,8 @@ def test_a_thepaper_crawl_decodes_pages_as_declared_and_quarantines_the_poison(t
     a page whose ``__NEXT_DATA__`` nests too deep (no markup to fall back on) and a page of
     bytes invalid in UTF-8 cost their article only; a hot list nested too deep makes the run
     partial."""
-    from newsarchive.feedserver import FeedServer, Reply
-    from newsarchive.thepaper_site import ThepaperSite, entry
+    from newsarchive.samples.feedserver import FeedServer, Reply
+    from newsarchive.samples.thepaper_site import ThepaperSite, entry
     from tests.conftest import FAST, read_table, run_crawl
 
     with FeedServer() as server:

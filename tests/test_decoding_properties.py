@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsarchive.bodies import FeedError, loads, out_of_range_paths
-from newsarchive.feedserver import FeedServer, Reply
+from newsarchive.samples.feedserver import FeedServer, Reply
 from newsarchive.schema import QUARANTINE_REASONS
 from newsarchive.timeparse import parse_beijing, time_fault
 from spiders import eastmoney_pages, thepaper_pages

@@ -183,7 +183,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``newsarchive demo`` once, in a directory laid out as a user's is after ``make demo``;
     then the sample server (``serve-samples``) and an S3 bucket for the hand-run examples."""
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     cwd = tmp_path_factory.mktemp("user")
     home = tmp_path_factory.mktemp("home")

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.eastmoney_site import (
+from newsarchive.htmltext import html_to_text, text_and_credit
+from newsarchive.samples.eastmoney_site import (
     COLUMN_PATH,
     FAST_PATH,
     EastmoneySite,
@@ -28,8 +29,7 @@ from newsarchive.eastmoney_site import (
     install_eastmoney,
     page_html,
 )
-from newsarchive.feedserver import FeedServer, Received, Reply
-from newsarchive.htmltext import html_to_text, text_and_credit
+from newsarchive.samples.feedserver import FeedServer, Received, Reply
 from newsarchive.timeparse import BEIJING, parse_beijing
 from spiders.eastmoney import EastmoneySpider
 from spiders.eastmoney_pages import (

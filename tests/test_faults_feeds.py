@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from newsarchive.feedserver import FeedServer
+from newsarchive.samples.feedserver import FeedServer
 from tests.conftest import ROOT, open_catalog, read_table, run_crawl
 from tests.fault_plan import build, code
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from newsarchive.feedserver import Reply
+from newsarchive.samples.feedserver import Reply
 from tests.conftest import FAST, ROOT, clean_env, open_catalog, read_table, run_crawl
 
 N = 80

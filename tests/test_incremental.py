@@ -24,7 +24,7 @@ from maint_fixture import (
     run_id,
 )
 
-from newsarchive.feedserver import MARKET, MEDIA, ROLLING, FeedServer, finews_settings, install_finews
+from newsarchive.samples.feedserver import MARKET, MEDIA, ROLLING, FeedServer, finews_settings, install_finews
 from newsarchive.tables import incremental
 from newsarchive.tables.catalog import CatalogSpec, resolve
 from newsarchive.tables.definitions import ARTICLES
@@ -129,7 +129,7 @@ def test_a_file_without_field_ids_is_read_by_name(spec: CatalogSpec) -> None:
 
 @pytest.fixture(scope="module")
 def rest_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     with SeaweedFS(tmp_path_factory.mktemp("seaweed-incr"), table_bucket="warehouse") as s3:
         yield s3.catalog_properties

@@ -23,8 +23,8 @@ import lxml.html
 import pytest
 import yaml
 
-from newsarchive.feedserver import FeedServer, install_finews, sample_dir
 from newsarchive.jekyll.format import parse_post
+from newsarchive.samples.feedserver import FeedServer, install_finews, sample_dir
 from tests.conftest import DATA, FAST, ROOT, SEED_POST, clean_env, run_crawl
 
 PAYLOADS: list[str] = json.loads((DATA / "xss" / "payloads.json").read_text(encoding="utf-8"))

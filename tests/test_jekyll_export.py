@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from newsarchive.feedserver import ORIGINAL_SHARE_URL
 from newsarchive.jekyll.site import merged_config
+from newsarchive.samples.feedserver import ORIGINAL_SHARE_URL
 from tests.conftest import REFERENCE, SEED_POST, last_json, run_cli, run_crawl
 from tests.readers_fixture import article, commit_run, embedded, env_without_pyiceberg, isolated
 

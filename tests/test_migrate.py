@@ -213,7 +213,7 @@ def test_the_command(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_from_a_bucket_into_the_rest_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     (tmp_path / "s3").mkdir()
     with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:

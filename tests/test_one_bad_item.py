@@ -23,9 +23,9 @@ from scrapy.utils.test import get_crawler
 
 from newsarchive import settings as project_settings
 from newsarchive.extensions.archiverun import ArchiveRun
-from newsarchive.feedserver import FeedServer
 from newsarchive.items import Article, Quarantined, quarantine
 from newsarchive.middlewares.contain import ContainCallbackErrors
+from newsarchive.samples.feedserver import FeedServer
 from newsarchive.tables.definitions import ARTICLES, TABLES
 from newsarchive.tables.sink import TableSink
 from pipelines.articles import ArticleWriterPipeline
@@ -293,7 +293,7 @@ def test_a_paging_spider_recovers_a_list_callback_that_raised(tmp_path: Path) ->
     """The list-then-articles bookkeeping the paging spiders share (``spiders/listing.py``,
     here eastmoney's): a column page whose callback raised is one row, and the other
     column's articles are still requested once the last list has answered."""
-    from newsarchive.eastmoney_site import column_entry
+    from newsarchive.samples.eastmoney_site import column_entry
     from spiders.eastmoney import EastmoneySpider
 
     crawler = get_crawler(
@@ -410,7 +410,7 @@ def test_exceptions_in_list_and_text_callbacks_cost_only_their_response(
 def test_an_exception_in_an_article_callback_leaves_the_run_complete(feed_server: FeedServer, tmp_path: Path) -> None:
     """In the callback of a text, or in the errback of a text that failed (which Scrapy
     passes to no spider middleware): one internal_error row each, the run complete."""
-    from newsarchive.feedserver import Reply
+    from newsarchive.samples.feedserver import Reply
 
     records = [record(1, "好文章1"), record(999, "毒文"), record(998, "毒错")]
     settings = serve_lists(feed_server, {"/good?marketType=37": records}, {1: "好文章1", 999: "毒文"})

@@ -20,7 +20,7 @@ from scrapy.utils.test import get_crawler
 
 from newsarchive.archive.versions import current, superseded, version_key
 from newsarchive.extensions.archiverun import ArchiveRun, SourceIndex
-from newsarchive.feedserver import FeedServer, install_finews
+from newsarchive.samples.feedserver import FeedServer, install_finews
 from newsarchive.schema import ARTICLE_FIELDS
 from newsarchive.tables.commit import commit_rows
 from newsarchive.tables.definitions import ARTICLES, TABLES

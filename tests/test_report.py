@@ -161,7 +161,7 @@ def test_no_catalog_is_a_usage_error(tmp_path, capsys):
 def test_report_reads_the_rest_catalog(tmp_path, monkeypatch):
     """Tables in SeaweedFS's REST catalog (files in S3, read through pyiceberg); WARC links
     relative with ``--link-base ""``, as the DAG stores the report beside the WARC files."""
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
     from newsarchive.tables.catalog import resolve
 
     (tmp_path / "s3").mkdir()

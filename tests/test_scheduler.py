@@ -33,8 +33,8 @@ from typing import Any
 import pytest
 import yaml
 
-from newsarchive.eastmoney_site import install_eastmoney
-from newsarchive.feedserver import FeedServer
+from newsarchive.samples.eastmoney_site import install_eastmoney
+from newsarchive.samples.feedserver import FeedServer
 from newsarchive.storage.store import S3Store
 from tests.airflow_stack import AirflowStack, StackError, free_port, log_times, parse_time
 from tests.conftest import ROOT
@@ -270,7 +270,7 @@ def test_when_no_listed_spider_can_run_the_dag_processor_says_the_runs_crawl_not
 def test_a_fresh_deployment_runs_news_crawl_under_the_real_scheduler(tmp_path: Path) -> None:
     from pyiceberg.catalog import load_catalog
 
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     (tmp_path / "lake").mkdir()
     with (
@@ -392,7 +392,7 @@ def test_the_compose_files_environment_runs_news_crawl_under_the_real_scheduler(
 
     from pyiceberg.catalog import load_catalog
 
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
     from tests.airflow_stack import Postgres, compose_airflow_env
 
     bindir = require_postgres()

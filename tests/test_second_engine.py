@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from newsarchive.analytics import duckdb_iceberg
-from newsarchive.feedserver import FeedServer, install_finews
+from newsarchive.samples.feedserver import FeedServer, install_finews
 from newsarchive.tables.commit import OPERATION
 from tests.conftest import FAST, ROOT, clean_env, run_cli, run_crawl
 from tests.test_tables_crawl import catalog_env
@@ -37,7 +37,7 @@ SNIPPET = re.compile(r"<!-- tested: duckdb-iceberg -->\n```python\n(?P<code>.*?)
 
 @pytest.fixture(scope="module")
 def rest_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     with SeaweedFS(tmp_path_factory.mktemp("seaweed-engine"), table_bucket="warehouse") as s3:
         yield s3.catalog_properties

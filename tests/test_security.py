@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from newsarchive.config import redact_value
-from newsarchive.feedserver import Received, Reply
 from newsarchive.logredact import RedactingFilter, redact, secrets_from_env
+from newsarchive.samples.feedserver import Received, Reply
 from tests.conftest import FAST, run_crawl
 
 FAKE_SECRET = "fake-secret-Zq81xvPw"

@@ -242,7 +242,7 @@ def test_the_catalog_and_namespace_come_from_options_or_settings(capsys, tmp_pat
 def test_the_rest_catalog_reads_like_the_embedded_one(tmp_path, capsys, monkeypatch):
     """The same runs committed to SeaweedFS's Iceberg REST catalog (data files in S3): the
     views read them through pyiceberg and answer as over the embedded catalog."""
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     queries = [
         "SELECT source, source_id, pipeline_version FROM articles ORDER BY 1, 2",

@@ -235,7 +235,7 @@ def test_a_lookup_of_more_ids_than_pyiceberg_prunes_by_still_reads_only_the_file
 
 @pytest.mark.slow
 def test_the_rest_catalog_of_seaweedfs_holds_the_tables(tmp_path: Path) -> None:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     (tmp_path / "seaweedfs").mkdir()
     with SeaweedFS(tmp_path / "seaweedfs", table_bucket="warehouse") as s3:

@@ -176,7 +176,7 @@ def test_concurrent_writers_archive_each_article_once(spec: CatalogSpec) -> None
 
 @pytest.mark.slow
 def test_concurrent_writers_on_the_rest_catalog(tmp_path: Path) -> None:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     (tmp_path / "s3").mkdir()
     with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:

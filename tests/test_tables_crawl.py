@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from newsarchive.feedserver import TEXT, FeedServer, Reply, finews_settings, install_finews, sample_dir
+from newsarchive.samples.feedserver import TEXT, FeedServer, Reply, finews_settings, install_finews, sample_dir
 from tests.conftest import FAST, ROOT, clean_env, last_json
 
 
@@ -31,7 +31,7 @@ def catalog_env(properties: dict[str, str], name: str = "newsarchive") -> dict[s
 
 @pytest.fixture(scope="module")
 def rest_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
 
     with SeaweedFS(tmp_path_factory.mktemp("seaweed-rest"), table_bucket="warehouse") as s3:
         yield s3.catalog_properties

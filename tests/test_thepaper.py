@@ -21,9 +21,8 @@ import duckdb
 import pytest
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.feedserver import FeedServer, Received
-from newsarchive.story import normalise_title, story_id
-from newsarchive.thepaper_site import (
+from newsarchive.samples.feedserver import FeedServer, Received
+from newsarchive.samples.thepaper_site import (
     CHANNEL_PATH,
     HOT_PATH,
     OMIT,
@@ -34,6 +33,7 @@ from newsarchive.thepaper_site import (
     page_html,
     text_detail,
 )
+from newsarchive.story import normalise_title, story_id
 from newsarchive.timeparse import BEIJING, parse_beijing, parse_bound
 from spiders.finews_feeds import FeedError
 from spiders.thepaper import ThepaperSpider

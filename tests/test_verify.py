@@ -144,7 +144,7 @@ def test_a_missing_table_is_a_problem(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_verify_on_the_rest_catalog_and_a_warc_bucket(tmp_path: Path) -> None:
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.seaweed import SeaweedFS
     from newsarchive.tables.maintain import table_filesystem
 
     (tmp_path / "s3").mkdir()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive.feedserver import FeedServer, install_finews
+from newsarchive.samples.feedserver import FeedServer, install_finews
 from newsarchive.timeparse import beijing_date
 from newsarchive.warc.reader import parse_date, read_warcinfo
 from newsarchive.workdir import WARC_NAME_RE

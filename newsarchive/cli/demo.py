@@ -44,7 +44,7 @@ def missing_dependency() -> str | None:
     one line; None when everything is there. Checked before anything starts."""
     import importlib.metadata
 
-    from newsarchive.seaweed import weed_binary
+    from newsarchive.samples.seaweed import weed_binary
 
     try:
         weed_binary()
@@ -81,12 +81,12 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(missing)
 
     from newsarchive.config import setting
-    from newsarchive.eastmoney_site import install_eastmoney
-    from newsarchive.feedserver import FeedServer, install_finews
     from newsarchive.jobs import env_prefix
-    from newsarchive.seaweed import SeaweedFS
+    from newsarchive.samples.eastmoney_site import install_eastmoney
+    from newsarchive.samples.feedserver import FeedServer, install_finews
+    from newsarchive.samples.seaweed import SeaweedFS
+    from newsarchive.samples.thepaper_site import install_thepaper
     from newsarchive.tables.catalog import configured
-    from newsarchive.thepaper_site import install_thepaper
 
     # Airflow's API server imports starlette's test client, which warns about httpx: noise here.
     warnings.filterwarnings("ignore", message=".*starlette.testclient.*")

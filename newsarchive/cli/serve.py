@@ -34,9 +34,9 @@ def command_line(spider: str, settings: dict[str, str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from newsarchive.eastmoney_site import install_eastmoney
-    from newsarchive.feedserver import FeedServer, install_finews
-    from newsarchive.thepaper_site import install_thepaper
+    from newsarchive.samples.eastmoney_site import install_eastmoney
+    from newsarchive.samples.feedserver import FeedServer, install_finews
+    from newsarchive.samples.thepaper_site import install_thepaper
 
     server = FeedServer(host=args.host, port=args.port).start()
     sites = {

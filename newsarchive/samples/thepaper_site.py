@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsarchive.feedserver import FeedServer, Received, Reply
+from newsarchive.samples.feedserver import FeedServer, Received, Reply
 from newsarchive.timeparse import BEIJING, parse_beijing
 
-SIDEBAR = Path(__file__).resolve().parent / "samples" / "thepaper" / "rightSidebar.json"
+SIDEBAR = Path(__file__).resolve().parent / "thepaper" / "rightSidebar.json"
 CHANNEL_PATH = "/contentapi/nodeCont/getByChannelId"
 HOT_PATH = "/contentapi/wwwIndex/rightSidebar"
 HTML = "text/html; charset=utf-8"

@@ -20,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from newsarchive.feedserver import FeedServer, Received, Reply
+from newsarchive.samples.feedserver import FeedServer, Received, Reply
 from newsarchive.timeparse import BEIJING, parse_beijing
 
-SAMPLES = Path(__file__).resolve().parent / "samples" / "eastmoney"
+SAMPLES = Path(__file__).resolve().parent / "eastmoney"
 COLUMN_PATH = "/comm/web/getNewsByColumns"
 FAST_PATH = "/comm/web/getFastNewsList"
 HTML = "text/html; charset=utf-8"

@@ -225,7 +225,7 @@ TEXT = "/NewsData/GetNewsText.do"
 
 
 def sample_dir() -> Path:
-    return Path(str(resources.files("newsarchive") / "samples" / "finews"))
+    return Path(str(resources.files("newsarchive.samples") / "finews"))
 
 
 def install_finews(server: FeedServer, data_dir: Path | None = None) -> dict[str, Any]:
