@@ -323,6 +323,8 @@ EXTENSIONS = {
     "newsarchive.extensions.progress.CrawlProgress": 50,
     # The run: opens the catalog, answers "is this archived?", commits the tables at the end.
     "newsarchive.extensions.archiverun.ArchiveRun": 100,
+    # Which WARC record each response is (filled by capture or replay, read by WarcEvidence).
+    "newsarchive.warc.evidence.Evidence": 150,
     "newsarchive.extensions.requeststats.RequestKindStats": 500,
     # Scrapy's feed exporter, counting only the items a feed's format holds (exporters.py).
     "scrapy.extensions.feedexport.FeedExporter": None,

@@ -189,7 +189,10 @@ def summarise(crawler: Any) -> dict[str, Any]:
     stats = collector.get_stats() if collector is not None else {}
     status = stats.get("newsarchive/status") or "failed"
     out: dict[str, Any] = {"status": status, "spider": crawler.spidercls.name}
-    run = crawler.get_extension(ArchiveRun) if getattr(crawler, "_extensions", None) is not None else None
+    try:
+        run = crawler.get_extension(ArchiveRun)
+    except RuntimeError:  # the extensions were never built (a component's from_crawler failed)
+        run = None
     if run is not None:
         out["run_id"] = run.run_id
         out["catalog"] = run.spec.describe()

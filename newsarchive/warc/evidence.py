@@ -31,17 +31,27 @@ POINTER_KEY = "newsarchive_warc"
 
 
 class Evidence:
-    """The pointers of this crawl's responses: per request (meta) and the latest per URL."""
+    """Extension: the pointers of this crawl's responses, per request (meta) and the latest
+    per URL. Per-crawl state shared by the capture (or replay) downloader middleware, which
+    records, and :class:`WarcEvidence`, which stamps; both find it with :meth:`of`."""
 
     def __init__(self) -> None:
         self.latest: dict[str, WarcPointer] = {}
 
     @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Evidence:
+        settings = crawler.settings
+        if not (settings.getbool("WARC_ENABLED") or settings.getlist("WARC_REPLAY_PATHS")):
+            raise NotConfigured("no WARC capture or replay")
+        return cls()
+
+    @classmethod
     def of(cls, crawler: Crawler) -> Evidence:
-        found: Evidence | None = getattr(crawler, "_newsarchive_evidence", None)
+        """This crawl's instance (extensions are built before any middleware)."""
+        found = crawler.get_extension(cls)
         if found is None:
-            found = cls()
-            crawler._newsarchive_evidence = found  # type: ignore[attr-defined]
+            name = f"{cls.__module__}.{cls.__name__}"
+            raise RuntimeError(f"{name} is not in EXTENSIONS: no item could point to its record")
         return found
 
     def record(self, request: Request, pointer: WarcPointer) -> None:
@@ -66,10 +76,10 @@ class WarcEvidence:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcEvidence:
-        settings = crawler.settings
-        if not (settings.getbool("WARC_ENABLED") or settings.getlist("WARC_REPLAY_PATHS")):
+        found = crawler.get_extension(Evidence)
+        if found is None:  # off with capture and replay, or left out of EXTENSIONS
             raise NotConfigured("no WARC capture or replay")
-        return cls(Evidence.of(crawler))
+        return cls(found)
 
     def stamp(self, item: Any, response: Response | None) -> None:
         if not isinstance(item, (Article, Quarantined)) or item.get("warc_filename"):
