@@ -81,11 +81,26 @@ def http_response(response: Response) -> HttpResponse:
 
 
 class WarcCapture:
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.evidence = Evidence.of(crawler)
-        self.max_size = crawler.settings.getint("WARC_MAX_SIZE")
-        self.gzip_level = crawler.settings.getint("WARC_GZIP_LEVEL")
+    """Downloader middleware: every exchange, as sent and as received, into the run's WARC files."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        run: ArchiveRun,
+        evidence: Evidence,
+        *,
+        max_size: int,
+        gzip_level: int,
+        robots: bool,
+        user_agent: str | None,
+    ) -> None:
+        self.crawler = crawler  # for the spider's name, known once the crawl runs
+        self.run = run
+        self.evidence = evidence
+        self.max_size = max_size
+        self.gzip_level = gzip_level
+        self.robots = robots
+        self.user_agent = user_agent
         self.writer: RotatingWarcWriter | None = None
 
     @classmethod
@@ -95,12 +110,15 @@ class WarcCapture:
             raise NotConfigured("WARC_ENABLED is off")
         if settings.getlist("WARC_REPLAY_PATHS"):
             raise NotConfigured("replaying WARC files: nothing new to capture")
-        return cls(crawler)
-
-    @property
-    def run(self) -> ArchiveRun:
-        """The crawl's run (an extension too: looked up when first needed)."""
-        return ArchiveRun.of(self.crawler)
+        return cls(
+            crawler,
+            ArchiveRun.of(crawler),  # extensions are built before the downloader's middlewares
+            Evidence.of(crawler),
+            max_size=settings.getint("WARC_MAX_SIZE"),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL"),
+            robots=settings.getbool("ROBOTSTXT_OBEY"),
+            user_agent=settings.get("USER_AGENT"),
+        )
 
     def _writer(self) -> RotatingWarcWriter:
         if self.writer is None:
@@ -124,8 +142,8 @@ class WarcCapture:
             "format": f"WARC File Format {WARC_VERSION.split('/')[1]}",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
             "isPartOf": self.run.run_id,
-            "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "http-header-user-agent": self.crawler.settings.get("USER_AGENT"),
+            "robots": "obey" if self.robots else "ignore",
+            "http-header-user-agent": self.user_agent,
             "newsarchive-run-id": self.run.run_id,
             "newsarchive-spider": name,
             "newsarchive-source": getattr(spider, "source", name),
