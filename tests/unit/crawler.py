@@ -31,6 +31,18 @@ class UnitSpider(Spider):
     source = "finews"
 
 
+class StubEngine:
+    """Stands in for the engine: components that stop the crawl (a catalog that cannot be
+    opened, a disk that is full) call ``close_spider_async``; the reasons are recorded."""
+
+    def __init__(self, spider: Spider) -> None:
+        self.spider: Spider | None = spider
+        self.close_reasons: list[str] = []
+
+    def close_spider_async(self, reason: str = "cancelled") -> None:
+        self.close_reasons.append(reason)
+
+
 def make_crawler(
     archive: Path,
     settings: dict[str, Any] | None = None,
@@ -39,15 +51,11 @@ def make_crawler(
     """A crawler with the project's settings, ARCHIVE_URI = ``archive`` (embedded SQLite
     catalog there), its extensions built (ArchiveRun among them) and its spider set."""
     project = get_project_settings().copy_to_dict()
-    project.update(
-        ARCHIVE_URI=str(archive),
-        WARC_ENABLED=False,
-        LOG_LEVEL="WARNING",
-        **get_reactor_settings(),
-        **(settings or {}),
-    )
+    project.update(ARCHIVE_URI=str(archive), WARC_ENABLED=False, LOG_LEVEL="WARNING", **get_reactor_settings())
+    project.update(settings or {})
     crawler = get_crawler(spidercls, project)
     crawler.spider = spidercls.from_crawler(crawler)
+    crawler.engine = StubEngine(crawler.spider)  # type: ignore[assignment]
     crawler.stats.open_spider()  # type: ignore[union-attr]
     return crawler
 

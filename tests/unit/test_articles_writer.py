@@ -84,7 +84,7 @@ def test_a_run_that_never_closes_commits_nothing(crawler: Crawler, archive: Path
 _text = st.text(st.characters(exclude_categories=("Cs",)), min_size=1).filter(lambda s: s.strip())
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=_text, html=_text, media=st.one_of(st.none(), _text))
 def test_the_writer_round_trips_any_valid_article(
     new_crawler: Any, archive: Path, title: str, html: str, media: str | None
