@@ -98,3 +98,25 @@ def test_the_writer_round_trips_any_valid_article(
     [row] = [r for r in rows(archive) if r["run_id"] == run.run_id]
     for name in ("source_id", "title", "content_html", "media_name", "content_sha256", "published_at"):
         assert row[name] == written.get(name), name
+
+
+def test_a_write_failure_fails_the_run_and_stops_the_crawl(
+    crawler: Crawler, archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from newsarchive.tables.sink import TableSink, WriteFailed
+    from pipelines.articles import WRITE_FAILED
+
+    def full(self: Any, key: Any, row: Any) -> None:
+        raise WriteFailed("No space left on device")
+
+    start(crawler)
+    stages = chain(crawler)
+    monkeypatch.setattr(TableSink, "write", full)
+    with pytest.raises(DropItem, match="cannot be written"):
+        feed(stages, article())
+    assert crawler.engine.close_reasons == [WRITE_FAILED]  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    run = close(crawler)
+    assert rows(archive) == []
+    [row] = rows(archive, "runs")
+    assert (row["run_id"], row["status"]) == (run.run_id, "failed")
