@@ -6,11 +6,12 @@ RUN := $(UV) run --locked --all-extras
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: help setup test lint format demo docs bench clean
+.PHONY: help setup test test-unit lint format demo docs bench clean
 
 help:
 	@echo "make demo   run the main job on the bundled sample feeds"
 	@echo "make test   run the whole test suite"
+	@echo "make test-unit  only the in-process unit tests (tests/unit), in seconds"
 	@echo "make lint   ruff + mypy"
 	@echo "make docs   regenerate docs/schema.md tables"
 	@echo "make bench  benchmarks, 20-25 min (QUICK=1: under 3 min); see docs/benchmarks.md"
@@ -24,6 +25,10 @@ setup: .venv/.synced
 
 test: setup
 	$(RUN) pytest $(PYTEST_ARGS)
+
+# No subprocess, server or reactor: each pipeline stage, middleware, extension and parser.
+test-unit: setup
+	$(RUN) pytest -q tests/unit $(PYTEST_ARGS)
 
 lint: setup
 	$(RUN) ruff check .
