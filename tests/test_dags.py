@@ -24,7 +24,7 @@ import pytest
 
 from newsarchive import crawllog, jobs
 from newsarchive.storage.store import S3Store
-from tests.conftest import FAST, ROOT, clean_env
+from tests.helpers import FAST, ROOT, clean_env
 
 DAGS = ROOT / "dags"
 RAW_BUCKET, TABLE_BUCKET = "raw", "tables"

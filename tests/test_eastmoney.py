@@ -45,7 +45,7 @@ from spiders.eastmoney_pages import (
     stop_paging,
 )
 from spiders.finews_feeds import FeedError
-from tests.conftest import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl
+from tests.helpers import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl
 from tests.test_thepaper import rows
 
 QUOTED = (
@@ -880,7 +880,7 @@ def test_a_plain_body_credit_is_the_credit_as_em_media_is():
 def test_a_long_article_reparses_from_the_warc_to_the_same_row(tmp_path):
     import shutil
 
-    from tests.conftest import last_json
+    from tests.helpers import last_json
 
     with FeedServer() as server:
         site = EastmoneySite(server)

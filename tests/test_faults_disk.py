@@ -25,7 +25,7 @@ from scrapy.crawler import Crawler
 from newsarchive.tables.definitions import ensure_all
 from pipelines.articles import WRITE_FAILED, ArticleWriterPipeline
 from pipelines.quarantine import QuarantineWriterPipeline
-from tests.conftest import open_catalog, read_table, run_crawl
+from tests.helpers import open_catalog, read_table, run_crawl
 from tests.test_one_bad_item import PUBLISHED, commit, crawler, normalised  # noqa: F401 (fixture)
 
 #: Room left on the filled disk: the quarantine's and the runs row's commits fit, the articles do not.

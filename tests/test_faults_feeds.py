@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from newsarchive.samples.feedserver import FeedServer
-from tests.conftest import ROOT, open_catalog, read_table, run_crawl
 from tests.fault_plan import build, code
+from tests.helpers import ROOT, open_catalog, read_table, run_crawl
 
 DOC = ROOT / "docs" / "reliability.md"
 HOSTILE = ("etc/passwd", "<script>", "OR '1'='1", "../", "%2e%2e")

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from newsarchive.jekyll.format import TEMPLATES
-from tests.conftest import REFERENCE, SEED_POST, last_json, read_table, run_cli, run_row, snapshots
+from tests.helpers import REFERENCE, SEED_POST, last_json, read_table, run_cli, run_row, snapshots
 
 POSTS = REFERENCE / "finews-posts"
 

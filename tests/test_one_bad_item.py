@@ -34,8 +34,8 @@ from pipelines.normalise import NormalisePipeline, normalise
 from pipelines.quarantine import QuarantineWriterPipeline
 from pipelines.validate import ValidatePipeline, problem
 from spiders.finews import FinewsSpider
-from tests.conftest import FAST, read_table, run_crawl
 from tests.fault_plan import code, record, text_ok
+from tests.helpers import FAST, read_table, run_crawl
 from tests.poison_spiders import PoisonError, PoisonFinewsSpider
 
 PUBLISHED = datetime(2022, 1, 12, 2, 0, tzinfo=UTC)
@@ -449,7 +449,7 @@ def test_a_lone_surrogate_in_a_title_costs_that_article_only(feed_server: FeedSe
 
 
 def test_an_exception_importing_one_post_costs_that_post_only(tmp_path: Path) -> None:
-    from tests.conftest import REFERENCE
+    from tests.helpers import REFERENCE
 
     posts = REFERENCE / "finews-posts"
     plain = run_crawl("jekyll", {**FAST, "ARCHIVE_URI": str(tmp_path / "plain")}, extra_args=["-a", f"paths={posts}"])

@@ -24,7 +24,7 @@ from newsarchive.samples.feedserver import FeedServer, install_finews
 from newsarchive.schema import ARTICLE_FIELDS
 from newsarchive.tables.commit import commit_rows
 from newsarchive.tables.definitions import ARTICLES, TABLES
-from tests.conftest import FAST, ROOT, clean_env, install_finews_faults, read_table, run_crawl, run_row, snapshots
+from tests.helpers import FAST, ROOT, clean_env, install_finews_faults, read_table, run_crawl, run_row, snapshots
 
 
 def reparse(archive: Path, *warc: Path, settings: dict[str, str] | None = None, env: dict[str, str] | None = None):

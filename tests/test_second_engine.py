@@ -24,7 +24,7 @@ import pytest
 from newsarchive.analytics import duckdb_iceberg
 from newsarchive.samples.feedserver import FeedServer, install_finews
 from newsarchive.tables.commit import OPERATION
-from tests.conftest import FAST, ROOT, clean_env, run_cli, run_crawl
+from tests.helpers import FAST, ROOT, clean_env, run_cli, run_crawl
 from tests.test_tables_crawl import catalog_env
 
 pytestmark = pytest.mark.slow

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from newsarchive.samples.feedserver import TEXT, FeedServer, Reply, finews_settings, install_finews, sample_dir
-from tests.conftest import FAST, ROOT, clean_env, last_json
+from tests.helpers import FAST, ROOT, clean_env, last_json
 
 
 def catalog_env(properties: dict[str, str], name: str = "newsarchive") -> dict[str, str]:
@@ -174,7 +174,7 @@ def test_a_run_that_died_between_its_commits_is_completed_by_the_next(feed_serve
     from newsarchive.tables.commit import commit_files
     from newsarchive.tables.definitions import ARTICLES, TABLES, ensure_all
     from newsarchive.tables.sink import TableSink, month_of
-    from tests.conftest import run_crawl
+    from tests.helpers import run_crawl
 
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -223,7 +223,7 @@ def test_a_run_that_died_between_its_commits_is_completed_by_the_next(feed_serve
 
 
 def read_runs(archive: Path) -> list[dict[str, Any]]:
-    from tests.conftest import read_table
+    from tests.helpers import read_table
 
     return read_table(archive, "runs").to_pylist()
 

@@ -50,7 +50,7 @@ from spiders.thepaper_pages import (
     stop_paging,
     valid_cont_id,
 )
-from tests.conftest import FAST, CrawlResult, counters, read_table, run_crawl
+from tests.helpers import FAST, CrawlResult, counters, read_table, run_crawl
 
 HOMEPAGE = Path(__file__).resolve().parent / "data" / "reference" / "thepaper" / "homepage-next-data.html"
 CH_A, CH_B = "25950", "25951"

@@ -22,7 +22,7 @@ from newsarchive.timeparse import beijing_date
 from newsarchive.warc.reader import parse_date, read_warcinfo
 from newsarchive.workdir import WARC_NAME_RE
 from spiders.finews_feeds import parse_text
-from tests.conftest import FAST, CrawlResult, install_finews_faults, read_table, run_crawl
+from tests.helpers import FAST, CrawlResult, install_finews_faults, read_table, run_crawl
 
 
 def records(path: Path) -> list[dict]:
