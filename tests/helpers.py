@@ -76,6 +76,22 @@ def read_table(archive: Path | str, name: str = "articles", **scan: Any) -> Any:
     return table.scan(**scan).to_arrow()
 
 
+def rows(archive: Path | str, table: str = "articles") -> list[dict[str, Any]]:
+    """Every row of one table of ``archive``'s embedded catalog, as dicts (see :func:`read_table`)."""
+    return read_table(archive, table).to_pylist()
+
+
+def sql_rows(archive: Path | str, sql: str = "SELECT * FROM a", kind: str = "articles") -> list[dict[str, Any]]:
+    """``sql`` over the archive's ``kind`` table (read by pyiceberg), named ``a``."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("a", read_table(archive, kind))
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
 def run_row(archive: Path | str, run_id: str) -> dict[str, Any]:
     """The ``runs`` row of ``run_id``, maps as dicts."""
     found = [r for r in read_table(archive, "runs").to_pylist() if r["run_id"] == run_id]
@@ -174,3 +190,29 @@ def last_json(stdout: str) -> dict[str, Any]:
     """The last JSON line a command printed (its summary), or ``{}``."""
     lines = [ln for ln in stdout.strip().splitlines() if ln.startswith("{")]
     return json.loads(lines[-1]) if lines else {}
+
+
+def catalog_env(properties: dict[str, str], name: str = "newsarchive") -> dict[str, str]:
+    """pyiceberg's environment form of a catalog's properties (``s3.endpoint`` →
+    ``PYICEBERG_CATALOG__NEWSARCHIVE__S3__ENDPOINT``)."""
+    prefix = f"PYICEBERG_CATALOG__{name.upper()}__"
+    return {prefix + k.replace(".", "__").replace("-", "_").upper(): v for k, v in properties.items()}
+
+
+def the_record_at(archive: Path, key: str, offset: int, length: int) -> tuple[Any, bytes]:
+    """What a ranged GET of (offset, length) returns: exactly one gzip member, one record."""
+    import io
+    import zlib
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    with (archive / key).open("rb") as fh:
+        fh.seek(offset)
+        data = fh.read(length)
+    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    inflate.decompress(data)
+    assert inflate.eof and inflate.unused_data == b"", "not exactly one gzip member"
+    found = list(ArchiveIterator(io.BytesIO(data)))
+    assert len(found) == 1
+    rec = next(ArchiveIterator(io.BytesIO(data)))
+    return rec, rec.raw_stream.read()

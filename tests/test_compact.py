@@ -347,7 +347,7 @@ def test_kill_9_of_compact_on_the_rest_catalog(tmp_path: Path) -> None:
     import pyarrow.fs as pafs
 
     from newsarchive.samples.seaweed import SeaweedFS
-    from tests.test_tables_crawl import catalog_env
+    from tests.helpers import catalog_env
 
     (tmp_path / "s3").mkdir()
     with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:

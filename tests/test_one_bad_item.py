@@ -35,7 +35,8 @@ from pipelines.quarantine import QuarantineWriterPipeline
 from pipelines.validate import ValidatePipeline, problem
 from spiders.finews import FinewsSpider
 from tests.fault_plan import code, record, text_ok
-from tests.helpers import FAST, read_table, run_crawl
+from tests.helpers import FAST, run_crawl
+from tests.helpers import rows as table_rows
 from tests.poison_spiders import PoisonError, PoisonFinewsSpider
 
 PUBLISHED = datetime(2022, 1, 12, 2, 0, tzinfo=UTC)
@@ -79,10 +80,6 @@ def normalised(n: int, **fields: Any) -> Any:
     item = normalise(article(n), "20220112T000000Z-00000000", None)
     item.update(fields)
     return item
-
-
-def table_rows(archive: Path, table: str) -> list[dict[str, Any]]:
-    return read_table(archive, table).to_pylist()
 
 
 def commit(crawler: Crawler) -> ArchiveRun:

@@ -19,14 +19,7 @@ from typing import Any
 import pytest
 
 from newsarchive.samples.feedserver import TEXT, FeedServer, Reply, finews_settings, install_finews, sample_dir
-from tests.helpers import FAST, ROOT, clean_env, last_json
-
-
-def catalog_env(properties: dict[str, str], name: str = "newsarchive") -> dict[str, str]:
-    """pyiceberg's environment form of a catalog's properties (``s3.endpoint`` →
-    ``PYICEBERG_CATALOG__NEWSARCHIVE__S3__ENDPOINT``)."""
-    prefix = f"PYICEBERG_CATALOG__{name.upper()}__"
-    return {prefix + k.replace(".", "__").replace("-", "_").upper(): v for k, v in properties.items()}
+from tests.helpers import FAST, ROOT, catalog_env, clean_env, last_json
 
 
 @pytest.fixture(scope="module")
