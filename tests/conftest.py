@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 # shared helpers and fixtures of other test modules get pytest's assertion messages too
-pytest.register_assert_rewrite("tests.helpers", "tests.readers_fixture")
+pytest.register_assert_rewrite("tests.helpers", "tests.items_fixture", "tests.readers_fixture", "tests.sites")
 
 # Airflow reads these when first imported: a throwaway SQLite home, no examples, our DAGs.
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="newsarchive-airflow-"))
@@ -134,3 +134,16 @@ def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: F
     paper = {**FAST, **install_thepaper(sample_server), "ARCHIVE_URI": archive}
     assert run_crawl("thepaper", paper).returncode == 0
     return archive
+
+
+@pytest.fixture
+def crawler(tmp_path: Path) -> Any:
+    """A configured (never started) crawler whose run commits to a fresh embedded catalog."""
+    import scrapy
+    from scrapy.utils.test import get_crawler
+
+    from tests.items_fixture import project
+
+    crawler = get_crawler(scrapy.Spider, project(ARCHIVE_URI=str(tmp_path / "archive")))
+    crawler.spider = scrapy.Spider("unit")
+    return crawler
