@@ -258,7 +258,7 @@ def crawled_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: Any
 
     from newsarchive.samples.feedserver import Reply, finews_settings
     from newsarchive.samples.thepaper_site import install_thepaper
-    from tests.conftest import FAST, ROOT, run_crawl
+    from tests.helpers import FAST, ROOT, run_crawl
 
     root = tmp_path_factory.mktemp("crawled")
     archive = root / "archive"

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from newsarchive.analytics.views import VIEWS
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.readers_fixture import build_archive, env_without_pyiceberg, isolated
 
 #: The tables fixtures (tables_archive, crawled_archive).

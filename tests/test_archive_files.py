@@ -16,7 +16,7 @@ from newsarchive.schema import ARTICLE_FIELDS
 from newsarchive.tables.commit import commit_files
 from newsarchive.tables.definitions import ARTICLES, TABLES, ensure_all
 from newsarchive.tables.sink import TableSink, WriteFailed, month_of
-from tests.conftest import open_catalog
+from tests.helpers import open_catalog
 
 RUN = "20261127T000000Z-0000abcd"
 

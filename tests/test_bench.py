@@ -21,7 +21,7 @@ from newsarchive.htmltext import text_and_credit
 from newsarchive.infocode import valid_info_code
 from newsarchive.timeparse import parse_beijing
 from spiders.finews_feeds import parse_list, parse_text, read_record
-from tests.conftest import ROOT, clean_env
+from tests.helpers import ROOT, clean_env
 
 
 def digest(n: int, seed: int = 7) -> str:
@@ -80,7 +80,7 @@ def test_rerun_scale_archive_holds_the_listed_articles_and_a_history_it_never_li
     from bench.b_rerun import build_archive, history_rows
     from bench.rows import rows
     from newsarchive.tables.lookup import archived
-    from tests.conftest import open_catalog
+    from tests.helpers import open_catalog
 
     listed = [s.info_code for s in stories(100)]
     history = [r["source_id"] for r in history_rows(next(rows(1)), 0, 250, "r")]

@@ -23,7 +23,7 @@ import pytest
 from newsarchive.cli import build_parser, plain
 from newsarchive.cli.console import ConsoleFormatter, Meter
 from newsarchive.cli.crawl import console_level, summary_line, unreachable_note
-from tests.conftest import ROOT, clean_env, last_json, run_cli, s3_env
+from tests.helpers import ROOT, clean_env, last_json, run_cli, s3_env
 
 #: reStructuredText inline markup that must not reach --help.
 RST = re.compile(r"``|:[a-z]+:`|`[^`\s][^`]*`|(?<![\w*])\*\w[^*\n]*\*(?!\w)")

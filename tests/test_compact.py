@@ -12,7 +12,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from maint_fixture import (
+
+from newsarchive.tables import maintain as maintain_module
+from newsarchive.tables.catalog import CatalogSpec, resolve
+from newsarchive.tables.commit import OPERATION, RUN_ID, CommitError, RetryPolicy
+from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES, ensure_all
+from newsarchive.tables.maintain import Options, compact_table, maintain, remove_orphans, unreferenced
+from tests.maint_fixture import (
     article_rows,
     build,
     commit_rows,
@@ -21,12 +27,6 @@ from maint_fixture import (
     run_id,
     table_rows,
 )
-
-from newsarchive.tables import maintain as maintain_module
-from newsarchive.tables.catalog import CatalogSpec, resolve
-from newsarchive.tables.commit import OPERATION, RUN_ID, CommitError, RetryPolicy
-from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES, ensure_all
-from newsarchive.tables.maintain import Options, compact_table, maintain, remove_orphans, unreferenced
 
 pytestmark = pytest.mark.usefixtures("isolated_pyiceberg")
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,9 +245,8 @@ def test_a_tagged_snapshot_is_never_expired(spec: CatalogSpec) -> None:
 def test_e2e_crawls_then_compact_then_verify(tmp_path: Path) -> None:
     """Real crawls (subprocesses, the sample feeds on 127.0.0.1) commit to the embedded
     catalog; ``compact`` rewrites their files and ``verify --deep`` finds everything."""
-    from conftest import FAST, clean_env, install_finews_faults, run_crawl
-
     from newsarchive.samples.feedserver import FeedServer, finews_settings, install_finews
+    from tests.helpers import FAST, clean_env, install_finews_faults, run_crawl
 
     archive = tmp_path / "archive"
     for faults in (True, False):  # the second crawl fetches what the first could not
@@ -348,7 +347,7 @@ def test_kill_9_of_compact_on_the_rest_catalog(tmp_path: Path) -> None:
     import pyarrow.fs as pafs
 
     from newsarchive.samples.seaweed import SeaweedFS
-    from tests.test_tables_crawl import catalog_env
+    from tests.helpers import catalog_env
 
     (tmp_path / "s3").mkdir()
     with SeaweedFS(tmp_path / "s3", table_bucket="warehouse") as s3:

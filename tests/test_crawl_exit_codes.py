@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from newsarchive.samples.feedserver import Reply
-from tests.conftest import FAST, run_crawl
+from tests.helpers import FAST, run_crawl
 
 CODE = "NW202201122245299970"
 

@@ -17,7 +17,7 @@ import pytest
 
 from newsarchive.samples.feedserver import TEXT
 from newsarchive.tables.commit import RUN_ID
-from tests.conftest import clean_env, run_crawl
+from tests.helpers import clean_env, run_crawl
 
 pytestmark = pytest.mark.slow
 

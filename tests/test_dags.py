@@ -24,7 +24,7 @@ import pytest
 
 from newsarchive import crawllog, jobs
 from newsarchive.storage.store import S3Store
-from tests.conftest import FAST, ROOT, clean_env
+from tests.helpers import FAST, ROOT, clean_env
 
 DAGS = ROOT / "dags"
 RAW_BUCKET, TABLE_BUCKET = "raw", "tables"
@@ -431,7 +431,7 @@ def test_news_backfill_refuses_finews_clearly(deployment):
 
 
 def test_e2e_news_backfill_pages_thepaper_back_in_time(deployment, feed_server, monkeypatch):
-    from tests.test_thepaper import small_site
+    from tests.sites import small_site
 
     site = small_site(feed_server, pages=5)  # one article a day, 2022-01-12 back to 2022-01-08
     for name, value in {**site.settings(), "THEPAPER_HOT": "False"}.items():

@@ -206,7 +206,7 @@ def test_gbk_and_gb18030_bodies_are_archived_and_a_reparse_decodes_them_alike(tm
     """Real HTTP, a real crawl, then ``reparse`` of its WARC files: the recorded Content-Type
     travels with the bytes, so the replay decodes them as the crawl did."""
     from newsarchive.samples.feedserver import FeedServer, Reply
-    from tests.conftest import FAST, read_table, run_cli, run_crawl
+    from tests.helpers import FAST, read_table, run_cli, run_crawl
 
     codes = [f"NW20220112{n:010d}" for n in (1, 2, 3)]
     titles = ["国标码", "澎湃新闻", "𠀀字"]
@@ -254,7 +254,7 @@ def test_an_eastmoney_crawl_quarantines_poison_entries_and_pages_and_archives_th
     list nested too deep makes the run partial while the column list is archived."""
     from newsarchive.samples.eastmoney_site import EastmoneySite, column_entry
     from newsarchive.samples.feedserver import FeedServer, Reply
-    from tests.conftest import FAST, read_table, run_crawl
+    from tests.helpers import FAST, read_table, run_crawl
 
     good, gbk, huge, future, broken = (f"20220121{n:010d}" for n in range(1, 6))
     with FeedServer() as server:
@@ -302,7 +302,7 @@ def test_a_thepaper_crawl_decodes_pages_as_declared_and_quarantines_the_poison(t
     partial."""
     from newsarchive.samples.feedserver import FeedServer, Reply
     from newsarchive.samples.thepaper_site import ThepaperSite, entry
-    from tests.conftest import FAST, read_table, run_crawl
+    from tests.helpers import FAST, read_table, run_crawl
 
     with FeedServer() as server:
         site = ThepaperSite(server)

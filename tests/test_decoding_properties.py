@@ -30,7 +30,7 @@ from newsarchive.schema import QUARANTINE_REASONS
 from newsarchive.timeparse import parse_beijing, time_fault
 from spiders import eastmoney_pages, thepaper_pages
 from spiders.finews_feeds import merge, parse_list, parse_text, read_record
-from tests.conftest import FAST, read_table, run_crawl
+from tests.helpers import FAST, read_table, run_crawl
 
 CI = bool(os.environ.get("CI"))
 FETCHED = datetime(2022, 1, 21, 12, 0, tzinfo=UTC)

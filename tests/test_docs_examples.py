@@ -48,7 +48,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, clean_env, read_table
+from tests.helpers import ROOT, clean_env, read_table
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 RUNNABLE = {"bash", "sh", "console", "python", "sql"}

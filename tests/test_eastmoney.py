@@ -45,8 +45,7 @@ from spiders.eastmoney_pages import (
     stop_paging,
 )
 from spiders.finews_feeds import FeedError
-from tests.conftest import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl
-from tests.test_thepaper import rows
+from tests.helpers import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl, sql_rows
 
 QUOTED = (
     '<p>　　<span id="stock_0.002752"><a href="http://quote.eastmoney.com/unify/r/0.002752" class="keytip" '
@@ -131,7 +130,7 @@ def two_runs(site: EastmoneySite, tmp_path_factory: pytest.TempPathFactory) -> T
 
 
 def by_code(archive: Path) -> dict[str, dict[str, Any]]:
-    return {r["source_id"][2:]: r for r in rows(archive)}
+    return {r["source_id"][2:]: r for r in sql_rows(archive)}
 
 
 def pages(seen: list[Received]) -> Counter[str]:
@@ -211,7 +210,7 @@ def test_relative_times_resolve_against_the_fetch_time_in_beijing(two_runs):
 
 
 def test_every_bad_entry_or_page_is_quarantined_with_its_reason(two_runs):
-    found = rows(two_runs.archive, kind="quarantine")
+    found = sql_rows(two_runs.archive, kind="quarantine")
     reasons = {r["info_code_raw"]: r["reason"] for r in found if r["info_code_raw"] is not None}
     assert reasons == QUARANTINED
     (bad,) = [r for r in found if r["reason"] == "bad_record"]
@@ -232,7 +231,7 @@ def test_second_run_fetches_no_article_and_stops_paging_at_the_archive(two_runs)
     fast = [r.query["sortEnd"] for r in two_runs.seen_second if r.path == FAST_PATH]
     assert fast == ["", "500"]  # page 1 ends with the page that failed: it goes on
     assert counters(second)["eastmoney_stop_archived"] == 1
-    assert len(rows(two_runs.archive)) == len(ARCHIVED)
+    assert len(sql_rows(two_runs.archive)) == len(ARCHIVED)
 
 
 # --- filters, bounds and paging ----------------------------------------------------------------
@@ -260,8 +259,8 @@ def test_media_filter_keeps_only_the_named_media(tmp_path, feed_server):
     site = dated_site(feed_server)
     result = crawl_dated(tmp_path, site, EASTMONEY_MEDIA="澎湃新闻")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert {r["media_name"] for r in rows(tmp_path)} == {"澎湃新闻"}
-    assert len(rows(tmp_path)) == 3
+    assert {r["media_name"] for r in sql_rows(tmp_path)} == {"澎湃新闻"}
+    assert len(sql_rows(tmp_path)) == 3
     assert len(pages(feed_server.received)) == 3  # the others are never requested
     assert counters(result)["eastmoney_media_skipped"] == 2
 
@@ -270,7 +269,7 @@ def test_since_stops_paging_and_until_skips_newer_entries(tmp_path, feed_server)
     site = dated_site(feed_server)
     result = crawl_dated(tmp_path, site, EASTMONEY_SINCE="2022-01-10", EASTMONEY_UNTIL="2022-01-11")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert {r["title"] for r in rows(tmp_path)} == {"文章1", "文章2"}
+    assert {r["title"] for r in sql_rows(tmp_path)} == {"文章1", "文章2"}
     assert len(site.requests_to(COLUMN_PATH)) == 4  # page 4 reaches below the bound: no page 5
     assert counters(result)["eastmoney_stop_since"] == 1
 
@@ -279,7 +278,7 @@ def test_max_pages_bounds_the_paging(tmp_path, feed_server):
     site = dated_site(feed_server)
     result = crawl_dated(tmp_path, site, EASTMONEY_MAX_PAGES="2")
     assert result.returncode == 0
-    assert {r["title"] for r in rows(tmp_path)} == {"文章0", "文章1"}
+    assert {r["title"] for r in sql_rows(tmp_path)} == {"文章0", "文章1"}
     assert counters(result)["eastmoney_stop_max_pages"] == 1
 
 
@@ -302,10 +301,10 @@ def test_a_bad_list_is_quarantined_and_the_good_one_still_archived(tmp_path, fee
     site.faults["fast:102"] = reply
     result = crawl_dated(tmp_path, site)
     assert result.returncode == 1 and result.run["status"] == "partial"
-    (row,) = rows(tmp_path, kind="quarantine")
+    (row,) = sql_rows(tmp_path, kind="quarantine")
     assert row["reason"] == reason and words in row["detail"] and "fast:102 page 1" in row["detail"]
     assert row["stage"] == "list"
-    assert len(rows(tmp_path)) == 2  # the column's articles are archived anyway
+    assert len(sql_rows(tmp_path)) == 2  # the column's articles are archived anyway
 
 
 def test_without_a_referer_the_lists_are_refused_and_the_run_fails(tmp_path, feed_server):
@@ -335,9 +334,9 @@ def test_the_two_infocode_sources_link_by_story_id(tmp_path, sample_settings):
         east = run_crawl("eastmoney", {**FAST, **settings, "ARCHIVE_URI": tmp_path})
     assert east.returncode == 0, east.stderr[-3000:]
     assert east.summary["articles_written"] == 44
-    once = rows(tmp_path, "SELECT CAST(source AS VARCHAR) AS s, info_code, count(*) AS n FROM a GROUP BY ALL")
+    once = sql_rows(tmp_path, "SELECT CAST(source AS VARCHAR) AS s, info_code, count(*) AS n FROM a GROUP BY ALL")
     assert len(once) == 88 and {r["n"] for r in once} == {1}  # each article once per source
-    joined = rows(
+    joined = sql_rows(
         tmp_path,
         "SELECT f.info_code, f.story_id = e.story_id AS same_story, f.content_text = e.content_text AS same_text "
         "FROM a f JOIN a e ON f.info_code = e.info_code WHERE f.source = 'finews' AND e.source = 'eastmoney'",
@@ -563,8 +562,8 @@ def test_the_environment_configures_a_real_crawl(tmp_path, feed_server):
     result = run_crawl("eastmoney", {**FAST, "ARCHIVE_URI": tmp_path}, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads(result.run["settings"])["EASTMONEY_COLUMNS"] == ["345"]
-    assert len(rows(tmp_path)) == 1
-    assert parse_beijing("2022-01-12 10:00:00") == rows(tmp_path)[0]["published_at"]
+    assert len(sql_rows(tmp_path)) == 1
+    assert parse_beijing("2022-01-12 10:00:00") == sql_rows(tmp_path)[0]["published_at"]
 
 
 # --- East Money as public code shows it (issue 16) ---------------------------------------------
@@ -573,7 +572,7 @@ D = "2022020812345678"  # + two digits
 
 
 def quarantined(archive: Path) -> list[dict[str, Any]]:
-    return rows(archive, kind="quarantine")
+    return sql_rows(archive, kind="quarantine")
 
 
 def crawl(tmp_path: Path, site: EastmoneySite, **extra: str) -> CrawlResult:
@@ -597,7 +596,7 @@ def test_cfh_posts_are_skipped_on_purpose_counted_and_never_requested(tmp_path, 
     result = crawl(tmp_path, site)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.run["status"] == "complete"
-    assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}01"]
+    assert [r["source_id"] for r in sql_rows(tmp_path)] == [f"NW{D}01"]
     assert quarantined(tmp_path) == []  # nothing failed: skipped on purpose
     assert set(pages(feed_server.received)) == {f"/a/{D}01.html"}
     assert not any("caifuhao" in r.path or r.path.startswith("/news/") for r in feed_server.received)
@@ -610,7 +609,7 @@ def test_column_success_code_as_int_or_string(tmp_path, feed_server, code):
     site.column_code = code
     result = crawl_dated(tmp_path, site)
     assert result.returncode == 0 and result.run["status"] == "complete"
-    assert len(rows(tmp_path)) == 2
+    assert len(sql_rows(tmp_path)) == 2
 
 
 def test_a_missing_req_trace_answer_is_an_api_error_naming_the_message(tmp_path, feed_server):
@@ -624,7 +623,7 @@ def test_a_missing_req_trace_answer_is_an_api_error_naming_the_message(tmp_path,
     (row,) = quarantined(tmp_path)
     assert row["reason"] == "api_error" and row["stage"] == "list"
     assert "column:345 page 1" in row["detail"] and message in row["detail"] and "code 0" in row["detail"]
-    assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}10"]
+    assert [r["source_id"] for r in sql_rows(tmp_path)] == [f"NW{D}10"]
 
 
 def fast_site(server: FeedServer, n: int) -> EastmoneySite:
@@ -647,7 +646,7 @@ def test_fast_news_pages_with_data_sort_end(tmp_path, feed_server):
     assert result.returncode == 0 and result.run["status"] == "complete"
     cursors = [r.query["sortEnd"] for r in site.requests_to(FAST_PATH)]
     assert cursors == ["", last["_sort"]]
-    assert len(rows(tmp_path)) == 8
+    assert len(sql_rows(tmp_path)) == 8
     assert "eastmoney_listed_again" not in counters(result)  # no entry served twice
 
 
@@ -657,7 +656,7 @@ def test_fast_news_falls_back_to_the_last_real_sort_without_sort_end(tmp_path, f
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
     assert result.returncode == 0 and result.run["status"] == "complete"
     assert [r.query["sortEnd"] for r in site.requests_to(FAST_PATH)] == ["", site.fast["102"][4]["realSort"]]
-    assert len(rows(tmp_path)) == 8
+    assert len(sql_rows(tmp_path)) == 8
 
 
 def test_paging_past_the_end_of_the_fast_news_is_the_end_not_a_fault(tmp_path, feed_server):
@@ -667,7 +666,7 @@ def test_paging_past_the_end_of_the_fast_news_is_the_end_not_a_fault(tmp_path, f
     assert result.run["status"] == "complete" and result.run["problems"] == []
     assert len(site.requests_to(FAST_PATH)) == 2
     assert quarantined(tmp_path) == []
-    assert len(rows(tmp_path)) == 5
+    assert len(sql_rows(tmp_path)) == 5
     assert counters(result)["eastmoney_stop_end_of_feed"] == 1
 
 
@@ -682,7 +681,7 @@ def test_media_of_fast_news_is_decided_on_the_page(tmp_path, feed_server):
     site.fast["102"] = [fast_entry(f"{D}{n}", f"快讯{n}", when, f"{100 - n}") for n in range(40, 45)]
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="", EASTMONEY_MEDIA="澎湃新闻", EASTMONEY_PAGE_SIZE="10")
     assert result.returncode == 0, result.stderr[-3000:]
-    got = {r["source_id"][2:]: r for r in rows(tmp_path)}
+    got = {r["source_id"][2:]: r for r in sql_rows(tmp_path)}
     assert set(got) == {f"{D}40", f"{D}41", f"{D}44"}
     assert {r["media_name"] for r in got.values()} == {"澎湃新闻"}
     assert got[f"{D}41"]["content_text"] == "二。" and got[f"{D}41"]["media_credit"] == "（文章来源：澎湃新闻）"
@@ -690,7 +689,7 @@ def test_media_of_fast_news_is_decided_on_the_page(tmp_path, feed_server):
 
 
 def test_long_articles_are_one_row_of_every_page_in_order(tmp_path, feed_server):
-    from tests.test_warc_capture import the_record_at
+    from tests.helpers import the_record_at
 
     site = EastmoneySite(feed_server)
     bodies = ["<p>第一页。</p>", "<p>第二页。</p>", "<p>第三页。</p>"]
@@ -700,7 +699,7 @@ def test_long_articles_are_one_row_of_every_page_in_order(tmp_path, feed_server)
     site.fast["102"] = [fast_entry(f"{D}50", "", "2022-02-08 10:00:00", "2"), fast_entry(f"{D}51", "", "", "1")]
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
     assert result.returncode == 0 and result.run["status"] == "complete", result.stderr[-3000:]
-    got = {r["source_id"][2:]: r for r in rows(tmp_path)}
+    got = {r["source_id"][2:]: r for r in sql_rows(tmp_path)}
     assert set(got) == {f"{D}50", f"{D}51"}
     row = got[f"{D}50"]
     assert row["title"] == "长文" and got[f"{D}51"]["title"] == "短文"
@@ -732,11 +731,11 @@ def test_a_failed_continuation_page_quarantines_the_article_whole(tmp_path, feed
     site.fast["102"] = [fast_entry(f"{D}60", "长文", "", "2"), fast_entry(f"{D}61", "短文", "", "1")]
     result = crawl(tmp_path, site, EASTMONEY_COLUMNS="")
     assert result.returncode == 0 and result.run["status"] == "complete"
-    assert [r["source_id"] for r in rows(tmp_path)] == [f"NW{D}61"]
+    assert [r["source_id"] for r in sql_rows(tmp_path)] == [f"NW{D}61"]
     (row,) = quarantined(tmp_path)
     assert row["reason"] == reason and row["http_status"] == status and row["info_code_raw"] == f"NW{D}60"
     assert "page 2 of the article" in row["detail"] and row["url"].endswith(f"/a/{D}60_2.html")
-    from tests.test_warc_capture import the_record_at
+    from tests.helpers import the_record_at
 
     record, _ = the_record_at(tmp_path, row["warc_filename"], row["warc_record_offset"], row["warc_record_length"])
     assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]  # that page's exchange
@@ -880,7 +879,7 @@ def test_a_plain_body_credit_is_the_credit_as_em_media_is():
 def test_a_long_article_reparses_from_the_warc_to_the_same_row(tmp_path):
     import shutil
 
-    from tests.conftest import last_json
+    from tests.helpers import last_json
 
     with FeedServer() as server:
         site = EastmoneySite(server)
@@ -890,13 +889,13 @@ def test_a_long_article_reparses_from_the_warc_to_the_same_row(tmp_path):
         result = crawl(tmp_path / "original", site, EASTMONEY_COLUMNS="")
         assert result.returncode == 0, result.stderr[-3000:]
         served = len(server.received)
-    (before,) = rows(tmp_path / "original")
+    (before,) = sql_rows(tmp_path / "original")
     archive = tmp_path / "copy"  # a working directory holding only the WARC files, no tables
     shutil.copytree(tmp_path / "original" / "warc", archive / "warc")
     # the server is gone: only the WARC answers
     done = run_cli("reparse", "--warc", str(archive / "warc"), "--archive", str(archive))
     assert done.returncode == 0 and last_json(done.stdout)["articles_written"] == 1, done.stderr[-3000:]
-    (after,) = rows(archive)
+    (after,) = sql_rows(archive)
     assert served == len(server.received)
     for column in ("content_html", "content_text", "source_url", "warc_filename", "warc_record_offset", "fetched_at"):
         assert after[column] == before[column], column

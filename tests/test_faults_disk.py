@@ -25,8 +25,8 @@ from scrapy.crawler import Crawler
 from newsarchive.tables.definitions import ensure_all
 from pipelines.articles import WRITE_FAILED, ArticleWriterPipeline
 from pipelines.quarantine import QuarantineWriterPipeline
-from tests.conftest import open_catalog, read_table, run_crawl
-from tests.test_one_bad_item import PUBLISHED, commit, crawler, normalised  # noqa: F401 (fixture)
+from tests.helpers import open_catalog, read_table, run_crawl
+from tests.items_fixture import PUBLISHED, commit, normalised
 
 #: Room left on the filled disk: the quarantine's and the runs row's commits fit, the articles do not.
 ROOM = 96 * 1024
@@ -108,7 +108,7 @@ def test_a_full_disk_fails_the_run_counts_only_what_is_committed_and_loses_nothi
     assert third.returncode == 0 and third.run["articles_written"] == 0
 
 
-def test_the_article_writer_counts_only_committed_rows(crawler: Crawler) -> None:  # noqa: F811
+def test_the_article_writer_counts_only_committed_rows(crawler: Crawler) -> None:
     """A partition whose file cannot be created (a file where its directory must go): the
     run fails, none of its article files stay, and the runs row says 0 articles."""
     articles, _ = ArticleWriterPipeline(crawler), QuarantineWriterPipeline(crawler)

@@ -10,14 +10,13 @@ table of faults and the figures this test computes.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from newsarchive.samples.feedserver import FeedServer
-from tests.conftest import ROOT, open_catalog, read_table, run_crawl
 from tests.fault_plan import build, code
+from tests.helpers import ROOT, open_catalog, rows, run_crawl
 
 DOC = ROOT / "docs" / "reliability.md"
 HOSTILE = ("etc/passwd", "<script>", "OR '1'='1", "../", "%2e%2e")
@@ -32,10 +31,6 @@ def faulty(tmp_path_factory):
         requests_first = list(server.requests)
         second = run_crawl("finews", {**site.settings(), "ARCHIVE_URI": archive}, timeout=300)
         yield site, archive, first, second, requests_first, list(server.requests)
-
-
-def rows(archive: Path, table: str) -> list[dict]:
-    return read_table(archive, table).to_pylist()
 
 
 def figures(site, archive) -> dict[str, int]:

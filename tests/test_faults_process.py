@@ -10,7 +10,7 @@ import sys
 import time
 
 from newsarchive.samples.feedserver import Reply
-from tests.conftest import FAST, ROOT, clean_env, open_catalog, read_table, run_crawl
+from tests.helpers import FAST, ROOT, clean_env, open_catalog, read_table, run_crawl
 
 N = 80
 

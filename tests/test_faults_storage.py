@@ -16,8 +16,8 @@ import pytest
 
 from newsarchive.storage.s3 import S3Config
 from newsarchive.storage.store import S3Store
-from tests.conftest import ROOT, last_json, run_cli, s3_env
 from tests.faultproxy import CountingS3Proxy, FaultProxy
+from tests.helpers import ROOT, last_json, run_cli, s3_env
 
 MiB = 1024 * 1024
 DAY = "date=2026-11-27"

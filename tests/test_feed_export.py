@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from newsarchive.schema import ARTICLE_FIELDS
-from tests.conftest import ROOT, clean_env, read_table, run_crawl
+from tests.helpers import ROOT, clean_env, read_table, run_crawl
 
 STORED = re.compile(r"Stored (\w+) feed \((\d+) items\) in: (\S+)")
 

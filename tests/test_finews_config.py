@@ -20,7 +20,7 @@ import pytest
 
 from newsarchive import settings as project_settings
 from newsarchive.config import setting
-from tests.conftest import FAST, ROOT, clean_env
+from tests.helpers import FAST, ROOT, clean_env
 
 NAMES = ("FINEWS_LIST_URLS", "FINEWS_TEXT_URL")
 
@@ -272,7 +272,7 @@ def test_serve_samples_prints_settings_that_configure_every_spider(tmp_path):
     import json
 
     from newsarchive.config import missing_settings
-    from tests.conftest import run_crawl
+    from tests.helpers import run_crawl
 
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsarchive", "serve-samples", "--port", "0", "--settings-json"],

@@ -15,7 +15,7 @@ import pytest
 
 from newsarchive.schema import ARTICLE_FIELDS, ARTICLE_SCHEMA, QUARANTINE_FIELDS
 from newsarchive.tables.commit import RUN_ID
-from tests.conftest import REFERENCE, SEED_POST, open_catalog, read_table, run_crawl, snapshots
+from tests.helpers import REFERENCE, SEED_POST, open_catalog, read_table, run_crawl, snapshots
 
 
 def articles(archive: Path) -> Any:

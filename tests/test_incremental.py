@@ -15,20 +15,20 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from conftest import FAST, ROOT, clean_env
-from maint_fixture import (
-    article_rows,
-    build,
-    commit_rows,
-    isolated_pyiceberg,  # noqa: F401 (a fixture)
-    run_id,
-)
 
 from newsarchive.samples.feedserver import MARKET, MEDIA, ROLLING, FeedServer, finews_settings, install_finews
 from newsarchive.tables import incremental
 from newsarchive.tables.catalog import CatalogSpec, resolve
 from newsarchive.tables.definitions import ARTICLES
 from newsarchive.tables.maintain import Options, maintain
+from tests.helpers import FAST, ROOT, clean_env
+from tests.maint_fixture import (
+    article_rows,
+    build,
+    commit_rows,
+    isolated_pyiceberg,  # noqa: F401 (a fixture)
+    run_id,
+)
 
 KEEP_ALL = Options(snapshot_max_age=timedelta(days=3650), orphan_min_age=timedelta(days=3650))
 

@@ -25,7 +25,7 @@ import yaml
 
 from newsarchive.jekyll.format import parse_post
 from newsarchive.samples.feedserver import FeedServer, install_finews, sample_dir
-from tests.conftest import DATA, FAST, ROOT, SEED_POST, clean_env, run_crawl
+from tests.helpers import DATA, FAST, ROOT, SEED_POST, clean_env, run_crawl
 
 PAYLOADS: list[str] = json.loads((DATA / "xss" / "payloads.json").read_text(encoding="utf-8"))
 SEED = "NW202201122245299970"

@@ -15,7 +15,7 @@ import yaml
 
 from newsarchive.jekyll.site import merged_config
 from newsarchive.samples.feedserver import ORIGINAL_SHARE_URL
-from tests.conftest import REFERENCE, SEED_POST, last_json, run_cli, run_crawl
+from tests.helpers import REFERENCE, SEED_POST, last_json, run_cli, run_crawl
 from tests.readers_fixture import article, commit_run, embedded, env_without_pyiceberg, isolated
 
 #: The tables fixtures (tables_archive).

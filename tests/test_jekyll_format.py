@@ -20,7 +20,7 @@ from newsarchive.jekyll.format import (
     original_market_post,
     parse_post,
 )
-from tests.conftest import REFERENCE, SEED_POST
+from tests.helpers import REFERENCE, SEED_POST
 
 POSTS = REFERENCE / "finews-posts"
 

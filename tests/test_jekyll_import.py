@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from newsarchive.jekyll.format import TEMPLATES
-from tests.conftest import REFERENCE, SEED_POST, last_json, read_table, run_cli, run_row, snapshots
+from tests.helpers import REFERENCE, SEED_POST, last_json, rows, run_cli, run_row, snapshots
 
 POSTS = REFERENCE / "finews-posts"
 
@@ -22,10 +22,6 @@ POSTS = REFERENCE / "finews-posts"
 def newsarchive(*args: object, timeout: float = 180) -> tuple[int, dict, str]:
     proc = run_cli(*map(str, args), timeout=timeout)
     return proc.returncode, last_json(proc.stdout), proc.stderr
-
-
-def rows(archive: Path, table: str = "articles") -> list[dict]:
-    return read_table(archive, table).to_pylist()
 
 
 def index() -> list[dict[str, str]]:

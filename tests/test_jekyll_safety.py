@@ -22,7 +22,7 @@ from newsarchive.jekyll.safety import (
     safe_title,
     safe_url,
 )
-from tests.conftest import DATA, REFERENCE, ROOT
+from tests.helpers import DATA, REFERENCE, ROOT
 
 PAYLOADS: list[str] = json.loads((DATA / "xss" / "payloads.json").read_text(encoding="utf-8"))
 LIQUID = [p for p in PAYLOADS if "{{" in p or "{%" in p]

@@ -20,7 +20,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from maint_fixture import isolated_pyiceberg  # noqa: F401 (a fixture)
 
 from newsarchive.archive.legacy import LegacyArchive
 from newsarchive.cli import migrate as migrate_module
@@ -28,6 +27,7 @@ from newsarchive.cli.migrate import migrate
 from newsarchive.tables.catalog import CatalogSpec, resolve
 from newsarchive.tables.commit import OPERATION, RUN_ID
 from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES, ensure_all
+from tests.maint_fixture import isolated_pyiceberg  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.usefixtures("isolated_pyiceberg")
 ROOT = Path(__file__).resolve().parent.parent

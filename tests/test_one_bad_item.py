@@ -9,19 +9,16 @@ raise on marked input, ``tests/poison_spiders.py``) against the feed server on 1
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-import scrapy
 from pyiceberg.io.pyarrow import PyArrowFileIO
 from scrapy.crawler import Crawler
 from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
 
-from newsarchive import settings as project_settings
 from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Article, Quarantined, quarantine
 from newsarchive.middlewares.contain import ContainCallbackErrors
@@ -30,66 +27,17 @@ from newsarchive.tables.definitions import ARTICLES, TABLES
 from newsarchive.tables.sink import TableSink
 from pipelines.articles import ArticleWriterPipeline
 from pipelines.dedupe import DedupePipeline
-from pipelines.normalise import NormalisePipeline, normalise
+from pipelines.normalise import NormalisePipeline
 from pipelines.quarantine import QuarantineWriterPipeline
 from pipelines.validate import ValidatePipeline, problem
 from spiders.finews import FinewsSpider
-from tests.conftest import FAST, read_table, run_crawl
 from tests.fault_plan import code, record, text_ok
+from tests.helpers import FAST, run_crawl
+from tests.helpers import rows as table_rows
+from tests.items_fixture import article, commit, normalised, project
 from tests.poison_spiders import PoisonError, PoisonFinewsSpider
 
-PUBLISHED = datetime(2022, 1, 12, 2, 0, tzinfo=UTC)
-
-
-# --- helpers -------------------------------------------------------------------------------
-
-
-def project(**overrides: Any) -> dict[str, Any]:
-    """The project's declared settings (what a real crawl starts from), plus ``overrides``."""
-    declared = {k: v for k, v in project_settings._defaults.items() if k not in ("SPIDER_MODULES", "NEWSPIDER_MODULE")}
-    return {**declared, **overrides}
-
-
-@pytest.fixture
-def crawler(tmp_path: Path) -> Crawler:
-    """A configured (never started) crawler whose run commits to a fresh embedded catalog."""
-    crawler = get_crawler(scrapy.Spider, project(ARCHIVE_URI=str(tmp_path / "archive")))
-    crawler.spider = scrapy.Spider("unit")
-    return crawler
-
-
-def article(n: int, **fields: Any) -> Any:
-    item = Article(
-        source="finews",
-        source_id=code(n),
-        info_code=code(n),
-        title=f"好文章{n}",
-        digest="摘要",
-        media_name="澎湃新闻",
-        published_at=PUBLISHED,
-        content_html=f"<p>正文{n}</p>",
-        source_url=f"http://127.0.0.1:1/text?id={code(n)}",
-        spider="finews",
-    )
-    item.update(fields)
-    return item
-
-
-def normalised(n: int, **fields: Any) -> Any:
-    item = normalise(article(n), "20220112T000000Z-00000000", None)
-    item.update(fields)
-    return item
-
-
-def table_rows(archive: Path, table: str) -> list[dict[str, Any]]:
-    return read_table(archive, table).to_pylist()
-
-
-def commit(crawler: Crawler) -> ArchiveRun:
-    """End the run as ``spider_closed`` does: the writers finish their files, then the commits."""
-    run = ArchiveRun.of(crawler)
-    run.spider_closed(crawler.spider, "finished")
-    return run
+# PUBLISHED, article, normalised, commit and the crawler fixture: tests/items_fixture.py
 
 
 # --- lone surrogates -----------------------------------------------------------------------
@@ -449,7 +397,7 @@ def test_a_lone_surrogate_in_a_title_costs_that_article_only(feed_server: FeedSe
 
 
 def test_an_exception_importing_one_post_costs_that_post_only(tmp_path: Path) -> None:
-    from tests.conftest import REFERENCE
+    from tests.helpers import REFERENCE
 
     posts = REFERENCE / "finews-posts"
     plain = run_crawl("jekyll", {**FAST, "ARCHIVE_URI": str(tmp_path / "plain")}, extra_args=["-a", f"paths={posts}"])

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from newsarchive.cli import COMMANDS
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import clean_env, read_table, run_cli, run_crawl
+from tests.helpers import clean_env, read_table, run_cli, run_crawl
 
 PLANTED_RUN = "20200101T000000Z-0planted"
 SAMPLE_ARTICLES = 44  # what one crawl of the sample feeds archives

@@ -24,7 +24,7 @@ from newsarchive.samples.feedserver import FeedServer, install_finews
 from newsarchive.schema import ARTICLE_FIELDS
 from newsarchive.tables.commit import commit_rows
 from newsarchive.tables.definitions import ARTICLES, TABLES
-from tests.conftest import FAST, ROOT, clean_env, install_finews_faults, read_table, run_crawl, run_row, snapshots
+from tests.helpers import FAST, ROOT, clean_env, install_finews_faults, rows, run_crawl, run_row, snapshots
 
 
 def reparse(archive: Path, *warc: Path, settings: dict[str, str] | None = None, env: dict[str, str] | None = None):
@@ -43,10 +43,6 @@ def reparse(archive: Path, *warc: Path, settings: dict[str, str] | None = None, 
     proc = subprocess.run(args, capture_output=True, text=True, env=env or clean_env(), cwd=ROOT, timeout=300)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     return proc.returncode, (json.loads(lines[-1]) if lines else {}), proc.stderr
-
-
-def rows(archive: Path, table: str = "articles") -> list[dict[str, Any]]:
-    return read_table(archive, table).to_pylist()
 
 
 def comparable(records: list[dict[str, Any]], drop: tuple[str, ...]) -> list[dict[str, Any]]:

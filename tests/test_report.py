@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from newsarchive.cli import main
-from tests.conftest import ROOT, run_cli
+from tests.helpers import ROOT, run_cli
 from tests.readers_fixture import (
     PARTIAL,
     article,

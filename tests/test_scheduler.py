@@ -37,7 +37,7 @@ from newsarchive.samples.eastmoney_site import install_eastmoney
 from newsarchive.samples.feedserver import FeedServer
 from newsarchive.storage.store import S3Store
 from tests.airflow_stack import AirflowStack, StackError, free_port, log_times, parse_time
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 RAW_BUCKET, TABLE_BUCKET = "raw", "tables"
 #: the whole DAG run, from unpausing to success (30-40 s here; about 2 minutes was seen on a

@@ -24,8 +24,7 @@ import pytest
 from newsarchive.analytics import duckdb_iceberg
 from newsarchive.samples.feedserver import FeedServer, install_finews
 from newsarchive.tables.commit import OPERATION
-from tests.conftest import FAST, ROOT, clean_env, run_cli, run_crawl
-from tests.test_tables_crawl import catalog_env
+from tests.helpers import FAST, ROOT, catalog_env, clean_env, run_cli, run_crawl
 
 pytestmark = pytest.mark.slow
 

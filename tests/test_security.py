@@ -21,7 +21,7 @@ import pytest
 from newsarchive.config import redact_value
 from newsarchive.logredact import RedactingFilter, redact, secrets_from_env
 from newsarchive.samples.feedserver import Received, Reply
-from tests.conftest import FAST, run_crawl
+from tests.helpers import FAST, run_crawl
 
 FAKE_SECRET = "fake-secret-Zq81xvPw"
 FAKE_TOKEN = "fake-token-Hh2k9La0"
@@ -188,7 +188,7 @@ def secret_run(tmp_path, feed_server) -> tuple[Path, Any, tuple[str, ...]]:
     with_password = feed_server.url("/l2?marketType=38").replace("http://", f"http://{userinfo}")
     share = feed_server.url("/share?infoCode={info_code}").replace("http://", f"http://{userinfo}")
     env = {"AWS_SECRET_ACCESS_KEY": FAKE_SECRET, "NEWSARCHIVE_API_TOKEN": FAKE_TOKEN}
-    from tests.conftest import clean_env
+    from tests.helpers import clean_env
 
     archive = tmp_path / "a"
     lists = [feed_server.url("/l?marketType=37"), with_password, feed_server.url("/members?marketType=39")]
@@ -248,7 +248,7 @@ def test_e2e_no_secret_in_the_report_or_the_upload(secret_run, seaweed, bucket_u
     """The health report of that archive and the WARC files uploaded to the bucket (every
     object fetched and read) hold no secret either."""
     from newsarchive.storage.store import S3Store
-    from tests.conftest import run_cli, s3_env
+    from tests.helpers import run_cli, s3_env
 
     archive, _, needles = secret_run
     report = archive.parent / "report.html"
@@ -296,7 +296,7 @@ def test_e2e_the_dag_never_logs_the_connection_secret(monkeypatch, capfd, seawee
         monkeypatch.setenv(f"NEWSARCHIVE_{name}", str(value))
     from airflow.dag_processing.dagbag import DagBag
 
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     run = DagBag(dag_folder=str(ROOT / "dags")).get_dag("news_crawl").test()
     assert run.state == "failed"  # wrong credentials: refused by the server

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from newsarchive.config import SettingError, apply_env, coerce, redacted, setting
-from tests.conftest import FAST, clean_env, run_crawl
+from tests.helpers import FAST, clean_env, run_crawl
 
 
 def test_env_values_take_the_type_of_the_default():

@@ -22,7 +22,7 @@ import pytest
 from newsarchive.cli import main
 from newsarchive.schema import ARTICLE_FIELDS, RUN_FIELDS
 from newsarchive.tables.catalog import EMBEDDED_DB, resolve
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 from tests.readers_fixture import (
     FAILED,
     PARTIAL,

@@ -19,14 +19,7 @@ from typing import Any
 import pytest
 
 from newsarchive.samples.feedserver import TEXT, FeedServer, Reply, finews_settings, install_finews, sample_dir
-from tests.conftest import FAST, ROOT, clean_env, last_json
-
-
-def catalog_env(properties: dict[str, str], name: str = "newsarchive") -> dict[str, str]:
-    """pyiceberg's environment form of a catalog's properties (``s3.endpoint`` →
-    ``PYICEBERG_CATALOG__NEWSARCHIVE__S3__ENDPOINT``)."""
-    prefix = f"PYICEBERG_CATALOG__{name.upper()}__"
-    return {prefix + k.replace(".", "__").replace("-", "_").upper(): v for k, v in properties.items()}
+from tests.helpers import FAST, ROOT, catalog_env, clean_env, last_json
 
 
 @pytest.fixture(scope="module")
@@ -174,7 +167,7 @@ def test_a_run_that_died_between_its_commits_is_completed_by_the_next(feed_serve
     from newsarchive.tables.commit import commit_files
     from newsarchive.tables.definitions import ARTICLES, TABLES, ensure_all
     from newsarchive.tables.sink import TableSink, month_of
-    from tests.conftest import run_crawl
+    from tests.helpers import run_crawl
 
     archive = tmp_path / "archive"
     archive.mkdir()
@@ -223,7 +216,7 @@ def test_a_run_that_died_between_its_commits_is_completed_by_the_next(feed_serve
 
 
 def read_runs(archive: Path) -> list[dict[str, Any]]:
-    from tests.conftest import read_table
+    from tests.helpers import read_table
 
     return read_table(archive, "runs").to_pylist()
 

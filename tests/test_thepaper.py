@@ -17,7 +17,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from scrapy.exceptions import NotConfigured
 
@@ -50,7 +49,8 @@ from spiders.thepaper_pages import (
     stop_paging,
     valid_cont_id,
 )
-from tests.conftest import FAST, CrawlResult, counters, read_table, run_crawl
+from tests.helpers import FAST, CrawlResult, counters, read_table, run_crawl, sql_rows
+from tests.sites import small_site
 
 HOMEPAGE = Path(__file__).resolve().parent / "data" / "reference" / "thepaper" / "homepage-next-data.html"
 CH_A, CH_B = "25950", "25951"
@@ -248,17 +248,8 @@ def two_runs(site: ThepaperSite, tmp_path_factory: pytest.TempPathFactory) -> Tw
     return TwoRuns(archive, first, second, received[start:middle], received[middle:])
 
 
-def rows(archive: Path, sql: str = "SELECT * FROM a", kind: str = "articles") -> list[dict[str, Any]]:
-    """``sql`` over the archive's ``kind`` table (read by pyiceberg), named ``a``."""
-    con = duckdb.connect()
-    con.register("a", read_table(archive, kind))
-    cur = con.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-
-
 def by_id(archive: Path) -> dict[str, dict[str, Any]]:
-    return {r["source_id"]: r for r in rows(archive)}
+    return {r["source_id"]: r for r in sql_rows(archive)}
 
 
 # --- the first run ---------------------------------------------------------------------
@@ -369,7 +360,7 @@ def test_video_image_set_live_and_sparse_pages(two_runs):
 
 
 def test_every_odd_page_is_quarantined_with_its_reason(two_runs):
-    found = rows(two_runs.archive, kind="quarantine")
+    found = sql_rows(two_runs.archive, kind="quarantine")
     reasons = {r["info_code_raw"]: r["reason"] for r in found if r["info_code_raw"] is not None}
     assert reasons == QUARANTINED
     bad_record = [r for r in found if r["reason"] == "bad_record"]
@@ -401,19 +392,6 @@ def test_second_run_fetches_no_article_and_stops_paging_at_the_archive(two_runs)
 # --- the WAF, politeness and bounds ----------------------------------------------------------
 
 
-def small_site(server: FeedServer, pages: int = 1) -> ThepaperSite:
-    site = ThepaperSite(server)
-    for n in range(pages):
-        cid = str(200001 + n)
-        published = f"2022-01-{12 - n:02d} 10:00:00"
-        site.add_page(cid, page_html(cid, detail_data={"contentDetail": text_detail(cid, f"文章{cid}", published)}))
-    site.add_channel(
-        CH_A,
-        *[[entry(str(200001 + n), f"文章{200001 + n}", f"2022-01-{12 - n:02d} 10:00:00")] for n in range(pages)],
-    )
-    return site
-
-
 def test_without_a_referer_the_waf_blocks_and_the_run_fails(tmp_path, feed_server):
     site = small_site(feed_server)
     settings = {
@@ -440,7 +418,7 @@ def test_without_a_json_content_type_the_api_answers_99998(tmp_path, feed_server
     }
     result = run_crawl("thepaper", settings)
     assert result.returncode == 1
-    (row,) = rows(tmp_path, kind="quarantine")
+    (row,) = sql_rows(tmp_path, kind="quarantine")
     assert row["reason"] == "api_error" and "99998" in row["detail"] and f"channel {CH_A} page 1" in row["detail"]
 
 
@@ -643,7 +621,7 @@ def test_the_same_story_from_both_sources_joins_on_story_id(tmp_path, feed_serve
     site.add_channel(CH_B, [entry("900001", THEPAPER_TITLE, "2022-01-12 15:35:00")])
     paper = run_crawl("thepaper", {**FAST, **site.settings(), "THEPAPER_HOT": "False", "ARCHIVE_URI": tmp_path})
     assert paper.returncode == 0, paper.stderr[-3000:]
-    joined = rows(
+    joined = sql_rows(
         tmp_path,
         "SELECT f.info_code, p.source_id, f.title AS ft, p.title AS pt, f.story_id FROM a f JOIN a p "
         "ON f.story_id = p.story_id WHERE f.source = 'finews' AND p.source = 'thepaper'",

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from newsarchive.storage.store import ObjectExistsError, S3Store
-from tests.conftest import last_json, run_cli, run_crawl, s3_env
 from tests.faultproxy import CountingS3Proxy
+from tests.helpers import last_json, run_cli, run_crawl, s3_env
 
 DAY = "date=2026-11-27"
 

@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from maint_fixture import (
+
+from newsarchive.tables.catalog import CatalogSpec, resolve
+from newsarchive.tables.definitions import ARTICLES, RUNS
+from newsarchive.tables.verify import verify
+from tests.maint_fixture import (
     build,
     commit_rows,
     isolated_pyiceberg,  # noqa: F401 (a fixture)
     run_id,
     run_row,
 )
-
-from newsarchive.tables.catalog import CatalogSpec, resolve
-from newsarchive.tables.definitions import ARTICLES, RUNS
-from newsarchive.tables.verify import verify
 
 pytestmark = pytest.mark.usefixtures("isolated_pyiceberg")
 ROOT = Path(__file__).resolve().parent.parent

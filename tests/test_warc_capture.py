@@ -5,12 +5,10 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import io
 import json
 import re
 import subprocess
 import sys
-import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from newsarchive.timeparse import beijing_date
 from newsarchive.warc.reader import parse_date, read_warcinfo
 from newsarchive.workdir import WARC_NAME_RE
 from spiders.finews_feeds import parse_text
-from tests.conftest import FAST, CrawlResult, install_finews_faults, read_table, run_crawl
+from tests.helpers import FAST, CrawlResult, install_finews_faults, read_table, run_crawl, the_record_at
 
 
 def records(path: Path) -> list[dict]:
@@ -50,20 +48,6 @@ def records(path: Path) -> list[dict]:
 
 def warc_files(archive: Path) -> list[Path]:
     return sorted((archive / "warc").rglob("*.warc.gz"))
-
-
-def the_record_at(archive: Path, key: str, offset: int, length: int):
-    """What a ranged GET of (offset, length) returns: exactly one gzip member, one record."""
-    with (archive / key).open("rb") as fh:
-        fh.seek(offset)
-        data = fh.read(length)
-    inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    inflate.decompress(data)
-    assert inflate.eof and inflate.unused_data == b"", "not exactly one gzip member"
-    found = list(ArchiveIterator(io.BytesIO(data)))
-    assert len(found) == 1
-    rec = next(ArchiveIterator(io.BytesIO(data)))
-    return rec, rec.raw_stream.read()
 
 
 @pytest.fixture(scope="module")
