@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from scrapy.exceptions import NotConfigured
 
+from newsarchive.bodies import FeedError
 from newsarchive.htmltext import html_to_text, text_and_credit
 from newsarchive.samples.eastmoney_site import (
     COLUMN_PATH,
@@ -44,7 +45,6 @@ from spiders.eastmoney_pages import (
     resolve_time,
     stop_paging,
 )
-from spiders.finews_feeds import FeedError
 from tests.conftest import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl
 from tests.test_thepaper import rows
 
