@@ -17,7 +17,7 @@ article page   ``{WEB}/a/<code>.html``: the title in ``div.title`` (and ``<title
 ============== ==========================================================================
 
 ``code`` is the infoCode without its ``NW`` prefix. Times are Beijing time, sometimes
-relative ("今天 16:25", "5分钟前"): :func:`resolve_time` reads them against the fetch time.
+relative ("今天 16:25", "5分钟前"): :func:`newsarchive.timeparse.resolve_time` reads them against the fetch time.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -36,17 +36,10 @@ import lxml.html
 
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, json_text, loads
 from newsarchive.infocode import valid_info_code
-from newsarchive.timeparse import BEIJING, parse_beijing
+from newsarchive.timeparse import CN_DATE, is_relative, resolve_time
 
 _JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
 _CODE = re.compile(r"[0-9]{18}")
-_DIGITS = re.compile(r"[0-9]{9,13}")
-_CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
-_DAY_WORD = re.compile(rf"(?P<word>今天|昨天|前天)\s*{_CLOCK}")
-_CLOCK_ONLY = re.compile(_CLOCK)
-_MONTH_DAY = re.compile(rf"(?P<mo>\d{{1,2}})[-/月](?P<d>\d{{1,2}})日?\s+{_CLOCK}")
-_AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天)前")
-_CN_DATE = re.compile(rf"(?P<y>\d{{4}})年(?P<mo>\d{{1,2}})月(?P<d>\d{{1,2}})日\s*{_CLOCK}")
 _ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
 _SOURCE = re.compile(r"来源[：:]\s*(?P<name>[^\s|｜]+)")
 #: The body's own credit, ``（文章来源：证券时报网）``, in an ``em_media`` element or a plain ``<p>``.
@@ -59,76 +52,8 @@ _A_NAME = re.compile(r"[^\W\d_]")
 _TITLE_SUFFIX = re.compile(r"\s*[_|｜-]\s*东方财富网.*$")
 #: ``np_dst`` of a 财富号 post (the answer spells the key ``np_dst``; requests ask ``Np_dst``).
 CFH = "CFH"
-_AGO_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
-_DAY_OFFSET = {"今天": 0, "昨天": 1, "前天": 2}
 #: Elements around the body that carry the byline (time, source), newest layout first.
 BYLINE_CLASSES = ("infos", "time-source", "time", "source", "Info")
-
-
-# --- times -----------------------------------------------------------------------------
-
-
-def resolve_time(value: Any, fetched_at: datetime) -> datetime | None:
-    """A list or page time in UTC, relative forms read against ``fetched_at`` in Beijing time.
-
-    Accepts ``YYYY-MM-DD HH:MM[:SS]``, ``YYYY年MM月DD日 HH:MM``, epoch seconds or
-    milliseconds, ``今天/昨天/前天 HH:MM``, a bare ``HH:MM`` (today), ``MM-DD HH:MM`` (this
-    year, or last year when that would be more than a day ahead), ``N秒/分钟/小时/天前`` and
-    ``刚刚``. None when the value is none of these.
-    """
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return parse_beijing(value)
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if _DIGITS.fullmatch(text):
-        return parse_beijing(int(text))
-    absolute = parse_beijing(text)
-    if absolute is not None:
-        return absolute
-    now = fetched_at.astimezone(BEIJING)
-    if text == "刚刚":
-        return fetched_at.astimezone(UTC)
-    if m := _CN_DATE.fullmatch(text):
-        return _at(now.replace(year=int(m["y"]), month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
-    if m := _DAY_WORD.fullmatch(text):
-        return _at(now - timedelta(days=_DAY_OFFSET[m["word"]]), m)
-    if m := _CLOCK_ONLY.fullmatch(text):
-        return _at(now, m)
-    if m := _MONTH_DAY.fullmatch(text):
-        found = _at(now, m, month=int(m["mo"]), dom=int(m["d"]))
-        if found is not None and found > fetched_at + timedelta(days=1):
-            found = _at(now.replace(year=now.year - 1, month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
-        return found
-    if m := _AGO.fullmatch(text):
-        return (fetched_at - timedelta(**{_AGO_UNITS[m["unit"]]: int(m["n"])})).astimezone(UTC)
-    return None
-
-
-def is_relative(value: Any) -> bool:
-    """Whether a time is one :func:`resolve_time` reads against the fetch time."""
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    return text == "刚刚" or any(p.fullmatch(text) for p in (_DAY_WORD, _CLOCK_ONLY, _MONTH_DAY, _AGO))
-
-
-def _at(day: datetime, m: re.Match[str], *, month: int | None = None, dom: int | None = None) -> datetime | None:
-    """``day`` (Beijing) at the clock time of ``m``, optionally on another month and day."""
-    try:
-        local = day.replace(
-            month=day.month if month is None else month,
-            day=day.day if dom is None else dom,
-            hour=int(m["h"]),
-            minute=int(m["mi"]),
-            second=int(m["s"] or 0),
-            microsecond=0,
-        )
-    except ValueError:
-        return None
-    return local.astimezone(UTC)
 
 
 # --- small readers ---------------------------------------------------------------------
@@ -457,7 +382,7 @@ def parse_article(
     byline = " | ".join(el.text_content() for el in bylines)
     items = [_squash(el.text_content()) for b in bylines for el in b if "item" in _classes(el)]
     published = None
-    if m := _CN_DATE.search(byline):
+    if m := CN_DATE.search(byline):
         published = resolve_time(m.group(0), fetched_at)
     elif m := _ISO_DATE.search(byline):
         published = resolve_time(" ".join(m.group(0).split()), fetched_at)

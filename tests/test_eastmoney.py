@@ -31,18 +31,16 @@ from newsarchive.samples.eastmoney_site import (
     page_html,
 )
 from newsarchive.samples.feedserver import FeedServer, Received, Reply
-from newsarchive.timeparse import BEIJING, parse_beijing
+from newsarchive.timeparse import BEIJING, is_relative, parse_beijing, resolve_time
 from spiders.eastmoney import EastmoneySpider
 from spiders.eastmoney_pages import (
     continuation_pages,
     info_code_of,
-    is_relative,
     next_cursor,
     parse_article,
     parse_column_page,
     parse_fast_page,
     read_entry,
-    resolve_time,
     stop_paging,
 )
 from tests.conftest import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl
