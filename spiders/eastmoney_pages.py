@@ -22,7 +22,6 @@ relative ("今天 16:25", "5分钟前"): :func:`newsarchive.timeparse.resolve_ti
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -35,11 +34,12 @@ import lxml.etree
 import lxml.html
 
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, json_text, loads
+from newsarchive.htmltext import inner_html
 from newsarchive.infocode import valid_info_code
 from newsarchive.timeparse import CN_DATE, is_relative, resolve_time
+from spiders.fields import INFO_CODE_DIGITS, text_value
 
 _JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
-_CODE = re.compile(r"[0-9]{18}")
 _ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
 _SOURCE = re.compile(r"来源[：:]\s*(?P<name>[^\s|｜]+)")
 #: The body's own credit, ``（文章来源：证券时报网）``, in an ``em_media`` element or a plain ``<p>``.
@@ -68,21 +68,13 @@ def info_code_of(code: Any) -> str | None:
         code = str(code)
     if not isinstance(code, str):
         return None
-    if _CODE.fullmatch(code):
+    if INFO_CODE_DIGITS.fullmatch(code):
         return f"NW{code}"
     return valid_info_code(code)
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
 def _url(value: Any) -> str | None:
-    text = _text(value)
+    text = text_value(value)
     if text and text.startswith("//"):
         text = "https:" + text
     return text if text and text.startswith(("http://", "https://")) else None
@@ -186,7 +178,7 @@ class ListEntry:
             return self.dst == CFH
         raw = self.raw if isinstance(self.raw, dict) else {}
         link = _url(raw.get("url")) or ""
-        return not _text(raw.get("uniqueUrl")) and urlsplit(link).hostname == "caifuhao.eastmoney.com"
+        return not text_value(raw.get("uniqueUrl")) and urlsplit(link).hostname == "caifuhao.eastmoney.com"
 
 
 def read_entry(
@@ -198,14 +190,14 @@ def read_entry(
     entry = ListEntry(raw=raw, feed=feed, list_url=list_url, rank=rank)
     entry.code_raw = raw.get("code")
     entry.info_code = info_code_of(entry.code_raw)
-    entry.title = _text(raw.get("title"))
-    entry.digest = _text(raw.get("summary")) or _text(raw.get("digest"))
-    entry.media_name = _text(raw.get("mediaName"))
+    entry.title = text_value(raw.get("title"))
+    entry.digest = text_value(raw.get("summary")) or text_value(raw.get("digest"))
+    entry.media_name = text_value(raw.get("mediaName"))
     entry.time_raw = raw.get("showTime")
     entry.published_at = resolve_time(entry.time_raw, fetched_at)
     entry.relative_time = entry.published_at is not None and is_relative(entry.time_raw)
     entry.url = _url(raw.get("uniqueUrl")) or _url(raw.get("url"))
-    dst = _text(next((v for k, v in raw.items() if isinstance(k, str) and k.lower() == "np_dst"), None))
+    dst = text_value(next((v for k, v in raw.items() if isinstance(k, str) and k.lower() == "np_dst"), None))
     entry.dst = dst.upper() if dst else None
     sort = raw.get("realSort")
     entry.sort = None if isinstance(sort, bool) or sort in (None, "") else str(sort)
@@ -268,12 +260,6 @@ class ArticlePage:
 
 def _classes(el: Any) -> list[str]:
     return (el.get("class") or "").split() if isinstance(el.tag, str) else []
-
-
-def _inner_html(el: Any) -> str:
-    parts = [html.escape(el.text, quote=False)] if el.text else []
-    parts += [lxml.html.tostring(child, encoding="unicode") for child in el]
-    return "".join(parts).strip()
 
 
 def _squash(text: str) -> str:
@@ -372,7 +358,7 @@ def parse_article(
         title = root.findtext(".//title") if root is not None else None
         raise FeedError("not_article", f"no div#ContentBody in the page (title: {(title or '').strip()[:80]!r})")
     assert root is not None
-    content_html = _inner_html(content)
+    content_html = inner_html(content)
     if not content_html:
         raise FeedError("empty_text", "div#ContentBody is empty")
     bylines = [
