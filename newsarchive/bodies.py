@@ -14,6 +14,9 @@ replays the recorded bytes and headers through them) go through the two doors be
   cannot hold (an integer longer than ``JSON_MAX_INT_DIGITS``, ``1e999``, ``NaN``,
   ``Infinity``) becomes an :class:`OutOfRange` marker instead of an exception, so that only
   the record holding it is quarantined (``number_out_of_range``) and its list stays usable.
+
+:class:`FeedError` and :func:`load_json` are imported from here by every source's parser (not
+from one spider's module): they are the door itself, and ``newsarchive`` imports no spider.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ three times as much (see docs/benchmarks.md, "Profile").
 from __future__ import annotations
 
 import re
+from html import escape
 
 import lxml.etree
 import lxml.html
@@ -191,3 +192,11 @@ def html_to_text(html: str | None) -> str:
     paragraph per line."""
     root = _fragment(html or "")
     return "" if root is None else _text(root)
+
+
+def inner_html(el: lxml.etree._Element) -> str:
+    """The markup inside ``el`` (its text escaped, its children serialised), stripped: what a
+    page parser keeps of an article's body element."""
+    parts = [escape(el.text, quote=False)] if el.text else []
+    parts += [lxml.html.tostring(child, encoding="unicode") for child in el]
+    return "".join(parts).strip()

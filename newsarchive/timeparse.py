@@ -1,4 +1,9 @@
-"""Source times are Beijing time (UTC+8) without a zone; the archive stores UTC."""
+"""Source times are Beijing time (UTC+8) without a zone; the archive stores UTC.
+
+Every rule for reading a source's time lives here: absolute times (:func:`parse_beijing`),
+relative ones a list or page gives ("5分钟前", "昨天 12:00": :func:`resolve_time`), the
+SINCE/UNTIL bounds (:func:`parse_bound`) and the fault a refused time is quarantined with.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,19 @@ _LOCAL = re.compile(
     r"(?:[ T](?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?"
     r"(?P<tz>Z|[+-]\d{2}:?\d{2})?"
 )
+
+#: The clock and day forms of relative times ("今天 16:25", "11-27 16:25", "5分钟前").
+_CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
+_DAY_WORD = re.compile(rf"(?P<word>今天|昨天|前天)\s*{_CLOCK}")
+_CLOCK_ONLY = re.compile(_CLOCK)
+_MONTH_DAY = re.compile(rf"(?P<mo>\d{{1,2}})[-/月](?P<d>\d{{1,2}})日?\s+{_CLOCK}")
+_AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天)前")
+#: ``YYYY年MM月DD日 HH:MM``, as page bylines write it.
+CN_DATE = re.compile(rf"(?P<y>\d{{4}})年(?P<mo>\d{{1,2}})月(?P<d>\d{{1,2}})日\s*{_CLOCK}")
+#: Epoch seconds or milliseconds written as digits.
+_EPOCH_DIGITS = re.compile(r"[0-9]{9,13}")
+_AGO_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
+_DAY_OFFSET = {"今天": 0, "昨天": 1, "前天": 2}
 
 
 #: Epoch values above this are milliseconds (1973 in ms; year 5138 in seconds).
@@ -138,3 +156,69 @@ def parse_bound(value: str, *, end: bool) -> datetime | None:
     except ValueError as exc:
         raise ValueError(f"{value!r} is not YYYY-MM-DD or YYYY-MM-DD HH:MM: {exc}") from exc
     return dt.astimezone(UTC)
+
+
+# --- relative times (read against the fetch time) -------------------------------------
+
+
+def resolve_time(value: object, fetched_at: datetime) -> datetime | None:
+    """A list or page time in UTC, relative forms read against ``fetched_at`` in Beijing time.
+
+    Accepts ``YYYY-MM-DD HH:MM[:SS]``, ``YYYY年MM月DD日 HH:MM``, epoch seconds or
+    milliseconds, ``今天/昨天/前天 HH:MM``, a bare ``HH:MM`` (today), ``MM-DD HH:MM`` (this
+    year, or last year when that would be more than a day ahead), ``N秒/分钟/小时/天前`` and
+    ``刚刚``. None when the value is none of these.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return parse_beijing(value)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if _EPOCH_DIGITS.fullmatch(text):
+        return parse_beijing(int(text))
+    absolute = parse_beijing(text)
+    if absolute is not None:
+        return absolute
+    now = fetched_at.astimezone(BEIJING)
+    if text == "刚刚":
+        return fetched_at.astimezone(UTC)
+    if m := CN_DATE.fullmatch(text):
+        return _at(now.replace(year=int(m["y"]), month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
+    if m := _DAY_WORD.fullmatch(text):
+        return _at(now - timedelta(days=_DAY_OFFSET[m["word"]]), m)
+    if m := _CLOCK_ONLY.fullmatch(text):
+        return _at(now, m)
+    if m := _MONTH_DAY.fullmatch(text):
+        found = _at(now, m, month=int(m["mo"]), dom=int(m["d"]))
+        if found is not None and found > fetched_at + timedelta(days=1):
+            found = _at(now.replace(year=now.year - 1, month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
+        return found
+    if m := _AGO.fullmatch(text):
+        return (fetched_at - timedelta(**{_AGO_UNITS[m["unit"]]: int(m["n"])})).astimezone(UTC)
+    return None
+
+
+def is_relative(value: object) -> bool:
+    """Whether a time is one :func:`resolve_time` reads against the fetch time."""
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    return text == "刚刚" or any(p.fullmatch(text) for p in (_DAY_WORD, _CLOCK_ONLY, _MONTH_DAY, _AGO))
+
+
+def _at(day: datetime, m: re.Match[str], *, month: int | None = None, dom: int | None = None) -> datetime | None:
+    """``day`` (Beijing) at the clock time of ``m``, optionally on another month and day."""
+    try:
+        local = day.replace(
+            month=day.month if month is None else month,
+            day=day.day if dom is None else dom,
+            hour=int(m["h"]),
+            minute=int(m["mi"]),
+            second=int(m["s"] or 0),
+            microsecond=0,
+        )
+    except ValueError:
+        return None
+    return local.astimezone(UTC)

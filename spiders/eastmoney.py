@@ -13,7 +13,6 @@ Formats and decisions: ``docs/eastmoney.md``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,12 +38,12 @@ from spiders.eastmoney_pages import (
     read_entry,
     stop_paging,
 )
+from spiders.fields import NUMERIC_ID
 from spiders.listing import ListingSpider
 
 SOURCE = "eastmoney"
 #: All requests share this download slot, so the delay holds across the three hosts.
 SLOT = "eastmoney"
-_ID = re.compile(r"[0-9]{1,12}")
 _MERGED = ("title", "digest", "media_name", "published_at", "url")
 
 
@@ -61,13 +60,13 @@ class EastmoneySpider(ListingSpider):
         if "{code}" not in article_path:
             raise NotConfigured("EASTMONEY_ARTICLE_PATH must contain {code}")
         columns = [c.strip() for c in s.getlist("EASTMONEY_COLUMNS") if c.strip()]
-        bad = [c for c in columns if not _ID.fullmatch(c)]
+        bad = [c for c in columns if not NUMERIC_ID.fullmatch(c)]
         if bad:
             raise NotConfigured(f"EASTMONEY_COLUMNS must be numeric column ids, got {bad}")
         spider.columns = list(dict.fromkeys(columns))
         spider.fast = s.getbool("EASTMONEY_FAST")
         spider.fast_column = str(s.get("EASTMONEY_FAST_COLUMN") or "").strip()
-        if spider.fast and not _ID.fullmatch(spider.fast_column):
+        if spider.fast and not NUMERIC_ID.fullmatch(spider.fast_column):
             raise NotConfigured(f"EASTMONEY_FAST_COLUMN must be a numeric id, got {spider.fast_column!r}")
         if not spider.columns and not spider.fast:
             raise NotConfigured("EASTMONEY_COLUMNS is empty and EASTMONEY_FAST is off: nothing to crawl")

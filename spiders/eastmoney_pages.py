@@ -17,17 +17,16 @@ article page   ``{WEB}/a/<code>.html``: the title in ``div.title`` (and ``<title
 ============== ==========================================================================
 
 ``code`` is the infoCode without its ``NW`` prefix. Times are Beijing time, sometimes
-relative ("今天 16:25", "5分钟前"): :func:`resolve_time` reads them against the fetch time.
+relative ("今天 16:25", "5分钟前"): :func:`newsarchive.timeparse.resolve_time` reads them against the fetch time.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -35,18 +34,12 @@ import lxml.etree
 import lxml.html
 
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, json_text, loads
+from newsarchive.htmltext import inner_html
 from newsarchive.infocode import valid_info_code
-from newsarchive.timeparse import BEIJING, parse_beijing
+from newsarchive.timeparse import CN_DATE, is_relative, resolve_time
+from spiders.fields import INFO_CODE_DIGITS, text_value
 
 _JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
-_CODE = re.compile(r"[0-9]{18}")
-_DIGITS = re.compile(r"[0-9]{9,13}")
-_CLOCK = r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
-_DAY_WORD = re.compile(rf"(?P<word>今天|昨天|前天)\s*{_CLOCK}")
-_CLOCK_ONLY = re.compile(_CLOCK)
-_MONTH_DAY = re.compile(rf"(?P<mo>\d{{1,2}})[-/月](?P<d>\d{{1,2}})日?\s+{_CLOCK}")
-_AGO = re.compile(r"(?P<n>\d+)\s*(?P<unit>秒|分钟|小时|天)前")
-_CN_DATE = re.compile(rf"(?P<y>\d{{4}})年(?P<mo>\d{{1,2}})月(?P<d>\d{{1,2}})日\s*{_CLOCK}")
 _ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")
 _SOURCE = re.compile(r"来源[：:]\s*(?P<name>[^\s|｜]+)")
 #: The body's own credit, ``（文章来源：证券时报网）``, in an ``em_media`` element or a plain ``<p>``.
@@ -59,76 +52,8 @@ _A_NAME = re.compile(r"[^\W\d_]")
 _TITLE_SUFFIX = re.compile(r"\s*[_|｜-]\s*东方财富网.*$")
 #: ``np_dst`` of a 财富号 post (the answer spells the key ``np_dst``; requests ask ``Np_dst``).
 CFH = "CFH"
-_AGO_UNITS = {"秒": "seconds", "分钟": "minutes", "小时": "hours", "天": "days"}
-_DAY_OFFSET = {"今天": 0, "昨天": 1, "前天": 2}
 #: Elements around the body that carry the byline (time, source), newest layout first.
 BYLINE_CLASSES = ("infos", "time-source", "time", "source", "Info")
-
-
-# --- times -----------------------------------------------------------------------------
-
-
-def resolve_time(value: Any, fetched_at: datetime) -> datetime | None:
-    """A list or page time in UTC, relative forms read against ``fetched_at`` in Beijing time.
-
-    Accepts ``YYYY-MM-DD HH:MM[:SS]``, ``YYYY年MM月DD日 HH:MM``, epoch seconds or
-    milliseconds, ``今天/昨天/前天 HH:MM``, a bare ``HH:MM`` (today), ``MM-DD HH:MM`` (this
-    year, or last year when that would be more than a day ahead), ``N秒/分钟/小时/天前`` and
-    ``刚刚``. None when the value is none of these.
-    """
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return parse_beijing(value)
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if _DIGITS.fullmatch(text):
-        return parse_beijing(int(text))
-    absolute = parse_beijing(text)
-    if absolute is not None:
-        return absolute
-    now = fetched_at.astimezone(BEIJING)
-    if text == "刚刚":
-        return fetched_at.astimezone(UTC)
-    if m := _CN_DATE.fullmatch(text):
-        return _at(now.replace(year=int(m["y"]), month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
-    if m := _DAY_WORD.fullmatch(text):
-        return _at(now - timedelta(days=_DAY_OFFSET[m["word"]]), m)
-    if m := _CLOCK_ONLY.fullmatch(text):
-        return _at(now, m)
-    if m := _MONTH_DAY.fullmatch(text):
-        found = _at(now, m, month=int(m["mo"]), dom=int(m["d"]))
-        if found is not None and found > fetched_at + timedelta(days=1):
-            found = _at(now.replace(year=now.year - 1, month=1, day=1), m, month=int(m["mo"]), dom=int(m["d"]))
-        return found
-    if m := _AGO.fullmatch(text):
-        return (fetched_at - timedelta(**{_AGO_UNITS[m["unit"]]: int(m["n"])})).astimezone(UTC)
-    return None
-
-
-def is_relative(value: Any) -> bool:
-    """Whether a time is one :func:`resolve_time` reads against the fetch time."""
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    return text == "刚刚" or any(p.fullmatch(text) for p in (_DAY_WORD, _CLOCK_ONLY, _MONTH_DAY, _AGO))
-
-
-def _at(day: datetime, m: re.Match[str], *, month: int | None = None, dom: int | None = None) -> datetime | None:
-    """``day`` (Beijing) at the clock time of ``m``, optionally on another month and day."""
-    try:
-        local = day.replace(
-            month=day.month if month is None else month,
-            day=day.day if dom is None else dom,
-            hour=int(m["h"]),
-            minute=int(m["mi"]),
-            second=int(m["s"] or 0),
-            microsecond=0,
-        )
-    except ValueError:
-        return None
-    return local.astimezone(UTC)
 
 
 # --- small readers ---------------------------------------------------------------------
@@ -143,21 +68,13 @@ def info_code_of(code: Any) -> str | None:
         code = str(code)
     if not isinstance(code, str):
         return None
-    if _CODE.fullmatch(code):
+    if INFO_CODE_DIGITS.fullmatch(code):
         return f"NW{code}"
     return valid_info_code(code)
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
 def _url(value: Any) -> str | None:
-    text = _text(value)
+    text = text_value(value)
     if text and text.startswith("//"):
         text = "https:" + text
     return text if text and text.startswith(("http://", "https://")) else None
@@ -261,7 +178,7 @@ class ListEntry:
             return self.dst == CFH
         raw = self.raw if isinstance(self.raw, dict) else {}
         link = _url(raw.get("url")) or ""
-        return not _text(raw.get("uniqueUrl")) and urlsplit(link).hostname == "caifuhao.eastmoney.com"
+        return not text_value(raw.get("uniqueUrl")) and urlsplit(link).hostname == "caifuhao.eastmoney.com"
 
 
 def read_entry(
@@ -273,14 +190,14 @@ def read_entry(
     entry = ListEntry(raw=raw, feed=feed, list_url=list_url, rank=rank)
     entry.code_raw = raw.get("code")
     entry.info_code = info_code_of(entry.code_raw)
-    entry.title = _text(raw.get("title"))
-    entry.digest = _text(raw.get("summary")) or _text(raw.get("digest"))
-    entry.media_name = _text(raw.get("mediaName"))
+    entry.title = text_value(raw.get("title"))
+    entry.digest = text_value(raw.get("summary")) or text_value(raw.get("digest"))
+    entry.media_name = text_value(raw.get("mediaName"))
     entry.time_raw = raw.get("showTime")
     entry.published_at = resolve_time(entry.time_raw, fetched_at)
     entry.relative_time = entry.published_at is not None and is_relative(entry.time_raw)
     entry.url = _url(raw.get("uniqueUrl")) or _url(raw.get("url"))
-    dst = _text(next((v for k, v in raw.items() if isinstance(k, str) and k.lower() == "np_dst"), None))
+    dst = text_value(next((v for k, v in raw.items() if isinstance(k, str) and k.lower() == "np_dst"), None))
     entry.dst = dst.upper() if dst else None
     sort = raw.get("realSort")
     entry.sort = None if isinstance(sort, bool) or sort in (None, "") else str(sort)
@@ -343,12 +260,6 @@ class ArticlePage:
 
 def _classes(el: Any) -> list[str]:
     return (el.get("class") or "").split() if isinstance(el.tag, str) else []
-
-
-def _inner_html(el: Any) -> str:
-    parts = [html.escape(el.text, quote=False)] if el.text else []
-    parts += [lxml.html.tostring(child, encoding="unicode") for child in el]
-    return "".join(parts).strip()
 
 
 def _squash(text: str) -> str:
@@ -447,7 +358,7 @@ def parse_article(
         title = root.findtext(".//title") if root is not None else None
         raise FeedError("not_article", f"no div#ContentBody in the page (title: {(title or '').strip()[:80]!r})")
     assert root is not None
-    content_html = _inner_html(content)
+    content_html = inner_html(content)
     if not content_html:
         raise FeedError("empty_text", "div#ContentBody is empty")
     bylines = [
@@ -457,7 +368,7 @@ def parse_article(
     byline = " | ".join(el.text_content() for el in bylines)
     items = [_squash(el.text_content()) for b in bylines for el in b if "item" in _classes(el)]
     published = None
-    if m := _CN_DATE.search(byline):
+    if m := CN_DATE.search(byline):
         published = resolve_time(m.group(0), fetched_at)
     elif m := _ISO_DATE.search(byline):
         published = resolve_time(" ".join(m.group(0).split()), fetched_at)

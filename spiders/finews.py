@@ -17,13 +17,13 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from newsarchive.bodies import JsonLimits, out_of_range_paths
+from newsarchive.bodies import FeedError, JsonLimits, out_of_range_paths
 from newsarchive.config import missing_settings, not_configured_message
 from newsarchive.failures import classify
 from newsarchive.items import Article, quarantine
 from newsarchive.timeparse import time_fault, utcnow
 from spiders.base import ArchiveSpider, contained_errback, content_type, declared_type, excerpt
-from spiders.finews_feeds import FeedError, FeedRecord, merge, parse_list, parse_text, read_record
+from spiders.finews_feeds import FeedRecord, merge, parse_list, parse_text, read_record
 
 SOURCE = "finews"
 

@@ -24,9 +24,9 @@ from urllib.parse import parse_qs, urlsplit
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, load_json
 from newsarchive.infocode import valid_info_code
 from newsarchive.timeparse import parse_beijing
+from spiders.fields import INFO_CODE_DIGITS, text_value
 
 FAMILIES = (("records", "rolling"), ("nodeList", "media"), ("record", "market"))
-_DIGITS18 = re.compile(r"[0-9]{18}")
 _DIGEST_TITLE = re.compile(r"^\s*【[^】]*】")
 
 
@@ -58,14 +58,6 @@ def _first(raw: dict[str, Any], *keys: str) -> Any:
         value = raw.get(key)
         if value not in (None, ""):
             return value
-    return None
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
     return None
 
 
@@ -104,19 +96,19 @@ def read_record(raw: Any, feed: str, list_url: str, position: int) -> FeedRecord
     rec.info_code = valid_info_code(rec.info_code_raw)
     if rec.info_code_raw is None:
         news_id = raw.get("id")
-        if isinstance(news_id, (str, int)) and _DIGITS18.fullmatch(str(news_id)):
+        if isinstance(news_id, (str, int)) and INFO_CODE_DIGITS.fullmatch(str(news_id)):
             rec.info_code_raw = rec.info_code = f"NW{news_id}"
-    rec.title = _text(_first(raw, "title", "simtitle", "Title"))
-    digest = _text(_first(raw, "digest", "simdigest"))
+    rec.title = text_value(_first(raw, "title", "simtitle", "Title"), strip=False)
+    digest = text_value(_first(raw, "digest", "simdigest"), strip=False)
     if digest is not None:
         digest = _DIGEST_TITLE.sub("", digest, count=1).strip() or None
     rec.digest = digest
-    rec.media_name = _text(_first(raw, "medianame", "from", "mediaName", "media_name"))
+    rec.media_name = text_value(_first(raw, "medianame", "from", "mediaName", "media_name"), strip=False)
     if rec.media_name is not None:
         rec.media_name = rec.media_name.strip()
     rec.time_raw = _first(raw, "showtime", "datetime", "showTime", "showDateTime", "pubtime")
     rec.published_at = parse_beijing(rec.time_raw)
-    url = _text(_first(raw, "url_w", "url"))
+    url = text_value(_first(raw, "url_w", "url"), strip=False)
     rec.article_url = url if url and url.startswith(("http://", "https://")) else None
     return rec
 

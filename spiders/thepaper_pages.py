@@ -35,10 +35,10 @@ import lxml.etree
 import lxml.html
 
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, load_json, loads
+from newsarchive.htmltext import inner_html
 from newsarchive.timeparse import parse_beijing
+from spiders.fields import NUMERIC_ID, text_value
 
-#: A contId: it goes into URLs and file names, so digits only.
-CONT_ID = re.compile(r"[0-9]{1,12}")
 #: A channel id: digits, or a minus and digits (RSSHub's ``channel.ts`` lists -21 体育 and
 #: -24 评论; -8 上海 appears elsewhere). It only goes into the JSON body, kept as a string.
 CHANNEL_ID = re.compile(r"-?[0-9]{1,12}")
@@ -74,7 +74,7 @@ def valid_cont_id(value: Any) -> str | None:
         return None
     if isinstance(value, int) and value >= 0:
         value = str(value)
-    if isinstance(value, str) and CONT_ID.fullmatch(value.strip()):
+    if isinstance(value, str) and NUMERIC_ID.fullmatch(value.strip()):
         return value.strip()
     return None
 
@@ -90,14 +90,6 @@ def valid_channel_id(value: Any) -> str | None:
     return None
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
 def when(value: Any) -> datetime | None:
     """A source time in UTC: epoch milliseconds (number or digits) or a Beijing time string."""
     if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
@@ -109,11 +101,11 @@ def person(value: Any) -> str | None:
     """A name given as a string, or as an object carrying ``name`` (or ``sname``, as the
     cards' ``authorInfo`` does), or as a list of either (joined with 、)."""
     if isinstance(value, dict):
-        return _text(value.get("name")) or _text(value.get("sname"))
+        return text_value(value.get("name")) or text_value(value.get("sname"))
     if isinstance(value, list):
         names = [n for n in (person(v) for v in value if not isinstance(v, list)) if n]
         return "、".join(dict.fromkeys(names)) or None
-    return _text(value) if isinstance(value, str) else None
+    return text_value(value) if isinstance(value, str) else None
 
 
 def _dig(data: Any, *keys: str) -> Any:
@@ -129,7 +121,7 @@ def split_names(value: Any) -> list[str] | None:
     if isinstance(value, list):
         names = [n for v in value for n in (split_names(v) or [])]
         return names
-    text = _text(value)
+    text = text_value(value)
     if text is None:
         return None
     return [n for n in _NAMES.split(text) if n]
@@ -247,13 +239,13 @@ def read_entry(raw: Any, feed: str, list_url: str, rank: tuple[int, int, int]) -
     entry = ListEntry(raw=raw, feed=feed, list_url=list_url, rank=rank)
     entry.cont_id_raw = raw.get("contId")
     entry.cont_id = valid_cont_id(entry.cont_id_raw)
-    entry.title = _text(raw.get("name"))
+    entry.title = text_value(raw.get("name"))
     entry.time_raw = next(
         (raw[k] for k in ("pubTimeLong", "publishTime", "trackPublishTime") if raw.get(k) not in (None, "")), None
     )
     entry.published_at = when(entry.time_raw)
-    entry.channel = _text(_dig(raw, "nodeInfo", "name"))
-    entry.link = _text(raw.get("link"))
+    entry.channel = text_value(_dig(raw, "nodeInfo", "name"))
+    entry.link = text_value(raw.get("link"))
     entry.author = person(raw.get("author")) or person(raw.get("authorInfo"))
     return entry
 
@@ -397,7 +389,7 @@ def _from_detail_data(detail_data: dict[str, Any], cont_id: str | None, base: st
     special = detail_data.get("specialDetail")
     if isinstance(special, dict) and special:
         info = special.get("specialInfo") if isinstance(special.get("specialInfo"), dict) else special
-        name = _text(info.get("name")) or _text(info.get("shareName"))
+        name = text_value(info.get("name")) or text_value(info.get("shareName"))
         follow = list(topic_entries(special, exclude=cont_id))
         raise PageError(
             "special_topic",
@@ -413,16 +405,16 @@ def from_detail(detail: dict[str, Any], kind: str, base: str = "https://www.thep
     tag_list = detail.get("tagList")
     tags = None
     if isinstance(tag_list, list):
-        tags = [t for t in (_text(x.get("tag")) for x in tag_list if isinstance(x, dict)) if t]
+        tags = [t for t in (text_value(x.get("tag")) for x in tag_list if isinstance(x, dict)) if t]
     return ArticlePage(
         kind=kind,
-        title=_text(detail.get("name")) or _text(detail.get("shareName")),
+        title=text_value(detail.get("name")) or text_value(detail.get("shareName")),
         content_html=body,
-        digest=_text(detail.get("summary")) or _text(detail.get("desc")),
-        media_name=_text(detail.get("source")),
+        digest=text_value(detail.get("summary")) or text_value(detail.get("desc")),
+        media_name=text_value(detail.get("source")),
         author=person(detail.get("author")),
         editors=split_names(detail.get("responEditor")),
-        channel=_text(_dig(detail, "nodeInfo", "name")),
+        channel=text_value(_dig(detail, "nodeInfo", "name")),
         tags=tags,
         image_urls=image_urls(body, detail.get("images"), base),
         published_at=when(detail.get("publishTime")) or when(detail.get("pubTime")),
@@ -433,18 +425,18 @@ def from_detail(detail: dict[str, Any], kind: str, base: str = "https://www.thep
 def _images(value: Any) -> Iterator[tuple[str, str | None]]:
     for image in value if isinstance(value, list) else []:
         if isinstance(image, dict):
-            src = _text(image.get("src")) or _text(image.get("url"))
+            src = text_value(image.get("src")) or text_value(image.get("url"))
             if src:
-                yield src, _text(image.get("description"))
+                yield src, text_value(image.get("description"))
 
 
 def _video(value: Any) -> tuple[str, str | None] | None:
     videos = value if isinstance(value, list) else [value]
     for video in videos:
         if isinstance(video, dict):
-            url = _text(video.get("url")) or _text(video.get("hdurl"))
+            url = text_value(video.get("url")) or text_value(video.get("hdurl"))
             if url:
-                return url, _text(video.get("coverUrl"))
+                return url, text_value(video.get("coverUrl"))
     return None
 
 
@@ -456,7 +448,7 @@ def build_body(detail: dict[str, Any]) -> str:
         return content
     esc = html.escape
     parts: list[str] = []
-    summary = _text(detail.get("summary")) or _text(detail.get("desc"))
+    summary = text_value(detail.get("summary")) or text_value(detail.get("desc"))
     if summary:
         parts.append(f"<p>{esc(summary)}</p>")
     for src, caption in _images(detail.get("images")):
@@ -504,7 +496,7 @@ def topic_entries(special: Any, exclude: str | None = None) -> Iterator[dict[str
             stack[:0] = node
         elif isinstance(node, dict):
             cont_id = valid_cont_id(node.get("contId"))
-            if cont_id is not None and cont_id not in seen and _text(node.get("name")):
+            if cont_id is not None and cont_id not in seen and text_value(node.get("name")):
                 seen.add(cont_id)
                 yield node
             stack[:0] = [v for v in node.values() if isinstance(v, (list, dict))]
@@ -521,12 +513,6 @@ def _first(root: lxml.html.HtmlElement, prefixes: Sequence[str]) -> lxml.html.Ht
     return next((el for el in root.iter() if isinstance(el.tag, str) and _has_class(el, prefixes)), None)
 
 
-def _inner_html(el: lxml.html.HtmlElement) -> str:
-    parts = [html.escape(el.text, quote=False)] if el.text else []
-    parts += [lxml.html.tostring(child, encoding="unicode") for child in el]
-    return "".join(parts).strip()
-
-
 def from_markup(text: str, base: str = "https://www.thepaper.cn/") -> ArticlePage | None:
     """The article read from the page markup (title, body, header line), for pages whose
     ``__NEXT_DATA__`` is missing or broken; None when the markup is not there either."""
@@ -541,7 +527,7 @@ def from_markup(text: str, base: str = "https://www.thepaper.cn/") -> ArticlePag
     if title_el is None:
         title_el = next(iter(root.iter("h1")), None)
     title = " ".join(title_el.text_content().split()) if title_el is not None else ""
-    body = _inner_html(body_el)
+    body = inner_html(body_el)
     if not title or not body:
         return None
     # The byline items (source, time) first: the header wraps the body on some layouts.

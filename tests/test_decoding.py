@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newsarchive.bodies import JsonLimits, OutOfRange, body_text, json_depth, loads, out_of_range_paths
+from newsarchive.bodies import FeedError, JsonLimits, OutOfRange, body_text, json_depth, loads, out_of_range_paths
 from newsarchive.samples.eastmoney_site import page_html as eastmoney_page
 from newsarchive.samples.thepaper_site import page_html as thepaper_page
 from newsarchive.samples.thepaper_site import text_detail
 from newsarchive.timeparse import parse_beijing, time_fault
 from spiders.eastmoney_pages import parse_article as eastmoney_article
 from spiders.eastmoney_pages import parse_column_page, parse_fast_page
-from spiders.finews_feeds import FeedError, parse_list, parse_text
+from spiders.finews_feeds import parse_list, parse_text
 from spiders.thepaper_pages import parse_article as thepaper_article
 from spiders.thepaper_pages import parse_channel_page, parse_hot
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from scrapy.exceptions import NotConfigured
 
+from newsarchive.bodies import FeedError
 from newsarchive.htmltext import html_to_text, text_and_credit
 from newsarchive.samples.eastmoney_site import (
     COLUMN_PATH,
@@ -30,21 +31,18 @@ from newsarchive.samples.eastmoney_site import (
     page_html,
 )
 from newsarchive.samples.feedserver import FeedServer, Received, Reply
-from newsarchive.timeparse import BEIJING, parse_beijing
+from newsarchive.timeparse import BEIJING, is_relative, parse_beijing, resolve_time
 from spiders.eastmoney import EastmoneySpider
 from spiders.eastmoney_pages import (
     continuation_pages,
     info_code_of,
-    is_relative,
     next_cursor,
     parse_article,
     parse_column_page,
     parse_fast_page,
     read_entry,
-    resolve_time,
     stop_paging,
 )
-from spiders.finews_feeds import FeedError
 from tests.helpers import FAST, CrawlResult, clean_env, counters, read_table, run_cli, run_crawl, sql_rows
 
 QUOTED = (

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from newsarchive.bodies import FeedError
 from newsarchive.htmltext import html_to_text, split_credit
 from newsarchive.infocode import valid_info_code
 from newsarchive.slug import media_slug
 from newsarchive.story import normalise_title, story_id
 from newsarchive.timeparse import beijing_date, parse_beijing
-from spiders.finews_feeds import FeedError, merge, parse_list, parse_text, read_record
+from spiders.finews_feeds import merge, parse_list, parse_text, read_record
 
 
 @pytest.mark.parametrize("code", ["NW202201122245299970", "AN202201121540520381"])

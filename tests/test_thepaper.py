@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from scrapy.exceptions import NotConfigured
 
+from newsarchive.bodies import FeedError
 from newsarchive.samples.feedserver import FeedServer, Received
 from newsarchive.samples.thepaper_site import (
     CHANNEL_PATH,
@@ -34,7 +35,6 @@ from newsarchive.samples.thepaper_site import (
 )
 from newsarchive.story import normalise_title, story_id
 from newsarchive.timeparse import BEIJING, parse_beijing, parse_bound
-from spiders.finews_feeds import FeedError
 from spiders.thepaper import ThepaperSpider
 from spiders.thepaper_pages import (
     ListEntry,

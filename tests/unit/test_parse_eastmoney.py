@@ -11,7 +11,8 @@ import pytest
 
 from newsarchive.bodies import FeedError
 from newsarchive.samples.eastmoney_site import page_html
-from spiders.eastmoney_pages import parse_article, parse_column_page, parse_fast_page, read_entry, resolve_time
+from newsarchive.timeparse import resolve_time
+from spiders.eastmoney_pages import parse_article, parse_column_page, parse_fast_page, read_entry
 
 SAMPLES = resources.files("newsarchive.samples") / "eastmoney"
 FETCHED = datetime(2026, 11, 27, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
