@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from newsarchive.config import redact_value
-from newsarchive.logredact import RedactingFilter, redact, secrets_from_env
+from newsarchive.redaction import RedactingFilter, redact, redact_value, secrets_from_env
 from newsarchive.samples.feedserver import Received, Reply
 from tests.conftest import FAST, run_crawl
 
@@ -125,8 +124,7 @@ def test_redaction_masks_known_secrets_and_url_credentials():
 def test_settings_secrets_and_url_userinfo():
     """Secret-named settings (Scrapy's ``HTTPAUTH_PASS`` too) and URL userinfo, tokens
     without a password included, are secrets; a ``@`` after the path is not userinfo."""
-    from newsarchive.config import is_secret_name, redact_value
-    from newsarchive.logredact import setting_secrets
+    from newsarchive.redaction import is_secret_name, redact_value, setting_secrets
 
     assert is_secret_name("HTTPAUTH_PASS") and not is_secret_name("BYPASS_CACHE")
     found = setting_secrets(

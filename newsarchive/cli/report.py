@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
 def stale_policy(overrides: list[str]) -> StalePolicy:
     """REPORT_STALE_AFTER with the ``--stale-after`` values over it; a bad value is a usage error."""
     from newsarchive.analytics.report.freshness import StaleAfterError, StalePolicy
-    from newsarchive.config import SettingError
+    from newsarchive.envvars import SettingError
 
     try:
         return StalePolicy.parse(setting("REPORT_STALE_AFTER"), overrides)
