@@ -360,3 +360,16 @@ def test_unsafe_links_are_dropped_by_column():
     }
     assert unsafe_links({"article_url": "file:///etc/passwd"}) == [("article_url", "file:///etc/passwd")]
     assert unsafe_links({"article_url": "", "share_url": None}) == []
+
+
+def test_one_module_masks_names_urls_and_log_text():
+    """redaction.py is the one masker: a secret name, a URL's userinfo, a secret's value in text."""
+    from newsarchive import redaction
+
+    assert redaction.is_secret_name("HTTPAUTH_PASS") and not redaction.is_secret_name("PASSAGE")
+    assert redaction.redacted({"API_TOKEN": "t", "U": "http://u:pw@h/?a=b@c"}) == {
+        "API_TOKEN": "***",
+        "U": "http://***@h/?a=b@c",
+    }
+    assert redaction.url_passwords(["https://user:hunter22@h/x", "http://h/?a=b@c"]) == {"hunter22"}
+    assert redaction.redact("login hunter22 at ftp://u:hunter22@h", {"hunter22"}) == "login *** at ftp://***@h"
