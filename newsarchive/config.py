@@ -1,121 +1,27 @@
-"""Settings plumbing shared by Scrapy, the CLI and the DAGs.
+"""Settings read outside Scrapy (the CLI, the DAGs, the jobs), and the ones a spider needs.
 
 Every setting is declared once, with its default, in :mod:`newsarchive.settings`.
-Each can also come from the environment as ``NEWSARCHIVE_<NAME>``; ``-s NAME=value``
-on the command line overrides both (Scrapy's ``cmdline`` priority beats ``project``).
-This module stays import-light: DAG files read their schedule through it.
+Each can also come from the environment as ``NEWSARCHIVE_<NAME>`` (:mod:`newsarchive.envvars`);
+``-s NAME=value`` on the command line overrides both (Scrapy's ``cmdline`` priority beats
+``project``). This module stays import-light: DAG files read their schedule through it.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-ENV_PREFIX = "NEWSARCHIVE_"
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-#: ``_PASS`` at the end: Scrapy's ``HTTPAUTH_PASS`` (and ``FTP_PASS``-style names).
-_SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|ACCESS_KEY|PRIVATE|API_KEY|(?:^|_)PASS$)", re.I)
-_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
-#: Userinfo ends at the first ``/``, ``?`` or ``#``: ``http://h/?a=b@c`` has none.
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@", re.I)
-
-
-class SettingError(ValueError):
-    """A NEWSARCHIVE_* variable could not be read as the type of its default."""
-
-
-def coerce(name: str, raw: str, default: Any) -> Any:
-    """Parse an environment string as the type of the setting's default."""
-    try:
-        if isinstance(default, bool):
-            low = raw.strip().lower()
-            if low in _TRUE:
-                return True
-            if low in _FALSE:
-                return False
-            raise ValueError(f"not a boolean: {raw!r}")
-        if isinstance(default, int):
-            return int(raw)
-        if isinstance(default, float):
-            return float(raw)
-        if isinstance(default, (list, tuple)):
-            stripped = raw.strip()
-            if stripped.startswith("["):
-                return list(json.loads(stripped))
-            return [part.strip() for part in stripped.split(",") if part.strip()]
-        if isinstance(default, dict):
-            try:
-                parsed = json.loads(raw) if raw.strip() else {}
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"not a JSON object: {raw!r} ({exc})") from exc
-            if not isinstance(parsed, dict):  # dict() would read ["6h"] as {"6": "h"}
-                raise ValueError(f"not a JSON object: {raw!r}")
-            return parsed
-    except ValueError as exc:
-        raise SettingError(f"{ENV_PREFIX}{name}: {exc}") from exc
-    return raw
-
-
-def apply_env(namespace: MutableMapping[str, Any], environ: Mapping[str, str] | None = None) -> None:
-    """Override upper-case names in ``namespace`` from ``NEWSARCHIVE_<NAME>`` variables.
-
-    Variables naming a setting that the module does not declare (any Scrapy setting,
-    say ``NEWSARCHIVE_CLOSESPIDER_TIMEOUT``) are passed through as strings; Scrapy's
-    typed getters parse them.
-    """
-    env = os.environ if environ is None else environ
-    for key, raw in env.items():
-        if not key.startswith(ENV_PREFIX):
-            continue
-        name = key[len(ENV_PREFIX) :]
-        if not _NAME.fullmatch(name):
-            continue
-        namespace[name] = coerce(name, raw, namespace.get(name))
+from newsarchive import settings as declared
+from newsarchive.envvars import ENV_PREFIX, coerce
 
 
 def setting(name: str, environ: Mapping[str, str] | None = None) -> Any:
     """One setting's effective value (module default, then environment), without Scrapy."""
-    from newsarchive import settings as module
-
     env = os.environ if environ is None else environ
-    default = getattr(module, "_defaults", {}).get(name, getattr(module, name, None))
+    default = declared._defaults.get(name, getattr(declared, name, None))
     raw = env.get(ENV_PREFIX + name)
     return default if raw is None else coerce(name, raw, default)
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
-
-
-def redact_value(value: Any) -> Any:
-    """Strip credentials embedded in URLs (``scheme://user:pass@host``)."""
-    if isinstance(value, str):
-        return _URL_USERINFO.sub(r"\g<scheme>***@", value)
-    if isinstance(value, (list, tuple)):
-        return [redact_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: ("***" if is_secret_name(str(k)) else redact_value(v)) for k, v in value.items()}
-    return value
-
-
-def redacted(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """A JSON-able copy of ``settings`` with secrets replaced by ``***``."""
-    out: dict[str, Any] = {}
-    for name, value in sorted(settings.items()):
-        if is_secret_name(name):
-            out[name] = "***" if value else value
-            continue
-        value = redact_value(value)
-        try:
-            json.dumps(value)
-        except TypeError:
-            value = repr(value)
-        out[name] = value
-    return out
 
 
 #: Settings a spider cannot run without, because it ships no default for them: their

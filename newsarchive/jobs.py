@@ -23,9 +23,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newsarchive.config import missing_settings, not_configured_message, setting
+
+if TYPE_CHECKING:
+    from newsarchive.storage.base import Store
+    from newsarchive.storage.store import StoreOptions
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +152,40 @@ def embedded_warning(catalog: CatalogEnv, workdir: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Destination:
+    """Where one kind of a job's output goes (WARC files, crawl logs, the report): the URI its
+    setting gives, else a directory on this worker. The one place that choice is made."""
+
+    #: the configured URI (an ``s3://`` prefix); empty: none, the output stays in ``local``
+    uri: str
+    #: the directory on this worker it stays in (or is written to) without a URI
+    local: Path
+    aws_conn_id: str = ""
+    options: StoreOptions | None = field(default=None, repr=False)
+
+    @property
+    def remote(self) -> bool:
+        return bool(self.uri)
+
+    def where(self, key: str = "") -> str:
+        """Where ``key`` (or the destination itself) ends up: under the URI, else the local path."""
+        if self.uri:
+            return f"{self.uri}/{key}" if key else self.uri
+        return str(self.local / key) if key else str(self.local)
+
+    def store(self) -> Store:
+        """The store to put things in: the bucket prefix (credentials of AWS_CONN_ID), else the
+        local directory."""
+        if not self.uri:
+            from newsarchive.storage.local import LocalStore
+
+            return LocalStore(str(self.local))
+        from newsarchive.storage.store import StoreOptions, s3_store
+
+        return s3_store(self.uri, s3_config(self.aws_conn_id), self.options or StoreOptions.from_settings(setting))
+
+
+@dataclass(frozen=True)
 class JobConfig:
     staging_dir: Path
     warc_uri: str
@@ -156,9 +194,12 @@ class JobConfig:
     report_uri: str
     aws_conn_id: str
     prune: bool
+    store_options: StoreOptions | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls) -> JobConfig:
+        from newsarchive.storage.store import StoreOptions
+
         return cls(
             staging_dir=Path(str(setting("STAGING_DIR"))).expanduser().resolve(),
             warc_uri=str(setting("WARC_URI") or "").rstrip("/"),
@@ -166,7 +207,35 @@ class JobConfig:
             report_uri=str(setting("REPORT_URI") or ""),
             aws_conn_id=str(setting("AWS_CONN_ID")),
             prune=bool(setting("STAGING_PRUNE")),
+            store_options=StoreOptions.from_settings(setting),
         )
+
+    def destination(self, uri: str, local: Path) -> Destination:
+        """``uri`` if set, else ``local``: see :class:`Destination`."""
+        return Destination(uri, local, self.aws_conn_id, self.store_options)
+
+    def warc(self, workdir: Path) -> Destination:
+        return self.destination(self.warc_uri, workdir / "warc")
+
+    def logs(self, workdir: Path) -> Destination:
+        from newsarchive import crawllog
+
+        return self.destination(self.log_uri, workdir / crawllog.LOG_DIR)
+
+    def report(self) -> tuple[Destination, str]:
+        """The report's destination and its name there: REPORT_URI (an object in a bucket, or
+        a local file), else ``<STAGING_DIR>/report.html``."""
+        location = self.report_uri
+        if location.startswith("s3://"):
+            from newsarchive.storage.s3 import format_s3_uri, parse_s3_uri
+
+            bucket, key = parse_s3_uri(location)
+            if not key:
+                raise ValueError(f"REPORT_URI {location!r} names a bucket, not an object")
+            parent, _, name = key.rpartition("/")
+            return self.destination(format_s3_uri(bucket, parent), self.staging_dir), name
+        path = Path(location or self.staging_dir / "report.html").expanduser().resolve()
+        return self.destination("", path.parent), path.name
 
     def workdir(self, spider: str, catalog: CatalogEnv) -> Path:
         """A crawl's ARCHIVE_URI: its own directory when the catalog is shared (concurrent
@@ -242,15 +311,16 @@ def deployment_notes(cfg: JobConfig) -> list[str]:
     (the first task's log says it before the crawl starts, rather than a puzzled operator
     finding out later where the files went)."""
     notes = []
-    if not cfg.warc_uri:
+    if not cfg.destination(cfg.warc_uri, cfg.staging_dir).remote:
         notes.append(
             "news_crawl: NEWSARCHIVE_WARC_URI is not set: the WARC files stay on this worker under "
             f"{cfg.staging_dir} (set it to s3://bucket/prefix, a plain bucket)"
         )
     if not cfg.report_uri and setting("REPORT_ENABLED"):
+        report, name = cfg.report()
         notes.append(
             "news_crawl: NEWSARCHIVE_REPORT_URI is not set: the health report goes to "
-            f"{cfg.staging_dir / 'report.html'} on this worker (set it to s3://bucket/report.html)"
+            f"{report.where(name)} on this worker (set it to s3://bucket/report.html)"
         )
     uses_s3 = any(u.startswith("s3://") for u in (cfg.warc_uri, cfg.report_uri))
     if uses_s3 and not connection_exists(cfg.aws_conn_id):
@@ -392,14 +462,14 @@ def crawl_and_upload(
 
 def upload_warc_files(cfg: JobConfig, catalog: CatalogEnv, workdir: Path) -> dict[str, Any]:
     """Upload the WARC files of ``workdir`` to WARC_URI (nothing without one)."""
-    if not cfg.warc_uri:
-        logger.info("WARC_URI is not set: the WARC files stay in %s", workdir / "warc")
+    destination = cfg.warc(workdir)
+    if not destination.remote:
+        logger.info("WARC_URI is not set: the WARC files stay in %s", destination.where())
         return {}
-    from newsarchive.storage.store import s3_store
     from newsarchive.storage.upload import check_not_table_bucket, upload_warc
 
-    check_not_table_bucket(cfg.warc_uri, catalog.properties)
-    report = upload_warc(workdir, s3_store(cfg.warc_uri, s3_config(cfg.aws_conn_id)), prune=cfg.prune)
+    check_not_table_bucket(destination.uri, catalog.properties)
+    report = upload_warc(workdir, destination.store(), prune=cfg.prune)
     return {"warc_upload": report.to_json()}
 
 
@@ -407,11 +477,10 @@ def log_location(cfg: JobConfig, workdir: Path, log: Path | None) -> str | None:
     """Where the crawl's log file ends up: under LOG_URI (default WARC_URI), else on the worker."""
     if log is None:
         return None
-    if not cfg.log_uri:
+    destination = cfg.logs(workdir)
+    if not destination.remote:
         return str(log)
-    from newsarchive import crawllog
-
-    return f"{cfg.log_uri}/{log.relative_to(workdir / crawllog.LOG_DIR).as_posix()}"
+    return destination.where(log.relative_to(destination.local).as_posix())
 
 
 def upload_logs(cfg: JobConfig, catalog: CatalogEnv, workdir: Path) -> dict[str, Any]:
@@ -420,14 +489,14 @@ def upload_logs(cfg: JobConfig, catalog: CatalogEnv, workdir: Path) -> dict[str,
     from newsarchive import crawllog
 
     logs = crawllog.local_logs(workdir)
-    if not cfg.log_uri or not logs:
+    destination = cfg.logs(workdir)
+    if not destination.remote or not logs:
         return {}
-    from newsarchive.storage.store import s3_store
     from newsarchive.storage.upload import check_not_table_bucket
 
-    check_not_table_bucket(cfg.log_uri, catalog.properties)
-    store = s3_store(cfg.log_uri, s3_config(cfg.aws_conn_id))
-    root = workdir / crawllog.LOG_DIR
+    check_not_table_bucket(destination.uri, catalog.properties)
+    store = destination.store()
+    root = destination.local
     uploaded = 0
     for path in logs:
         uploaded += bool(store.put_file(path, path.relative_to(root).as_posix()))
@@ -453,23 +522,13 @@ def write_report() -> dict[str, Any]:
         if code != 0 or not out.is_file():
             raise JobFailedError(f"newsarchive report ended with exit code {code}")
         html = out.read_bytes()
-    location = cfg.report_uri or str(cfg.staging_dir / "report.html")
-    if location.startswith("s3://"):
-        from newsarchive.storage.s3 import format_s3_uri, parse_s3_uri
-        from newsarchive.storage.store import s3_store
-
-        bucket, key = parse_s3_uri(location)
-        if not key:
-            raise ValueError(f"REPORT_URI {location!r} names a bucket, not an object")
-        parent, _, name = key.rpartition("/")
-        store = s3_store(format_s3_uri(bucket, parent), s3_config(cfg.aws_conn_id))
-        store.replace_bytes(name, html, content_type="text/html; charset=utf-8")
+    destination, name = cfg.report()
+    if destination.remote:
+        destination.store().replace_bytes(name, html, content_type="text/html; charset=utf-8")
+        location = cfg.report_uri
     else:
-        from newsarchive.storage.local import LocalStore
-
-        path = Path(location).expanduser().resolve()
-        LocalStore(str(path.parent)).replace_bytes(path.name, html)
-        location = str(path)
+        destination.store().replace_bytes(name, html)
+        location = destination.where(name)
     logger.info("Report written to %s (%d bytes)", location, len(html))
     return {"report": location, "bytes": len(html)}
 
@@ -506,11 +565,6 @@ def backfill(
     spider: str, since: str | None, until: str | None, path: str | None, dag_run_id: str | None
 ) -> dict[str, Any]:
     """Backfill a source that can page back in time, or import a folder of Jekyll posts."""
-    if spider == "finews":
-        raise ValueError(
-            "the finews feeds cannot page back in time (each list holds only the latest ~100 "
-            "records); there is nothing to backfill. Import old Jekyll posts instead (spider=jekyll)."
-        )
     if spider == "jekyll":
         if not path:
             raise ValueError("spider=jekyll needs `path`: a folder of posts written by the original site")
@@ -529,6 +583,13 @@ def backfill(
         if code != 0:
             raise JobFailedError(f"import-jekyll ended {summary.get('status', 'badly')} (exit {code})")
         return result
+    if not supports_backfill(spider):
+        if spider == "finews":
+            raise ValueError(
+                "the finews feeds cannot page back in time (each list holds only the latest ~100 "
+                "records); there is nothing to backfill. Import old Jekyll posts instead (spider=jekyll)."
+            )
+        raise ValueError(f"spider {spider!r} cannot page back in time: there is nothing to backfill")
     prefix = spider.upper()
     extra = {}
     if since:
@@ -536,3 +597,19 @@ def backfill(
     if until:
         extra[f"{prefix}_UNTIL"] = until
     return crawl_and_upload(spider, dag_run_id, extra)
+
+
+def supports_backfill(spider: str) -> bool:
+    """Whether ``spider`` can page back in time (its class says so: ``supports_backfill``, read
+    through Scrapy's spider loader). Raises ValueError for a spider the project does not have.
+    Scrapy is imported here, not at the top: the DAG files import this module."""
+    from scrapy.settings import Settings
+    from scrapy.spiderloader import SpiderLoader
+
+    settings = Settings()
+    settings.setmodule("newsarchive.settings", priority="project")
+    try:
+        cls = SpiderLoader.from_settings(settings).load(spider)
+    except KeyError as exc:
+        raise ValueError(f"no spider {spider!r}") from exc
+    return bool(getattr(cls, "supports_backfill", False))

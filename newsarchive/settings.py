@@ -10,7 +10,7 @@ schedule from it when it parses DAG files.
 """
 
 from newsarchive import __version__
-from newsarchive.config import apply_env
+from newsarchive.envvars import apply_env
 
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["spiders"]

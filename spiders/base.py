@@ -33,6 +33,7 @@ D = TypeVar("D", bound=Dated)
 
 
 class ArchiveSpider(scrapy.Spider):
+    supports_backfill: bool = False  # pages back in time (<PREFIX>_SINCE/_UNTIL): news_backfill runs it
     source: str
     #: MAX_ARTICLES_PER_RUN, read by each spider's ``from_crawler`` (0: no limit).
     max_articles: int = 0

@@ -49,6 +49,7 @@ _MERGED = ("title", "digest", "media_name", "published_at", "url")
 
 class EastmoneySpider(ListingSpider):
     name = "eastmoney"
+    supports_backfill = True
     source = SOURCE
 
     @classmethod

@@ -48,6 +48,7 @@ SLOT = "thepaper"
 
 class ThepaperSpider(ListingSpider):
     name = "thepaper"
+    supports_backfill = True
     source = SOURCE
 
     @classmethod

@@ -100,7 +100,7 @@ def test_a_log_file_gets_the_full_log_whatever_the_console_shows(
         "WARNING: Quarantined",
     ):
         assert line in text, line
-    assert "HTTPAUTH_PASS" in text and SECRET not in text  # logredact applies to the file handler too
+    assert "HTTPAUTH_PASS" in text and SECRET not in text  # redaction applies to the file handler too
     assert " INFO: " not in proc.stderr and len(proc.stderr.splitlines()) <= 10, proc.stderr
     assert "WARNING: Quarantined" in proc.stderr  # warnings still reach the console
     assert json.loads(proc.stdout.splitlines()[-1])["status"] == "complete"
@@ -318,10 +318,10 @@ def _record(exc: BaseException) -> logging.LogRecord:
 
 
 def test_a_traceback_is_one_line_on_the_console_unless_verbose(monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsarchive import logredact
+    from newsarchive import redaction
 
     monkeypatch.setenv("NEWSARCHIVE_S3_SECRET", "s3cr3t-value-991")
-    monkeypatch.setattr(logredact._RedactingRecord, "redactor", None)
+    monkeypatch.setattr(redaction._RedactingRecord, "redactor", None)
     record = _record(ValueError("bad answer from http://u:s3cr3t-value-991@h/ (s3cr3t-value-991)"))
     short = ConsoleFormatter(tracebacks=False).format(record)
     assert "Traceback" not in short and "\n" not in short

@@ -25,8 +25,9 @@ from typing import Any
 import pytest
 
 from newsarchive import jobs
+from newsarchive.config import setting
 from newsarchive.storage.s3 import S3Config
-from newsarchive.storage.store import S3Store, StoreError, s3_store
+from newsarchive.storage.store import S3Store, StoreError, StoreOptions, s3_store
 from newsarchive.storage.upload import upload_warc
 from tests.faultproxy import CountingS3Proxy
 
@@ -161,7 +162,7 @@ def test_a_role_in_the_connection_is_assumed_and_the_upload_signs_with_what_sts_
     role_connection(monkeypatch, sts, s3_proxy.endpoint)
     files = warc_dir(tmp_path)
     cfg = jobs.s3_config(CONN_ID)
-    report = upload_warc(tmp_path, s3_store(bucket_uri, cfg))
+    report = upload_warc(tmp_path, s3_store(bucket_uri, cfg, StoreOptions.from_settings(setting)))
     assert report.files_uploaded == len(files)
     # STS was asked for that role, with the connection's kwargs, signed by the source keys
     assert sts.calls and {c["Action"] for c in sts.calls} == {"AssumeRole"}
@@ -190,7 +191,9 @@ def test_credentials_about_to_expire_are_refreshed_from_sts(
     try:
         role_connection(monkeypatch, sts, s3_proxy.endpoint)
         files = warc_dir(tmp_path, 3)
-        report = upload_warc(tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID)))
+        report = upload_warc(
+            tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID), StoreOptions.from_settings(setting))
+        )
     finally:
         sts.close()
     assert report.files_uploaded == len(files)
@@ -212,7 +215,7 @@ def test_the_assumed_session_token_reaches_the_s3_server(
         warc_dir(tmp_path, 1)
         error = ""
         try:
-            upload_warc(tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID)))
+            upload_warc(tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID), StoreOptions.from_settings(setting)))
         except StoreError as exc:
             error = str(exc)
     finally:
@@ -235,7 +238,7 @@ def test_a_connection_with_login_password_and_endpoint_still_works(
         extra={"endpoint_url": s3_proxy.endpoint, "region_name": "us-east-1"},
     )
     files = warc_dir(tmp_path)
-    report = upload_warc(tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID)))
+    report = upload_warc(tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID), StoreOptions.from_settings(setting)))
     assert report.files_uploaded == len(files)
     assert s3_requests(s3_proxy) == {(seaweed.access_key, False)}
 
@@ -254,7 +257,9 @@ def test_the_s3_endpoint_of_service_config_is_used(tmp_path, seaweed, bucket_uri
         },
     )
     files = warc_dir(tmp_path, 1)
-    assert upload_warc(tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID))).files_uploaded == len(files)
+    assert upload_warc(
+        tmp_path, s3_store(bucket_uri, jobs.s3_config(CONN_ID), StoreOptions.from_settings(setting))
+    ).files_uploaded == len(files)
     assert s3_proxy.requests
 
 
@@ -263,7 +268,9 @@ def test_without_the_connection_the_aws_chain_is_used(tmp_path, seaweed, bucket_
         monkeypatch.setenv(name, value)
     files = warc_dir(tmp_path, 1)
     cfg = jobs.s3_config("no_such_connection")
-    assert upload_warc(tmp_path, s3_store(bucket_uri, cfg)).files_uploaded == len(files)
+    assert upload_warc(tmp_path, s3_store(bucket_uri, cfg, StoreOptions.from_settings(setting))).files_uploaded == len(
+        files
+    )
 
 
 def test_the_config_repr_holds_no_secret():

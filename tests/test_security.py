@@ -18,8 +18,7 @@ from typing import Any
 
 import pytest
 
-from newsarchive.config import redact_value
-from newsarchive.logredact import RedactingFilter, redact, secrets_from_env
+from newsarchive.redaction import RedactingFilter, redact, redact_value, secrets_from_env
 from newsarchive.samples.feedserver import Received, Reply
 from tests.helpers import FAST, run_crawl
 
@@ -125,8 +124,7 @@ def test_redaction_masks_known_secrets_and_url_credentials():
 def test_settings_secrets_and_url_userinfo():
     """Secret-named settings (Scrapy's ``HTTPAUTH_PASS`` too) and URL userinfo, tokens
     without a password included, are secrets; a ``@`` after the path is not userinfo."""
-    from newsarchive.config import is_secret_name, redact_value
-    from newsarchive.logredact import setting_secrets
+    from newsarchive.redaction import is_secret_name, redact_value, setting_secrets
 
     assert is_secret_name("HTTPAUTH_PASS") and not is_secret_name("BYPASS_CACHE")
     found = setting_secrets(
@@ -362,3 +360,16 @@ def test_unsafe_links_are_dropped_by_column():
     }
     assert unsafe_links({"article_url": "file:///etc/passwd"}) == [("article_url", "file:///etc/passwd")]
     assert unsafe_links({"article_url": "", "share_url": None}) == []
+
+
+def test_one_module_masks_names_urls_and_log_text():
+    """redaction.py is the one masker: a secret name, a URL's userinfo, a secret's value in text."""
+    from newsarchive import redaction
+
+    assert redaction.is_secret_name("HTTPAUTH_PASS") and not redaction.is_secret_name("PASSAGE")
+    assert redaction.redacted({"API_TOKEN": "t", "U": "http://u:pw@h/?a=b@c"}) == {
+        "API_TOKEN": "***",
+        "U": "http://***@h/?a=b@c",
+    }
+    assert redaction.url_passwords(["https://user:hunter22@h/x", "http://h/?a=b@c"]) == {"hunter22"}
+    assert redaction.redact("login hunter22 at ftp://u:hunter22@h", {"hunter22"}) == "login *** at ftp://***@h"

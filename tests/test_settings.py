@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from newsarchive.config import SettingError, apply_env, coerce, redacted, setting
+from newsarchive.config import setting
+from newsarchive.envvars import SettingError, apply_env, coerce
+from newsarchive.redaction import redacted
 from tests.helpers import FAST, clean_env, run_crawl
 
 

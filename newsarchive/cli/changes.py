@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.cli.catalogopts import add_catalog_arguments, reader_spec
 from newsarchive.tables.definitions import TABLES
 
 FORMATS = ("jsonl", "csv", "parquet")
@@ -33,8 +34,6 @@ _BY_SUFFIX = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from newsarchive.tables import read
-
     since = parser.add_mutually_exclusive_group(required=True)
     since.add_argument("--since", type=int, metavar="SNAPSHOT_ID", help="rows committed after this snapshot")
     since.add_argument(
@@ -44,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     since.add_argument("--all", action="store_true", help="every run's rows since the table's first snapshot")
     parser.add_argument("--table", choices=sorted(TABLES), default="articles", help="the table (default articles)")
     parser.add_argument("--columns", metavar="A,B", help="only these columns (comma-separated)")
-    read.add_arguments(parser)
+    add_catalog_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default=None, help="jsonl (default), csv, parquet (with --out)")
     parser.add_argument("--out", type=Path, metavar="FILE", help="write the rows to FILE")
 
@@ -55,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = _format(args)
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     try:
-        spec = read.spec_from_args(args)
+        spec = reader_spec(args)
         table = read.open_tables(spec, [args.table])[args.table]
     except read.TablesNotFoundError as exc:
         raise UsageError(str(exc)) from exc

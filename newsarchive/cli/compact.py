@@ -14,40 +14,12 @@ import time
 from typing import TYPE_CHECKING
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
+from newsarchive.cli.catalogopts import add_catalog_arguments, open_catalog
 from newsarchive.cli.console import Meter, say, seconds
 from newsarchive.tables.definitions import TABLES
 
 if TYPE_CHECKING:
     from newsarchive.tables.maintain import TableReport
-
-
-def add_catalog_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options that name the tables (the readers' own: ``--archive``, ``--catalog``, ``--namespace``)."""
-    from newsarchive.tables.read import add_arguments as add_reader_arguments
-
-    add_reader_arguments(parser)
-
-
-def open_catalog(args: argparse.Namespace, *, create: bool = False):  # type: ignore[no-untyped-def]
-    """(catalog, spec) named by the options, else by the settings. Only ``create`` (migrate)
-    may make an embedded catalog where there is none; the others say none is there."""
-    from newsarchive.cli import UsageError
-    from newsarchive.config import setting
-    from newsarchive.tables.catalog import resolve
-    from newsarchive.tables.read import TablesNotFoundError, spec_from_args
-
-    try:
-        if create:
-            spec = resolve(
-                args.archive or str(setting("ARCHIVE_URI")),
-                args.catalog or str(setting("ICEBERG_CATALOG")),
-                args.namespace or str(setting("ICEBERG_NAMESPACE")),
-            )
-        else:
-            spec = spec_from_args(args)
-    except (ValueError, TablesNotFoundError) as exc:  # --archive is a local directory, never a bucket
-        raise UsageError(str(exc)) from exc
-    return spec.open(), spec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

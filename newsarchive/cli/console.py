@@ -85,7 +85,7 @@ class ConsoleFormatter(logging.Formatter):
 
 
 def _last_line(record: logging.LogRecord) -> str:
-    from newsarchive import logredact
+    from newsarchive import redaction
 
     if record.exc_info and record.exc_info[1] is not None:
         exc = record.exc_info[1]
@@ -93,7 +93,7 @@ def _last_line(record: logging.LogRecord) -> str:
     else:
         lines = [ln for ln in (record.exc_text or "").splitlines() if ln.strip()]
         line = lines[-1].strip() if lines else ""
-    return logredact.mask(line)
+    return redaction.mask(line)
 
 
 class DisabledComponents(logging.Filter):
@@ -112,9 +112,9 @@ def install_console(level: int, *, fmt: str = LOG_FORMAT, datefmt: str = LOG_DAT
     """The one console handler of this process on the root logger (replacing an earlier one),
     secrets masked in every record; lowers the root logger's level to ``level`` if needed."""
     global _installed
-    from newsarchive import logredact
+    from newsarchive import redaction
 
-    logredact.install()
+    redaction.install()
     root = logging.getLogger()
     if _installed is not None:
         root.removeHandler(_installed)

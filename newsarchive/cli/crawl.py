@@ -158,10 +158,10 @@ def crawl(
         known = ", ".join(sorted(loader.list()))
         raise UsageError(f"unknown spider {spider!r} (known: {known})")
     process = AsyncCrawlerProcess(settings)
-    from newsarchive import logredact
+    from newsarchive import redaction
 
     # after Scrapy configured logging: mask secrets in every line, passwords in URLs included
-    logredact.install(logredact.secrets_from_env() | logredact.setting_secrets(settings.copy_to_dict()))
+    redaction.install(redaction.secrets_from_env() | redaction.setting_secrets(settings.copy_to_dict()))
     con.install_console(level, fmt=str(settings.get("LOG_FORMAT")), datefmt=str(settings.get("LOG_DATEFORMAT")))
     crawler = process.create_crawler(spider)
     failures: list[BaseException] = []

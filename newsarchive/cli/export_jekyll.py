@@ -19,14 +19,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.cli.catalogopts import add_catalog_arguments, reader_spec
 
 _BAD_BASE = re.compile(r"[\s()<>\[\]\"'`\\]")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from newsarchive.tables import read
-
-    read.add_arguments(parser)
+    add_catalog_arguments(parser)
     parser.add_argument("--out", required=True, type=Path, metavar="SITE_DIR", help="Jekyll site directory")
     parser.add_argument(
         "--base-url",
@@ -83,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         share_url_template=setting("FINEWS_SHARE_URL") or "",
     )
     try:
-        (table,) = read.open_tables(read.spec_from_args(args), (ARTICLES,)).values()
+        (table,) = read.open_tables(reader_spec(args), (ARTICLES,)).values()
         result = export(table, opts)
     except read.TablesNotFoundError as exc:
         raise UsageError(str(exc)) from exc

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from newsarchive.archive.legacy import ARTICLES, QUARANTINE, LegacyArchive, started_at_of
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
-from newsarchive.cli.compact import add_catalog_arguments, open_catalog
+from newsarchive.cli.catalogopts import add_catalog_arguments, open_catalog
 from newsarchive.cli.console import Meter, say, seconds
 from newsarchive.tables.commit import RUN_ID, commit_files
 from newsarchive.tables.definitions import RUNS, TABLES, ensure_all

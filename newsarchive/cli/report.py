@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.cli.catalogopts import add_catalog_arguments, reader_spec
 from newsarchive.config import setting
 
 if TYPE_CHECKING:
@@ -24,9 +25,7 @@ if TYPE_CHECKING:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from newsarchive.tables import read
-
-    read.add_arguments(parser)
+    add_catalog_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("report.html"), help="HTML file to write (report.html)")
     parser.add_argument(
         "--days",
@@ -67,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     policy = stale_policy(args.stale_after)
     now = report_time(args.now)
     try:
-        spec = read.spec_from_args(args)
+        spec = reader_spec(args)
         warc_root = str(local_root(args.archive or str(setting("ARCHIVE_URI"))))
         html = build_report(spec, days=days, link_base=args.link_base, warc_root=warc_root, now=now, policy=policy)
     except read.TablesNotFoundError as exc:
@@ -87,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 def stale_policy(overrides: list[str]) -> StalePolicy:
     """REPORT_STALE_AFTER with the ``--stale-after`` values over it; a bad value is a usage error."""
     from newsarchive.analytics.report.freshness import StaleAfterError, StalePolicy
-    from newsarchive.config import SettingError
+    from newsarchive.envvars import SettingError
 
     try:
         return StalePolicy.parse(setting("REPORT_STALE_AFTER"), overrides)

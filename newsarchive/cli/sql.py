@@ -24,13 +24,12 @@ import sys
 from pathlib import Path
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.cli.catalogopts import add_catalog_arguments, reader_spec
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from newsarchive.tables import read
-
     parser.add_argument("query", help="SQL (DuckDB dialect); '-' reads it from standard input")
-    read.add_arguments(parser)
+    add_catalog_arguments(parser)
     parser.add_argument(
         "--engine",
         choices=("pyiceberg", "duckdb-iceberg"),
@@ -60,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if not sql.strip():
         raise UsageError("empty query")
     try:
-        spec = read.spec_from_args(args)
+        spec = reader_spec(args)
         if args.engine == "duckdb-iceberg" and (spec.embedded or spec.properties.get("type", "rest") != "rest"):
             raise UsageError(f"--engine duckdb-iceberg reads a REST catalog; this is the {spec.describe()}")
         con = duckdb_iceberg.connect(spec) if args.engine == "duckdb-iceberg" else connect(spec, only=tables_in(sql))

@@ -14,6 +14,7 @@ import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK, UsageError
+from newsarchive.cli.catalogopts import add_catalog_arguments, reader_spec
 
 if TYPE_CHECKING:
     import duckdb
@@ -35,9 +36,7 @@ RUN = """
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from newsarchive.tables import read
-
-    read.add_arguments(parser)
+    add_catalog_arguments(parser)
     parser.add_argument("--run", metavar="RUN_ID", help="this run (default: the latest in the runs table)")
 
 
@@ -58,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from newsarchive.tables import read
 
     try:
-        spec = read.spec_from_args(args)
+        spec = reader_spec(args)
         con = connect(spec)
         print(f"Tables: {spec.describe()}")
         found = _dicts(con, RUN, args.run)

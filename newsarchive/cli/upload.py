@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from newsarchive.storage.s3 import S3Config
-    from newsarchive.storage.store import StoreError, s3_store
+    from newsarchive.storage.store import StoreError, StoreOptions, s3_store
     from newsarchive.storage.upload import check_not_table_bucket, upload_warc, warc_files
     from newsarchive.tables.catalog import configured, local_root
 
@@ -60,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         with Meter(f"upload to {to}", total=len(files)) as meter:
-            report = upload_warc(root, s3_store(to, S3Config()), prune=args.prune, on_file=uploaded)
+            report = upload_warc(
+                root, s3_store(to, S3Config(), StoreOptions.from_settings(setting)), prune=args.prune, on_file=uploaded
+            )
     except StoreError as exc:
         say(f"upload: failed: {exc}")
         print(json.dumps({"status": "failed", "error": str(exc)}))

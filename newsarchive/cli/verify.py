@@ -15,7 +15,7 @@ import json
 import time
 
 from newsarchive.cli import EXIT_FAILED, EXIT_OK
-from newsarchive.cli.compact import add_catalog_arguments, open_catalog
+from newsarchive.cli.catalogopts import add_catalog_arguments, open_catalog
 from newsarchive.cli.console import Meter, say, seconds
 
 

@@ -34,8 +34,7 @@ from scrapy.utils.defer import deferred_from_coro
 from newsarchive import __version__
 from newsarchive import settings as project_settings
 from newsarchive.archive.versions import version_key
-from newsarchive.config import redact_value, redacted
-from newsarchive.logredact import redact, secrets_from_env, setting_secrets
+from newsarchive.redaction import redact, redact_value, redacted, secrets_from_env, setting_secrets
 from newsarchive.runid import new_run_id
 from newsarchive.schema import RUN_FIELDS, SCHEMA_VERSION
 from newsarchive.tables import catalog as catalogs

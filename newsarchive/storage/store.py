@@ -10,6 +10,10 @@ completed multipart upload, checksummed with SHA-256 and verified with HEAD).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from newsarchive.storage.base import ChecksumMismatchError, ObjectExistsError, ObjectInfo, Store, StoreError, b64
 from newsarchive.storage.local import LocalStore
 from newsarchive.storage.s3 import S3Config
@@ -23,28 +27,47 @@ __all__ = [
     "S3Store",
     "Store",
     "StoreError",
+    "StoreOptions",
     "b64",
     "open_store",
     "s3_store",
 ]
 
 
-def open_store(uri: str, config: S3Config | None = None) -> Store:
-    """A store for a local path or an ``s3://`` URI (tuned by the ``UPLOAD_*`` and ``S3_*``
-    settings)."""
+@dataclass(frozen=True)
+class StoreOptions:
+    """How an S3 store uploads and retries (the ``UPLOAD_*`` and ``S3_*`` settings): given by
+    the caller, so that only the edges (CLI commands, jobs) read settings."""
+
+    multipart_threshold: int
+    part_size: int
+    max_attempts: int
+    retry_mode: str
+
+    @classmethod
+    def from_settings(cls, get: Callable[[str], Any]) -> StoreOptions:
+        """The options of the settings ``get`` reads (``config.setting`` or a Scrapy ``Settings.get``)."""
+        return cls(
+            multipart_threshold=int(get("UPLOAD_MULTIPART_THRESHOLD")),
+            part_size=int(get("UPLOAD_PART_SIZE")),
+            max_attempts=int(get("S3_MAX_ATTEMPTS")),
+            retry_mode=str(get("S3_RETRY_MODE")),
+        )
+
+
+def open_store(uri: str, options: StoreOptions, config: S3Config | None = None) -> Store:
+    """A store for a local path or an ``s3://`` URI."""
     if uri.startswith("s3://"):
-        return s3_store(uri, config or S3Config())
+        return s3_store(uri, config or S3Config(), options)
     return LocalStore(uri)
 
 
-def s3_store(uri: str, config: S3Config) -> S3Store:
-    from newsarchive.config import setting
-
+def s3_store(uri: str, config: S3Config, options: StoreOptions) -> S3Store:
     return S3Store(
         uri,
         config,
-        multipart_threshold=int(setting("UPLOAD_MULTIPART_THRESHOLD")),
-        part_size=int(setting("UPLOAD_PART_SIZE")),
-        max_attempts=int(setting("S3_MAX_ATTEMPTS")),
-        retry_mode=str(setting("S3_RETRY_MODE")),
+        multipart_threshold=options.multipart_threshold,
+        part_size=options.part_size,
+        max_attempts=options.max_attempts,
+        retry_mode=options.retry_mode,
     )

@@ -9,7 +9,6 @@ A table that exists but has no snapshot yet reads as empty, with its schema.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,33 +29,6 @@ class TablesNotFoundError(ValueError):
 
 class TablesUnreadableError(RuntimeError):
     """The catalog is configured but cannot be read now (server down, credentials refused)."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--archive``, ``--catalog`` and ``--namespace``, the same for every reader."""
-    parser.add_argument(
-        "--archive",
-        default=None,
-        metavar="DIR",
-        help="the crawl's working directory (ARCHIVE_URI, ./archive): the embedded catalog when none is configured",
-    )
-    parser.add_argument(
-        "--catalog", default=None, metavar="NAME", help="pyiceberg catalog name (ICEBERG_CATALOG, newsarchive)"
-    )
-    parser.add_argument(
-        "--namespace", default=None, metavar="NS", help="namespace of the tables (ICEBERG_NAMESPACE, newsarchive)"
-    )
-
-
-def spec_from_args(args: argparse.Namespace) -> CatalogSpec:
-    """The catalog the options (or the settings they default to) name."""
-    from newsarchive.config import setting
-
-    return locate(
-        args.archive or str(setting("ARCHIVE_URI")),
-        args.catalog or str(setting("ICEBERG_CATALOG")),
-        args.namespace or str(setting("ICEBERG_NAMESPACE")),
-    )
 
 
 def locate(archive: str, name: str | None = None, namespace: str | None = None) -> CatalogSpec:

@@ -31,7 +31,7 @@ from scrapy.http import Response
 from newsarchive import __version__
 from newsarchive.extensions.archiverun import ArchiveRun, WarcFile, shaping_settings
 from newsarchive.failures import classify
-from newsarchive.logredact import MASK
+from newsarchive.redaction import MASK
 from newsarchive.timeparse import beijing_date, utcnow
 from newsarchive.warc.evidence import POINTER_KEY, Evidence
 from newsarchive.warc.writer import WARC_VERSION, HttpRequest, HttpResponse, RotatingWarcWriter

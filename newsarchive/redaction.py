@@ -1,26 +1,62 @@
-"""Secrets never reach a log: a logging filter that masks them in every record.
+"""Secret masking, the one home of it: which names are secret, and hiding their values.
 
-Masks the values of secret-looking environment variables (``*SECRET*``, ``*TOKEN*``,
-``*PASSWORD*``, ``AWS_SECRET_ACCESS_KEY``...) and ``user:password@`` in URLs, in the message
+For the ``runs`` row and the WARC ``warcinfo`` (:func:`redacted`: settings as JSON, secrets as
+``***``) and for every log record (:func:`install`): a logging filter masks the values of
+secret-looking environment variables (``*SECRET*``, ``*TOKEN*``, ``*PASSWORD*``,
+``AWS_SECRET_ACCESS_KEY``...) and ``user:password@`` in URLs, in the message
 and its arguments, whichever handler writes the record: the console, a crawl's LOG_FILE,
 Airflow's task log (records are made masking, see :func:`install`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
-
-from newsarchive.config import is_secret_name
+from typing import Any
 
 MASK = "***"
-#: The userinfo of a URL (``user:password`` or a lone token), which ends at ``/``, ``?`` or ``#``.
-_USERINFO_PART = re.compile(r"[a-z][a-z0-9+.-]*://([^/?#@\s]+)@", re.I)
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/?#@\s]+@", re.I)
+#: ``_PASS`` at the end: Scrapy's ``HTTPAUTH_PASS`` (and ``FTP_PASS``-style names).
+_SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|ACCESS_KEY|PRIVATE|API_KEY|(?:^|_)PASS$)", re.I)
+#: The userinfo of a URL (``user:password`` or a lone token), which ends at the first ``/``,
+#: ``?`` or ``#``: ``http://h/?a=b@c`` has none.
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/?#@\s]+)@", re.I)
 #: Secrets shorter than this are not masked (masking "1" or "true" would garble every line).
 MIN_SECRET = 6
+
+
+def is_secret_name(name: str) -> bool:
+    """A setting or variable name whose value is a secret (``*SECRET*``, ``*TOKEN*``, ``*_PASS``...)."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def redact_value(value: Any) -> Any:
+    """Strip credentials embedded in URLs (``scheme://user:pass@host``)."""
+    if isinstance(value, str):
+        return _USERINFO.sub(rf"\g<scheme>{MASK}@", value)
+    if isinstance(value, (list, tuple)):
+        return [redact_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: ("***" if is_secret_name(str(k)) else redact_value(v)) for k, v in value.items()}
+    return value
+
+
+def redacted(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON-able copy of ``settings`` with secrets replaced by ``***``."""
+    out: dict[str, Any] = {}
+    for name, value in sorted(settings.items()):
+        if is_secret_name(name):
+            out[name] = "***" if value else value
+            continue
+        value = redact_value(value)
+        try:
+            json.dumps(value)
+        except TypeError:
+            value = repr(value)
+        out[name] = value
+    return out
 
 
 def secrets_from_env(environ: Mapping[str, str] | None = None) -> set[str]:
@@ -39,7 +75,7 @@ def url_passwords(values: Iterable[object]) -> set[str]:
         for item in items:
             if not isinstance(item, str):
                 continue
-            for userinfo in _USERINFO_PART.findall(item):
+            for userinfo in (m.group("userinfo") for m in _USERINFO.finditer(item)):
                 secret = userinfo.split(":", 1)[1] if ":" in userinfo else userinfo
                 if len(secret) >= MIN_SECRET:
                     found.add(secret)
