@@ -18,6 +18,8 @@ from tests.helpers import FAST, CrawlResult, run_crawl, sql_rows
 
 #: The thepaper channel the small sites list (a real channel id: 中国政库).
 CH_A = "25950"
+#: A second channel the full thepaper sample lists (an entry of both, and one of the hot list).
+CH_B = "25951"
 
 
 def small_site(server: FeedServer, pages: int = 1) -> ThepaperSite:
@@ -35,24 +37,12 @@ def small_site(server: FeedServer, pages: int = 1) -> ThepaperSite:
 
 # --- thepaper ---------------------------------------------------------------------------
 
+#: The real homepage saved with its Next.js data (not an article page).
 HOMEPAGE = Path(__file__).resolve().parent / "data" / "reference" / "thepaper" / "homepage-next-data.html"
-
-
-CH_B = "25951"
-
-
 IMG_A = "https://imgpai.thepaper.cn/newpai/image/a.jpg"
-
-
 IMG_B = "https://imgpai.thepaper.cn/newpai/image/b.jpg"
-
-
 VIDEO = "https://cloudvideo.thepaper.cn/video/x/sd/1.mp4"
-
-
 COVER = "https://imgpai.thepaper.cn/newpai/image/cover.png"
-
-
 OFFSITE = "https://www.peopleapp.com/column/300532-500007"
 
 
@@ -217,12 +207,9 @@ QUOTED = (
     '<p class="em_media">（文章来源：澎湃新闻）</p>'
 )
 
-
 C = "2022012122570999"  # + two digits: the codes of eastmoney_sample
 
-
-D = "2022020812345678"  # + two digits
-
+D = "2022020812345678"  # + two digits: the codes of the small East Money sites
 
 FETCHED = datetime(2026, 1, 1, 1, 0, tzinfo=UTC)  # 2026-01-01 09:00 in Beijing
 

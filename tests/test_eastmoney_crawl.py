@@ -16,29 +16,16 @@ from typing import Any
 
 import pytest
 
-from newsarchive.samples.eastmoney_site import (
-    COLUMN_PATH,
-    FAST_PATH,
-    EastmoneySite,
-    install_eastmoney,
-)
+from newsarchive.samples.eastmoney_site import COLUMN_PATH, FAST_PATH, EastmoneySite, install_eastmoney
 from newsarchive.samples.feedserver import FeedServer
 from newsarchive.timeparse import BEIJING
 from tests.helpers import FAST, counters, read_table, run_crawl, sql_rows
-from tests.sites import (
-    C,
-    TwoRuns,
-    crawl_twice,
-    eastmoney_sample,
-    pages,
-)
+from tests.sites import C, TwoRuns, crawl_twice, eastmoney_sample, pages
 
 #: Codes (without NW) of the main site, and what must become of them.
 ARCHIVED = {"202201212257099936", "202201212257099937", "202201212257099938", "202201212257099941"}
 
-
 ARCHIVED |= {"202201212257099942"}
-
 
 QUARANTINED = {
     "123": "invalid_info_code",
@@ -46,7 +33,6 @@ QUARANTINED = {
     "NW202201212257099940": "not_article",
     "NW202201212257099943": "empty_text",
 }
-
 
 SETTINGS = {"EASTMONEY_PAGE_SIZE": "5"}
 
@@ -166,7 +152,6 @@ def test_second_run_fetches_no_article_and_stops_paging_at_the_archive(two_runs)
 
 
 # --- the link with the finews spider -------------------------------------------------------------
-
 
 LINKED = "NW202201122245299970"
 

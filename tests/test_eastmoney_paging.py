@@ -19,15 +19,7 @@ from newsarchive.samples.eastmoney_site import (
 )
 from newsarchive.samples.feedserver import FeedServer, Reply
 from tests.helpers import counters, run_cli, sql_rows
-from tests.sites import (
-    D,
-    crawl,
-    crawl_dated,
-    dated_site,
-    fast_site,
-    pages,
-    quarantined,
-)
+from tests.sites import D, crawl, crawl_dated, dated_site, fast_site, pages, quarantined
 
 # --- filters, bounds and paging ----------------------------------------------------------------
 

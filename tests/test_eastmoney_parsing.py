@@ -11,12 +11,7 @@ import pytest
 
 from newsarchive.bodies import FeedError
 from newsarchive.htmltext import html_to_text, text_and_credit
-from newsarchive.samples.eastmoney_site import (
-    cfh_entry,
-    column_entry,
-    fast_entry,
-    page_html,
-)
+from newsarchive.samples.eastmoney_site import cfh_entry, column_entry, fast_entry, page_html
 from newsarchive.timeparse import is_relative, resolve_time
 from spiders.eastmoney_pages import (
     continuation_pages,
@@ -28,11 +23,7 @@ from spiders.eastmoney_pages import (
     read_entry,
     stop_paging,
 )
-from tests.sites import (
-    FETCHED,
-    QUOTED,
-    D,
-)
+from tests.sites import FETCHED, QUOTED, D
 
 
 @pytest.mark.parametrize(

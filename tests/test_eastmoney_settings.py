@@ -12,20 +12,12 @@ from typing import Any
 import pytest
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.samples.eastmoney_site import (
-    column_entry,
-)
+from newsarchive.samples.eastmoney_site import column_entry
 from newsarchive.timeparse import parse_beijing
 from spiders.eastmoney import EastmoneySpider
-from spiders.eastmoney_pages import (
-    read_entry,
-)
+from spiders.eastmoney_pages import read_entry
 from tests.helpers import FAST, clean_env, run_cli, run_crawl, sql_rows
-from tests.sites import (
-    FETCHED,
-    dated_site,
-    project_crawler,
-)
+from tests.sites import FETCHED, dated_site, project_crawler
 
 
 def crawler_for(tmp_path: Path, **overrides: Any) -> Any:

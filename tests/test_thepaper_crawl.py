@@ -26,23 +26,10 @@ from newsarchive.samples.thepaper_site import (
 )
 from newsarchive.timeparse import BEIJING
 from tests.helpers import FAST, counters, read_table, run_crawl, sql_rows
-from tests.sites import (
-    CH_A,
-    CH_B,
-    COVER,
-    IMG_A,
-    IMG_B,
-    OFFSITE,
-    VIDEO,
-    TwoRuns,
-    by_id,
-    crawl_twice,
-    thepaper_sample,
-)
+from tests.sites import CH_A, CH_B, COVER, IMG_A, IMG_B, OFFSITE, VIDEO, TwoRuns, by_id, crawl_twice, thepaper_sample
 
 #: contIds the site's lists carry that must be archived (besides the 34 of the hot list).
 ARCHIVED = {"100001", "100002", "100004", "100005", "100006", "100008", "100011"}
-
 
 #: contIds (or raw ids) that must be quarantined, with the reason.
 QUARANTINED = {
@@ -210,14 +197,12 @@ def test_second_run_fetches_no_article_and_stops_paging_at_the_archive(two_runs)
 
 # --- the link between the sources --------------------------------------------------------
 
-
 #: The infoCode feeds' title of NW202201122245299970 (a real record of the original system)
 #: and the same headline written the way thepaper.cn writes its own: a full-width comma
 #: where East Money puts a space. thepaper.cn's page for this article could not be found;
 #: the comma form is the house style of real thepaper.cn titles, e.g.
 #: "上海GDP突破4万亿，2021年增长8.1%" (newsDetail_forward_16369221, 2022-01-20).
 FINEWS_TITLE = "上海推进城市数字化转型 启动首席数据官制度研究和试点"
-
 
 THEPAPER_TITLE = "上海推进城市数字化转型，启动首席数据官制度研究和试点"
 

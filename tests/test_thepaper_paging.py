@@ -10,21 +10,9 @@ from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
 
-from newsarchive.samples.thepaper_site import (
-    CHANNEL_PATH,
-    OMIT,
-    ThepaperSite,
-    entry,
-    ms,
-    page_html,
-    text_detail,
-)
+from newsarchive.samples.thepaper_site import CHANNEL_PATH, OMIT, ThepaperSite, entry, ms, page_html, text_detail
 from tests.helpers import FAST, counters, run_crawl, sql_rows
-from tests.sites import (
-    CH_A,
-    by_id,
-    small_site,
-)
+from tests.sites import CH_A, by_id, small_site
 
 # --- the WAF, politeness and bounds ----------------------------------------------------------
 

@@ -12,12 +12,7 @@ from typing import Any
 import pytest
 
 from newsarchive.bodies import FeedError
-from newsarchive.samples.thepaper_site import (
-    SIDEBAR,
-    ms,
-    page_html,
-    text_detail,
-)
+from newsarchive.samples.thepaper_site import SIDEBAR, ms, page_html, text_detail
 from newsarchive.story import normalise_title, story_id
 from newsarchive.timeparse import parse_beijing, parse_bound
 from spiders.thepaper_pages import (
@@ -33,10 +28,7 @@ from spiders.thepaper_pages import (
     stop_paging,
     valid_cont_id,
 )
-from tests.sites import (
-    HOMEPAGE,
-    OFFSITE,
-)
+from tests.sites import HOMEPAGE, OFFSITE
 
 
 @pytest.mark.parametrize(
@@ -62,7 +54,6 @@ def test_story_id_absorbs_how_syndication_rewrites_a_title(thepaper, syndicated)
 
 
 # --- the formats, without a network ----------------------------------------------------------
-
 
 HOT_LISTS = ["hotNews", "morningEveningNews", "editorHandpicked", "financialInformationNews"]
 

@@ -13,12 +13,8 @@ import pytest
 from scrapy.exceptions import NotConfigured
 
 from spiders.thepaper import ThepaperSpider
-from spiders.thepaper_pages import (
-    read_entry,
-)
-from tests.sites import (
-    project_crawler,
-)
+from spiders.thepaper_pages import read_entry
+from tests.sites import project_crawler
 
 
 def crawler_for(tmp_path: Path, **overrides: Any) -> Any:
