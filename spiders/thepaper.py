@@ -28,18 +28,9 @@ from newsarchive.timeparse import utcnow
 from spiders.base import contained_errback, declared_type, excerpt
 from spiders.config import apply_download_delay, base_url, time_bounds, url_path
 from spiders.listing import ListingSpider
-from spiders.thepaper_pages import (
-    ArticlePage,
-    ListEntry,
-    PageError,
-    is_offsite,
-    parse_article,
-    parse_channel_page,
-    parse_hot,
-    read_entry,
-    stop_paging,
-    valid_channel_id,
-)
+from spiders.thepaper_articles import ArticlePage, PageError, parse_article
+from spiders.thepaper_fields import valid_channel_id
+from spiders.thepaper_lists import ListEntry, is_offsite, parse_channel_page, parse_hot, read_entry, stop_paging
 
 SOURCE = "thepaper"
 #: All requests share this download slot, so the delay holds across the three hosts.
