@@ -16,18 +16,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import scrapy
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
-from newsarchive.bodies import FeedError, JsonLimits
+from newsarchive.bodies import FeedError
 from newsarchive.items import Article, quarantine
 from newsarchive.timeparse import utcnow
-from spiders.base import contained_errback, declared_type, excerpt
-from spiders.config import apply_download_delay, base_url, time_bounds, url_path
+from spiders.base import declared_type, excerpt
+from spiders.config import url_path
 from spiders.eastmoney_pages import (
     ArticlePage,
     ListEntry,
@@ -52,55 +51,40 @@ class EastmoneySpider(ListingSpider):
     supports_backfill = True
     source = SOURCE
 
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> EastmoneySpider:
-        spider: EastmoneySpider = super().from_crawler(crawler, *args, **kwargs)
-        s = crawler.settings
-        lists, fast, web = (base_url(s, f"EASTMONEY_{k}_BASE") for k in ("LIST", "FAST", "WEB"))
-        article_path = url_path(s, "EASTMONEY_ARTICLE_PATH", query=False)
-        if "{code}" not in article_path:
-            raise NotConfigured("EASTMONEY_ARTICLE_PATH must contain {code}")
-        columns = [c.strip() for c in s.getlist("EASTMONEY_COLUMNS") if c.strip()]
-        bad = [c for c in columns if not NUMERIC_ID.fullmatch(c)]
-        if bad:
-            raise NotConfigured(f"EASTMONEY_COLUMNS must be numeric column ids, got {bad}")
-        spider.columns = list(dict.fromkeys(columns))
-        spider.fast = s.getbool("EASTMONEY_FAST")
-        spider.fast_column = str(s.get("EASTMONEY_FAST_COLUMN") or "").strip()
-        if spider.fast and not NUMERIC_ID.fullmatch(spider.fast_column):
-            raise NotConfigured(f"EASTMONEY_FAST_COLUMN must be a numeric id, got {spider.fast_column!r}")
-        if not spider.columns and not spider.fast:
-            raise NotConfigured("EASTMONEY_COLUMNS is empty and EASTMONEY_FAST is off: nothing to crawl")
-        spider.max_pages = s.getint("EASTMONEY_MAX_PAGES")
-        spider.page_size = s.getint("EASTMONEY_PAGE_SIZE")
-        if spider.max_pages < 1 or spider.page_size < 1:
-            raise NotConfigured("EASTMONEY_MAX_PAGES and EASTMONEY_PAGE_SIZE must be at least 1")
-        spider.since, spider.until = time_bounds(s, "EASTMONEY")
-        spider.media = {m.strip() for m in s.getlist("EASTMONEY_MEDIA") if m.strip()}
-        spider.req_trace = str(s.get("EASTMONEY_REQ_TRACE") or "").strip()
-        if not spider.req_trace:
+    settings_prefix = "EASTMONEY"
+    host_keys = ("LIST", "FAST", "WEB")
+    article_placeholder = "{code}"
+    article_query = False
+    lists_setting = "COLUMNS"
+    lists_what = "numeric column ids"
+    extra_list_setting = "FAST"
+
+    def valid_list_id(self, value: str) -> bool:
+        return NUMERIC_ID.fullmatch(value) is not None
+
+    def read_lists(self, settings: Any, ids: list[str], extra: bool) -> None:
+        self.columns = ids
+        self.fast = extra
+        self.fast_column = str(settings.get("EASTMONEY_FAST_COLUMN") or "").strip()
+        if self.fast and not NUMERIC_ID.fullmatch(self.fast_column):
+            raise NotConfigured(f"EASTMONEY_FAST_COLUMN must be a numeric id, got {self.fast_column!r}")
+
+    def configure(self, settings: Any, bases: list[str]) -> None:
+        s = settings
+        lists, fast, _web = bases
+        self.media = {m.strip() for m in s.getlist("EASTMONEY_MEDIA") if m.strip()}
+        self.req_trace = str(s.get("EASTMONEY_REQ_TRACE") or "").strip()
+        if not self.req_trace:
             raise NotConfigured("EASTMONEY_REQ_TRACE must not be empty: the list APIs require req_trace")
-        spider.column_url = (
+        self.column_url = (
             f"{lists}{url_path(s, 'EASTMONEY_COLUMN_PATH', query=False)}?{s.get('EASTMONEY_COLUMN_QUERY') or ''}"
         )
-        spider.fast_url = (
-            f"{fast}{url_path(s, 'EASTMONEY_FAST_PATH', query=False)}?{s.get('EASTMONEY_FAST_QUERY') or ''}"
-        )
-        spider.article_url = web + article_path
-        spider.referer = (s.get("EASTMONEY_REFERER") or "").strip()
-        spider.refetch = s.getbool("EASTMONEY_REFETCH")
-        spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
-        spider.max_article_pages = s.getint("EASTMONEY_MAX_ARTICLE_PAGES")
-        if spider.max_article_pages < 1:
+        self.fast_url = f"{fast}{url_path(s, 'EASTMONEY_FAST_PATH', query=False)}?{s.get('EASTMONEY_FAST_QUERY') or ''}"
+        self.max_article_pages = s.getint("EASTMONEY_MAX_ARTICLE_PAGES")
+        if self.max_article_pages < 1:
             raise NotConfigured("EASTMONEY_MAX_ARTICLE_PAGES must be at least 1")
-        spider.json_limits = JsonLimits.from_settings(s)
-        apply_download_delay(s, "EASTMONEY_DOWNLOAD_DELAY")
-        # Offsite protection: only the configured hosts are ever requested.
-        spider.allowed_domains = sorted({h for h in (urlsplit(u).hostname for u in (lists, fast, web)) if h})
-        spider._entries: dict[str, ListEntry] = {}
         #: infoCodes of 财富号 posts: never requested, whichever list also carries them.
-        spider._cfh: set[str] = set()
-        return spider
+        self._cfh: set[str] = set()
 
     # --- requests ----------------------------------------------------------------------
 
@@ -259,7 +243,7 @@ class EastmoneySpider(ListingSpider):
         try:
             page = parse_article(response.body, utcnow(), declared_type(response), response.url, self.max_article_pages)
         except FeedError as exc:
-            yield self._bad_page(entry, response, exc)
+            yield self.article_rejected(response, exc)
             return
         media = entry.media_name or page.media_name
         if self.media and media not in self.media:
@@ -278,7 +262,7 @@ class EastmoneySpider(ListingSpider):
             page = parse_article(response.body, utcnow(), declared_type(response), response.url, self.max_article_pages)
         except FeedError as exc:
             exc.detail = f"page {number} of the article: {exc.detail}"
-            yield self._bad_page(entry, response, exc)
+            yield self.article_rejected(response, exc)
             return
         state.bodies.append(page.content_html)
         for n, url in page.continuations.items():  # a page may link pages page 1 did not
@@ -337,19 +321,10 @@ class EastmoneySpider(ListingSpider):
             spider=self.name,
         )
 
-    def _bad_page(self, entry: ListEntry, response: Response, exc: FeedError) -> Any:
-        return self.response_rejected(response, exc, entry.info_code)
-
-    @contained_errback
-    def article_failed(self, failure: Failure) -> Iterator[Any]:
-        """Page 1 or a continuation page failed for good: the article is quarantined whole
-        (not archived in part), so a later run asks for it again."""
-        meta = failure.request.meta
-        entry: ListEntry = meta["entry"]
-        row = self.fetch_failed(failure, entry.info_code)
-        if "page_number" in meta:
-            row["detail"] = f"page {meta['page_number']} of the article: {row['detail']}"
-        yield row
+    def article_context(self, meta: dict[str, Any]) -> str:
+        """A continuation page failed: the article is quarantined whole (not archived in
+        part), saying which page, so a later run asks for it again."""
+        return f"page {meta['page_number']} of the article: " if "page_number" in meta else ""
 
 
 @dataclass

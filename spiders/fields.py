@@ -1,7 +1,7 @@
 """Reading one field of a source's parsed JSON, the same way for every source.
 
 Shared by the parsers of all spiders (``finews_feeds``, ``eastmoney_pages``,
-``thepaper_pages``) and the spiders' settings checks: a spider primitive, not one source's
+``thepaper_lists``, ``thepaper_articles``) and the spiders' settings checks: a spider primitive, not one source's
 format, so it has a module of its own beside ``base.py`` and ``listing.py``.
 """
 

@@ -15,31 +15,19 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
-from twisted.python.failure import Failure
 
-from newsarchive.bodies import FeedError, JsonLimits
+from newsarchive.bodies import FeedError
 from newsarchive.items import Article, quarantine
 from newsarchive.timeparse import utcnow
-from spiders.base import contained_errback, declared_type, excerpt
-from spiders.config import apply_download_delay, base_url, time_bounds, url_path
+from spiders.base import declared_type, excerpt
+from spiders.config import url_path
 from spiders.listing import ListingSpider
-from spiders.thepaper_pages import (
-    ArticlePage,
-    ListEntry,
-    PageError,
-    is_offsite,
-    parse_article,
-    parse_channel_page,
-    parse_hot,
-    read_entry,
-    stop_paging,
-    valid_channel_id,
-)
+from spiders.thepaper_articles import ArticlePage, PageError, parse_article
+from spiders.thepaper_fields import valid_channel_id
+from spiders.thepaper_lists import ListEntry, is_offsite, parse_channel_page, parse_hot, read_entry, stop_paging
 
 SOURCE = "thepaper"
 #: All requests share this download slot, so the delay holds across the three hosts.
@@ -51,47 +39,32 @@ class ThepaperSpider(ListingSpider):
     supports_backfill = True
     source = SOURCE
 
-    @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ThepaperSpider:
-        spider: ThepaperSpider = super().from_crawler(crawler, *args, **kwargs)
-        s = crawler.settings
-        api, cache, web = (base_url(s, f"THEPAPER_{k}_BASE") for k in ("API", "CACHE", "WEB"))
-        article_path = url_path(s, "THEPAPER_ARTICLE_PATH")
-        if "{cont_id}" not in article_path:
-            raise NotConfigured("THEPAPER_ARTICLE_PATH must contain {cont_id}")
-        channels = [c.strip() for c in s.getlist("THEPAPER_CHANNELS") if c.strip()]
-        bad = [c for c in channels if valid_channel_id(c) is None]
-        if bad:
-            raise NotConfigured(f"THEPAPER_CHANNELS must be numeric channel ids (negative ones too: -21), got {bad}")
-        spider.channels = list(dict.fromkeys(channels))
-        spider.hot = s.getbool("THEPAPER_HOT")
-        spider.hot_lists = [k.strip() for k in s.getlist("THEPAPER_HOT_LISTS") if k.strip()]
-        if not spider.channels and not spider.hot:
-            raise NotConfigured("THEPAPER_CHANNELS is empty and THEPAPER_HOT is off: nothing to crawl")
-        spider.max_pages = s.getint("THEPAPER_MAX_PAGES")
-        spider.page_size = s.getint("THEPAPER_PAGE_SIZE")
-        if spider.max_pages < 1 or spider.page_size < 1:
-            raise NotConfigured("THEPAPER_MAX_PAGES and THEPAPER_PAGE_SIZE must be at least 1")
-        spider.since, spider.until = time_bounds(s, "THEPAPER")
-        spider.channel_url = api + url_path(s, "THEPAPER_CHANNEL_PATH")
-        spider.hot_url = cache + url_path(s, "THEPAPER_HOT_PATH")
-        spider.article_url = web + article_path
-        spider.referer = (s.get("THEPAPER_REFERER") or "").strip()
-        spider.content_type = (s.get("THEPAPER_CONTENT_TYPE") or "").strip()
-        spider.follow_topics = s.getbool("THEPAPER_FOLLOW_TOPICS")
-        spider.refetch = s.getbool("THEPAPER_REFETCH")
-        spider.max_articles = s.getint("MAX_ARTICLES_PER_RUN")
-        spider.json_limits = JsonLimits.from_settings(s)
-        apply_download_delay(s, "THEPAPER_DOWNLOAD_DELAY")
-        # Offsite protection: only the configured hosts are ever requested.
-        spider.allowed_hosts = {h for h in (urlsplit(u).hostname for u in (api, cache, web)) if h}
-        spider.allowed_domains = sorted(spider.allowed_hosts)
-        spider._entries: dict[str, ListEntry] = {}
-        spider._requested: set[str] = set()
+    settings_prefix = "THEPAPER"
+    host_keys = ("API", "CACHE", "WEB")
+    article_placeholder = "{cont_id}"
+    lists_setting = "CHANNELS"
+    lists_what = "numeric channel ids (negative ones too: -21)"
+    extra_list_setting = "HOT"
+
+    def valid_list_id(self, value: str) -> bool:
+        return valid_channel_id(value) is not None
+
+    def read_lists(self, settings: Any, ids: list[str], extra: bool) -> None:
+        self.channels = ids
+        self.hot = extra
+        self.hot_lists = [k.strip() for k in settings.getlist("THEPAPER_HOT_LISTS") if k.strip()]
+
+    def configure(self, settings: Any, bases: list[str]) -> None:
+        s = settings
+        api, cache, _web = bases
+        self.channel_url = api + url_path(s, "THEPAPER_CHANNEL_PATH")
+        self.hot_url = cache + url_path(s, "THEPAPER_HOT_PATH")
+        self.content_type = (s.get("THEPAPER_CONTENT_TYPE") or "").strip()
+        self.follow_topics = s.getbool("THEPAPER_FOLLOW_TOPICS")
+        self._requested: set[str] = set()
         #: contIds quarantined from a list this run (an offsite link): never fetched, so
         #: done as far as paging is concerned.
-        spider._refused: set[str] = set()
-        return spider
+        self._refused: set[str] = set()
 
     # --- requests ----------------------------------------------------------------------
 
@@ -266,7 +239,7 @@ class ThepaperSpider(ListingSpider):
                 limits=self.json_limits,
             )
         except FeedError as exc:
-            yield self.response_rejected(response, exc, entry.cont_id)
+            yield self.article_rejected(response, exc)
             if isinstance(exc, PageError) and exc.follow and self.follow_topics:
                 yield from self._follow(exc.follow, entry, response.url)
             return
@@ -286,11 +259,6 @@ class ThepaperSpider(ListingSpider):
                 budget -= 1
                 self.crawler.stats.inc_value("newsarchive/thepaper/followed")
                 yield self.article_request(self._entries[cid])
-
-    @contained_errback
-    def article_failed(self, failure: Failure) -> Iterator[Any]:
-        entry: ListEntry = failure.request.meta["entry"]
-        yield self.fetch_failed(failure, entry.cont_id)
 
     def _article(self, entry: ListEntry, page: ArticlePage, response: Response) -> Any:
         assert entry.cont_id is not None

@@ -21,8 +21,8 @@ from newsarchive.timeparse import parse_beijing, time_fault
 from spiders.eastmoney_pages import parse_article as eastmoney_article
 from spiders.eastmoney_pages import parse_column_page, parse_fast_page
 from spiders.finews_feeds import parse_list, parse_text
-from spiders.thepaper_pages import parse_article as thepaper_article
-from spiders.thepaper_pages import parse_channel_page, parse_hot
+from spiders.thepaper_articles import parse_article as thepaper_article
+from spiders.thepaper_lists import parse_channel_page, parse_hot
 
 FETCHED = datetime(2022, 1, 21, 12, 0, tzinfo=UTC)
 DEEP = 50_000

@@ -28,7 +28,7 @@ from newsarchive.bodies import FeedError, loads, out_of_range_paths
 from newsarchive.samples.feedserver import FeedServer, Reply
 from newsarchive.schema import QUARANTINE_REASONS
 from newsarchive.timeparse import parse_beijing, time_fault
-from spiders import eastmoney_pages, thepaper_pages
+from spiders import eastmoney_pages, thepaper_articles, thepaper_lists
 from spiders.finews_feeds import merge, parse_list, parse_text, read_record
 from tests.helpers import FAST, read_table, run_crawl
 
@@ -141,9 +141,9 @@ def _parsers(body: bytes, ctype: str | None) -> None:
         lambda: eastmoney_pages.parse_column_page(body, ctype),
         lambda: eastmoney_pages.parse_fast_page(body, ctype),
         lambda: eastmoney_pages.parse_article(body, FETCHED, ctype),
-        lambda: thepaper_pages.parse_channel_page(body, ctype),
-        lambda: thepaper_pages.parse_hot(body, ["hotNews"], ctype),
-        lambda: thepaper_pages.parse_article(body, "1", content_type=ctype),
+        lambda: thepaper_lists.parse_channel_page(body, ctype),
+        lambda: thepaper_lists.parse_hot(body, ["hotNews"], ctype),
+        lambda: thepaper_articles.parse_article(body, "1", content_type=ctype),
     ]
     faults: list[FeedError] = []
     for call in calls:
@@ -162,7 +162,7 @@ def _parsers(body: bytes, ctype: str | None) -> None:
         if rec is not None:
             merge([rec])
             time_fault(rec.time_raw)
-        for read in (eastmoney_pages.read_entry, thepaper_pages.read_entry):
+        for read in (eastmoney_pages.read_entry, thepaper_lists.read_entry):
             args = (raw, "f", "http://h/x", (0, 1, i))
             entry = read(*args, FETCHED) if read is eastmoney_pages.read_entry else read(*args)  # type: ignore[operator]
             if entry is not None:

@@ -1,4 +1,5 @@
-"""spiders/thepaper_pages.py on the sample site's builders and bundled rightSidebar answer."""
+"""spiders/thepaper_lists.py, thepaper_articles.py, thepaper_fields.py on the sample site's builders and bundled
+rightSidebar answer."""
 
 from __future__ import annotations
 
@@ -9,13 +10,9 @@ import pytest
 
 from newsarchive.bodies import FeedError
 from newsarchive.samples.thepaper_site import entry, page_html, text_detail
-from spiders.thepaper_pages import (
-    parse_article,
-    parse_channel_page,
-    read_entry,
-    valid_channel_id,
-    valid_cont_id,
-)
+from spiders.thepaper_articles import parse_article
+from spiders.thepaper_fields import valid_channel_id, valid_cont_id
+from spiders.thepaper_lists import parse_channel_page, read_entry
 
 
 def test_a_channel_page_gives_entries_and_its_cursor() -> None:
