@@ -15,18 +15,16 @@ from newsarchive.bodies import FeedError
 from newsarchive.samples.thepaper_site import SIDEBAR, ms, page_html, text_detail
 from newsarchive.story import normalise_title, story_id
 from newsarchive.timeparse import parse_beijing, parse_bound
-from spiders.thepaper_pages import (
+from spiders.thepaper_articles import PageError, parse_article
+from spiders.thepaper_fields import split_names, valid_cont_id
+from spiders.thepaper_lists import (
     ListEntry,
     ListPage,
-    PageError,
     is_offsite,
-    parse_article,
     parse_channel_page,
     parse_hot,
     read_entry,
-    split_names,
     stop_paging,
-    valid_cont_id,
 )
 from tests.sites import HOMEPAGE, OFFSITE
 

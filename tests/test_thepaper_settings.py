@@ -13,7 +13,7 @@ import pytest
 from scrapy.exceptions import NotConfigured
 
 from spiders.thepaper import ThepaperSpider
-from spiders.thepaper_pages import read_entry
+from spiders.thepaper_lists import read_entry
 from tests.sites import project_crawler
 
 
