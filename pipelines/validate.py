@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 
-from newsarchive.infocode import valid_info_code
+from newsarchive.ids import NUMERIC_ID, valid_info_code
 from newsarchive.items import Article, quarantine
 from newsarchive.surrogates import SURROGATE, surrogate_field
 from pipelines.guard import contained
@@ -16,7 +15,7 @@ from pipelines.guard import contained
 #: Sources whose id is the article's infoCode.
 INFO_CODE_SOURCES = frozenset(("finews", "eastmoney"))
 #: Sources whose ids go into URLs, and the ids they accept.
-SOURCE_IDS = {"thepaper": re.compile(r"[0-9]{1,12}")}
+SOURCE_IDS = {"thepaper": NUMERIC_ID}
 
 
 def problem(item: Any) -> tuple[str, str] | None:

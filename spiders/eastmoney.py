@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from newsarchive.bodies import FeedError
+from newsarchive.ids import NUMERIC_ID
 from newsarchive.items import Article, quarantine
 from newsarchive.timeparse import utcnow
 from spiders.base import declared_type, excerpt
@@ -37,7 +38,6 @@ from spiders.eastmoney_pages import (
     read_entry,
     stop_paging,
 )
-from spiders.fields import NUMERIC_ID
 from spiders.listing import ListingSpider
 
 SOURCE = "eastmoney"

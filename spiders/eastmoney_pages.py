@@ -35,9 +35,9 @@ import lxml.html
 
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, body_text, json_text, loads
 from newsarchive.htmltext import inner_html
-from newsarchive.infocode import valid_info_code
+from newsarchive.ids import INFO_CODE_DIGITS, valid_info_code
 from newsarchive.timeparse import CN_DATE, is_relative, resolve_time
-from spiders.fields import INFO_CODE_DIGITS, text_value
+from spiders.fields import text_value
 
 _JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.S)
 _ISO_DATE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?")

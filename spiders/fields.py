@@ -1,20 +1,13 @@
 """Reading one field of a source's parsed JSON, the same way for every source.
 
 Shared by the parsers of all spiders (``finews_feeds``, ``eastmoney_pages``,
-``thepaper_lists``, ``thepaper_articles``) and the spiders' settings checks: a spider primitive, not one source's
+``thepaper_lists``, ``thepaper_articles``): a spider primitive, not one source's
 format, so it has a module of its own beside ``base.py`` and ``listing.py``.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-#: A numeric id that goes into a URL, a file name or a request (a thepaper contId, an East
-#: Money column id): digits only, at most 12.
-NUMERIC_ID = re.compile(r"[0-9]{1,12}")
-#: The 18 digits of an infoCode without its ``NW`` prefix (a list's ``id`` or ``code``).
-INFO_CODE_DIGITS = re.compile(r"[0-9]{18}")
 
 
 def text_value(value: Any, *, strip: bool = True) -> str | None:

@@ -22,9 +22,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from newsarchive.bodies import LIMITS, FeedError, JsonLimits, load_json
-from newsarchive.infocode import valid_info_code
+from newsarchive.ids import INFO_CODE_DIGITS, valid_info_code
 from newsarchive.timeparse import parse_beijing
-from spiders.fields import INFO_CODE_DIGITS, text_value
+from spiders.fields import text_value
 
 FAMILIES = (("records", "rolling"), ("nodeList", "media"), ("record", "market"))
 _DIGEST_TITLE = re.compile(r"^\s*【[^】]*】")

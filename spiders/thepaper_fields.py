@@ -10,8 +10,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from newsarchive.ids import NUMERIC_ID
 from newsarchive.timeparse import parse_beijing
-from spiders.fields import NUMERIC_ID, text_value
+from spiders.fields import text_value
 
 #: A channel id: digits, or a minus and digits (RSSHub's ``channel.ts`` lists -21 体育 and
 #: -24 评论; -8 上海 appears elsewhere). It only goes into the JSON body, kept as a string.

@@ -18,7 +18,7 @@ from bench.feeds import PAGE, build
 from bench.generator import stories
 from bench.report import BEGIN, END, ORDER
 from newsarchive.htmltext import text_and_credit
-from newsarchive.infocode import valid_info_code
+from newsarchive.ids import valid_info_code
 from newsarchive.timeparse import parse_beijing
 from spiders.finews_feeds import parse_list, parse_text, read_record
 from tests.helpers import ROOT, clean_env

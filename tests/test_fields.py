@@ -1,4 +1,5 @@
-"""The field readers every source's parser shares (spiders/fields.py, htmltext.inner_html), in process."""
+"""The field readers every source's parser shares (spiders/fields.py, htmltext.inner_html)
+and the id rules (newsarchive/ids.py), in process."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from newsarchive.htmltext import inner_html
-from spiders.fields import INFO_CODE_DIGITS, NUMERIC_ID, text_value
+from newsarchive.ids import INFO_CODE_DIGITS, NUMERIC_ID
+from spiders.fields import text_value
 
 
 def test_text_value_reads_strings_and_numbers_only() -> None:

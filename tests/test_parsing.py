@@ -9,7 +9,7 @@ import pytest
 
 from newsarchive.bodies import FeedError
 from newsarchive.htmltext import html_to_text, split_credit
-from newsarchive.infocode import valid_info_code
+from newsarchive.ids import valid_info_code
 from newsarchive.slug import media_slug
 from newsarchive.story import normalise_title, story_id
 from newsarchive.timeparse import beijing_date, parse_beijing

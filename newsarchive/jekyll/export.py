@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.infocode import valid_info_code
+from newsarchive.ids import valid_info_code
 from newsarchive.jekyll import format as fmt
 from newsarchive.jekyll import safety, yamltext
 from newsarchive.jekyll.site import OLD_POSTS, POSTS, prepare_site, rotate, write_atomic

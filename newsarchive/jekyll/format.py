@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from newsarchive.infocode import valid_info_code
+from newsarchive.ids import valid_info_code
 from newsarchive.jekyll import yamltext
 from newsarchive.timeparse import parse_beijing
 
