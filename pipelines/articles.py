@@ -14,7 +14,6 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import deferred_from_coro
 
 from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Article, quarantine
@@ -99,9 +98,7 @@ class ArticleWriterPipeline:
             return  # already failed and closing
         logger.error("The archive cannot be written, the run fails: %s", exc)
         self.run.fail(f"writing articles failed: {exc}")
-        engine = getattr(self.crawler, "engine", None)
-        if engine is not None and engine.spider is not None:
-            deferred_from_coro(engine.close_spider_async(reason=WRITE_FAILED))
+        self.run.stop_crawl(WRITE_FAILED)
 
     def finish(self) -> None:
         """Finish every file and hand them to the run, before the quarantine's commit."""

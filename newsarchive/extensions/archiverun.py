@@ -228,6 +228,16 @@ class ArchiveRun:
             raise RuntimeError(f"{cls.__module__}.{cls.__name__} is not in EXTENSIONS: nothing could be archived")
         return run
 
+    def stop_crawl(self, reason: str) -> None:
+        """Close the spider with ``reason`` (nothing more is fetched for a run that cannot be
+        archived); a no-op when no crawl is running (``crawler.engine`` raises before it starts)."""
+        try:
+            engine = self.crawler.engine
+        except (AttributeError, RuntimeError):
+            return
+        if engine is not None and engine.spider is not None:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
+
     # --- opening ------------------------------------------------------------------------
 
     def engine_started(self) -> None:
@@ -250,9 +260,7 @@ class ArchiveRun:
             )
             logger.error("Run %s stops: %s", self.run_id, problem)
             self.fail(problem)
-            engine = getattr(self.crawler, "engine", None)
-            if engine is not None and engine.spider is not None:
-                deferred_from_coro(engine.close_spider_async(reason=CATALOG_UNAVAILABLE))
+            self.stop_crawl(CATALOG_UNAVAILABLE)
             return
         for name, table in self._tables.items():
             snap = table.current_snapshot()
