@@ -138,12 +138,8 @@ def analytics_archive(tmp_path_factory: pytest.TempPathFactory, sample_server: F
 
 @pytest.fixture
 def crawler(tmp_path: Path) -> Any:
-    """A configured (never started) crawler whose run commits to a fresh embedded catalog."""
-    import scrapy
-    from scrapy.utils.test import get_crawler
+    """A configured (never started) crawler whose run commits to a fresh embedded catalog:
+    the in-process layer's (tests/unit/crawler.py), with raw capture as a crawl has it."""
+    from tests.unit.crawler import make_crawler
 
-    from tests.items_fixture import project
-
-    crawler = get_crawler(scrapy.Spider, project(ARCHIVE_URI=str(tmp_path / "archive")))
-    crawler.spider = scrapy.Spider("unit")
-    return crawler
+    return make_crawler(tmp_path / "archive", {"WARC_ENABLED": True})

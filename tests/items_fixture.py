@@ -1,5 +1,5 @@
 """Items for in-process tests of the pipelines, the sink and the run's commits, and the
-project's settings a never-started crawler gets (the ``crawler`` fixture in conftest.py)."""
+project's declared settings for crawlers a test builds itself."""
 
 from __future__ import annotations
 
