@@ -311,7 +311,7 @@ def deployment_notes(cfg: JobConfig) -> list[str]:
     (the first task's log says it before the crawl starts, rather than a puzzled operator
     finding out later where the files went)."""
     notes = []
-    if not cfg.destination(cfg.warc_uri, cfg.staging_dir).remote:
+    if not cfg.warc_uri:
         notes.append(
             "news_crawl: NEWSARCHIVE_WARC_URI is not set: the WARC files stay on this worker under "
             f"{cfg.staging_dir} (set it to s3://bucket/prefix, a plain bucket)"
