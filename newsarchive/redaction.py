@@ -35,7 +35,7 @@ def is_secret_name(name: str) -> bool:
 def redact_value(value: Any) -> Any:
     """Strip credentials embedded in URLs (``scheme://user:pass@host``)."""
     if isinstance(value, str):
-        return _USERINFO.sub(rf"\g<scheme>{MASK}@", value)
+        return _USERINFO.sub(rf"\g<scheme>{MASK}@", value) if "@" in value else value
     if isinstance(value, (list, tuple)):
         return [redact_value(v) for v in value]
     if isinstance(value, dict):
@@ -90,9 +90,11 @@ def setting_secrets(settings: Mapping[str, object]) -> set[str]:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    text = _USERINFO.sub(rf"\g<scheme>{MASK}@", text)
+    if "@" in text:  # a userinfo needs one (and most texts, URLs above all, have none)
+        text = _USERINFO.sub(rf"\g<scheme>{MASK}@", text)
     for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        if secret in text:
+            text = text.replace(secret, MASK)
     return text
 
 

@@ -167,6 +167,16 @@ WARC_MAX_SIZE = 1024 * 1024 * 1024
 #: gzip level of each record (1 fastest ... 9 smallest). Measured on 5,000 articles: level 1
 #: writes files 1.5% bigger than 6 and lets the crawl run 5% faster (docs/benchmarks.md).
 WARC_GZIP_LEVEL = 1
+#: Write the run's WARC records, text columns and Parquet files in a writer process of its
+#: own (another core), fed in batches; off: in the crawler's process. A crawl exporting a feed
+#: (FEEDS, ``-o``) writes in-process whatever this says: its items must leave complete.
+WRITER_PROCESS = True
+#: Messages (responses, articles, quarantine rows) per batch sent to the writer process.
+WRITER_BATCH_SIZE = 64
+#: Batches queued for the writer at most: past that the crawl waits for it (bounded memory).
+WRITER_QUEUE_BATCHES = 16
+#: Seconds the end of a run waits for the writer to finish its files before failing the run.
+WRITER_TIMEOUT = 600.0
 #: Set by ``newsarchive reparse``: answer every request from these WARC files, never from the
 #: network (a request they do not hold is quarantined as ``not_in_warc``).
 WARC_REPLAY_PATHS: list[str] = []
@@ -323,6 +333,9 @@ EXTENSIONS = {
     "newsarchive.extensions.progress.CrawlProgress": 50,
     # The run: opens the catalog, answers "is this archived?", commits the tables at the end.
     "newsarchive.extensions.archiverun.ArchiveRun": 100,
+    # The run's writer (WARC records, text, Parquet), in its own process: after ArchiveRun, so
+    # that it opens the tables first and outlives the commits.
+    "newsarchive.writer.client.WriterClient": 120,
     # Which WARC record each response is (filled by capture or replay, read by WarcEvidence).
     "newsarchive.warc.evidence.Evidence": 150,
     "newsarchive.extensions.requeststats.RequestKindStats": 500,

@@ -1,4 +1,7 @@
-"""Derive the columns a source does not give: plain text, credit, slug, hashes, provenance."""
+"""Derive the columns a source does not give: plain text, credit, slug, hashes, provenance.
+
+The text columns (:mod:`newsarchive.derived`: an lxml parse of the body) are left to the
+writer process when the run has one: nothing before the writer reads them."""
 
 from __future__ import annotations
 
@@ -10,12 +13,11 @@ from scrapy.crawler import Crawler
 from twisted.python.failure import Failure
 
 from newsarchive import __version__, links, signals
+from newsarchive.derived import fill_text_columns
 from newsarchive.extensions.archiverun import ArchiveRun
-from newsarchive.htmltext import text_and_credit
 from newsarchive.items import Article, quarantine
 from newsarchive.schema import SCHEMA_VERSION
-from newsarchive.slug import media_slug
-from newsarchive.story import story_id
+from newsarchive.writer.client import WriterClient
 from pipelines.guard import contained
 
 #: The article columns holding URLs, and the schemes each accepts. Links a source sends
@@ -58,18 +60,15 @@ def unsafe_links(item: Any, redact: Callable[[str], str] = str) -> list[tuple[st
     return removed
 
 
-def normalise(item: Any, run_id: str, dag_run_id: str | None, pipeline_version: str = __version__) -> Any:
-    """Fill the derived columns of a valid article in place and return it."""
+def normalise(
+    item: Any, run_id: str, dag_run_id: str | None, pipeline_version: str = __version__, text: bool = True
+) -> Any:
+    """Fill the derived columns of a valid article in place and return it; ``text=False``
+    leaves the text columns to the writer process."""
     html: str = item["content_html"]
-    text, credit, credited_media = text_and_credit(html)
-    item["media_credit"] = credit
-    if not item.get("media_name") and credited_media:
-        item["media_name"] = credited_media
-    # a slug the source states (an imported post's category) is kept as it was published
-    item["media_slug"] = item.get("media_slug") or media_slug(item.get("media_name"))
-    item["content_text"] = text
+    if text:
+        fill_text_columns(item)
     item["content_sha256"] = hashlib.sha256(html.encode("utf-8")).hexdigest()
-    item["story_id"] = story_id(item["title"], item["published_at"])
     item["run_id"] = run_id
     item["dag_run_id"] = dag_run_id
     item["pipeline_version"] = pipeline_version
@@ -81,6 +80,8 @@ class NormalisePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.run = ArchiveRun.of(crawler)
+        #: The writer derives the text columns itself (in its own process).
+        self.text = not WriterClient.of(crawler).remote
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalisePipeline:
@@ -93,7 +94,7 @@ class NormalisePipeline:
         for column, value in unsafe_links(item, self.run.redact):
             self.quarantine_link(item, column, value)
         # An exception here is contained by @contained: one internal_error row, stage normalise.
-        return normalise(item, self.run.run_id, self.run.dag_run_id, self.run.pipeline_version)
+        return normalise(item, self.run.run_id, self.run.dag_run_id, self.run.pipeline_version, self.text)
 
     def quarantine_link(self, item: Any, column: str, value: str) -> None:
         """The article is archived without the link; one ``unsafe_url`` row says which column

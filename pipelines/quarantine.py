@@ -1,4 +1,4 @@
-"""Stream quarantined records to Parquet files in the ``quarantine`` table's location.
+"""Hand quarantined records to the run's writer, which streams them to the ``quarantine`` table.
 
 A bad *record* (one with ``raw``) is written once: a run writes each fingerprint once, and
 its commit leaves out the rows whose fingerprint the table already holds (counted as
@@ -21,12 +21,11 @@ from newsarchive import signals
 from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.items import Quarantined
 from newsarchive.schema import QUARANTINE_FIELDS, SCHEMA_VERSION
-from newsarchive.surrogates import escaped
 from newsarchive.tables.definitions import QUARANTINE
-from newsarchive.tables.sink import TableSink, WriteFailed, month_of
+from newsarchive.tables.sink import WriteFailed
 from newsarchive.timeparse import utcnow
 from newsarchive.workdir import check_source
-from pipelines.articles import sink_options
+from newsarchive.writer.client import WriterClient
 from pipelines.guard import as_quarantine
 
 logger = logging.getLogger(__name__)
@@ -46,8 +45,10 @@ class QuarantineWriterPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.run = ArchiveRun.of(crawler)
-        self.options = sink_options(crawler.settings)
-        self._sink: TableSink | None = None
+        self.writer = WriterClient.of(crawler)
+        self.writer.use(QUARANTINE)
+        self._wrote = False
+        self._failed = False
         #: Fingerprints this run wrote (the table's are checked at the commit).
         self._written: set[str] = set()
         self.run.quarantine = self.process_item  # for rows found bad outside the item chain
@@ -60,12 +61,6 @@ class QuarantineWriterPipeline:
         crawler.signals.connect(pipeline.quarantine_row, signal=signals.quarantine_row)
         return pipeline
 
-    @property
-    def sink(self) -> TableSink:
-        if self._sink is None:
-            self._sink = self.run.new_sink(QUARANTINE, self.escape_row, **self.options)
-        return self._sink
-
     def quarantine_row(self, item: Any) -> None:
         self.process_item(item)
 
@@ -77,11 +72,11 @@ class QuarantineWriterPipeline:
             return item
         try:
             return self.write(item)
-        except WriteFailed as exc:
-            if self._sink is not None:
-                self._sink.abort()  # at once: the runs row must still be committed
-            self.run.fail(f"writing quarantine failed: {exc}")
-            logger.error("Quarantine not written: %s", exc)
+        except WriteFailed as exc:  # the writer deleted its files at once: the runs row must still be committed
+            if not self._failed:
+                self._failed = True
+                self.run.fail(f"writing quarantine failed: {exc}")
+                logger.error("Quarantine not written: %s", exc)
             return item
         except Exception as exc:
             where = f"{type(self).__name__}.process_item"
@@ -92,12 +87,6 @@ class QuarantineWriterPipeline:
                 self.run.problems.append(f"a quarantine row could not be written: {type(again).__name__}: {again}")
                 logger.error("Quarantine row not written: %s", again, exc_info=again)
             return item
-
-    @staticmethod
-    def escape_row(row: dict[str, Any], exc: Exception) -> dict[str, Any]:
-        """A row the sink cannot convert: its text escaped (lone surrogates as ``\\uXXXX``)."""
-        logger.warning("Quarantine row of %s stored escaped: %s", row.get("url") or row.get("info_code_raw"), exc)
-        return {k: escaped(v) for k, v in row.items()}
 
     def write(self, item: Any) -> Any:
         stats = self.crawler.stats
@@ -130,7 +119,8 @@ class QuarantineWriterPipeline:
             pipeline_version=self.run.pipeline_version,
             schema_version=SCHEMA_VERSION,
         )
-        self.sink.write((source, month_of(row["seen_at"])), row)
+        self.writer.quarantine(row)  # its text is escaped there if it cannot be stored as it is
+        self._wrote = True
         stats.inc_value("newsarchive/quarantined")  # until the commit says how many it took
         self.crawler.spider.logger.warning(  # type: ignore[union-attr]
             "Quarantined %s record (%s, %s): %s",
@@ -143,15 +133,11 @@ class QuarantineWriterPipeline:
 
     def finish(self) -> None:
         """Finish every file and hand them to the run (the writers before it flushed into us)."""
-        if self._sink is None:
-            return
-        if self._sink.failed is not None:
-            self._sink.abort()
+        if not self._wrote:
             return
         try:
-            files = self._sink.close()
+            files = self.writer.finish(QUARANTINE)
         except WriteFailed as exc:
-            self._sink.abort()
             self.run.fail(f"writing quarantine failed: {exc}")
             logger.error("Writing quarantine failed: %s", exc)
             return

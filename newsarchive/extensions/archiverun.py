@@ -41,7 +41,7 @@ from newsarchive.tables import catalog as catalogs
 from newsarchive.tables.commit import CommitOutcome, RetryPolicy, commit_files, commit_rows
 from newsarchive.tables.definitions import ARTICLES, QUARANTINE, RUNS, TABLES, ensure_all
 from newsarchive.tables.lookup import VERSION_COLUMNS, article_duplicates, id_filter, quarantine_duplicates
-from newsarchive.tables.sink import DataFile, OnReject, TableSink, WriteFailed
+from newsarchive.tables.sink import DataFile
 from newsarchive.timeparse import utcnow
 from newsarchive.workdir import WorkDir, sweep_links
 
@@ -332,23 +332,6 @@ class ArchiveRun:
         if not self._opened:
             self.open()
         return self._tables.get(name)
-
-    def new_sink(self, name: str, on_reject: OnReject, **options: Any) -> TableSink:
-        """A streaming writer into table ``name``'s location, for files this run commits."""
-        table = self.table(name)
-        if table is None:
-            raise WriteFailed(f"{name}: the catalog could not be opened")
-        definition = TABLES[name]
-        return TableSink(
-            table.io,
-            table.location(),
-            definition.schema,
-            self.run_id,
-            kind=name,
-            month_field=definition.month_field,
-            on_reject=on_reject,
-            **options,
-        )
 
     def index(self, source: str) -> SourceIndex:
         if source not in self._indexes:

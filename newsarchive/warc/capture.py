@@ -8,7 +8,10 @@ A **downloader middleware** next to the downloader (``DOWNLOADER_MIDDLEWARES``, 
   becomes a ``request`` + ``metadata`` record naming the failure. When the run ends, before
   its commits, the files get their final names and the run's ``runs`` row lists them.
 
-Writing happens on the reactor thread, synchronously: a SHA-256 and a gzip of each body.
+The records are written by the run's writer (:mod:`newsarchive.writer`): in the writer
+process by default, where the SHA-256 digests and the gzip of each record cost the crawler
+nothing; the middleware hands over the bytes as they are. Each response's pointer is then
+pending (its sequence number) until the writer puts the real one on the rows that cite it.
 
 Requests are recorded without their credentials (:func:`http_request`): a password in a
 configured URL or an ``Authorization`` header would otherwise travel in every WARC file
@@ -19,8 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
 from scrapy import Request
@@ -31,53 +32,39 @@ from scrapy.http import Response
 from newsarchive import __version__
 from newsarchive.extensions.archiverun import ArchiveRun, WarcFile, shaping_settings
 from newsarchive.failures import classify
-from newsarchive.redaction import MASK
 from newsarchive.timeparse import beijing_date, utcnow
 from newsarchive.warc.evidence import POINTER_KEY, Evidence
-from newsarchive.warc.writer import WARC_VERSION, HttpRequest, HttpResponse, RotatingWarcWriter
+from newsarchive.warc.writer import WARC_VERSION, HttpRequest, HttpResponse
+from newsarchive.writer.client import WriterClient
+from newsarchive.writer.work import RawRequest, RawResponse, WarcTarget, recorded_request, recorded_response
 
 logger = logging.getLogger(__name__)
 #: ``request.meta`` flag: this attempt went past the capture middleware to the network.
 _SENT = "_newsarchive_warc_sent"
 
 
-#: Request headers that carry a credential (``HTTPAUTH_USER``/``HTTPAUTH_PASS`` become a Basic
-#: ``Authorization``: base64, not encryption): recorded by name, their value masked.
-CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+def _headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    # the stored (normalised) keys as they are: Headers.items() would normalise each again
+    return [(k, v) for k, values in dict.items(headers) for v in values]
 
 
-def _headers(headers: Any) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, values in headers.items() for v in values]
+def raw_request(request: Request, protocol: str | None = None) -> RawRequest:
+    return (request.method, request.url, _headers(request.headers), request.body, protocol or "HTTP/1.1")
 
 
-def _keep(text: str) -> str:
-    return text
+def raw_response(response: Response) -> RawResponse:
+    ip = str(response.ip_address) if response.ip_address else None
+    return (response.status, _headers(response.headers), response.body, response.protocol or "HTTP/1.1", ip)
 
 
-def http_request(request: Request, protocol: str | None = None, redact: Callable[[str], str] = _keep) -> HttpRequest:
-    """The request as it is recorded: what we send is ours, so its credentials (userinfo in
-    the URL, the run's secrets, credential headers) are masked with ``redact``; responses are
-    evidence and are kept as received."""
-    headers = [
-        (name, MASK if name.lower() in CREDENTIAL_HEADERS else redact(value))
-        for name, value in _headers(request.headers)
-    ]
-    return HttpRequest(request.method, redact(request.url), headers, request.body, protocol or "HTTP/1.1")
+def http_request(request: Request, protocol: str | None = None, secrets: frozenset[str] = frozenset()) -> HttpRequest:
+    """The request as it is recorded (:func:`~newsarchive.writer.work.recorded_request`:
+    its credentials masked, the run's ``secrets`` among them)."""
+    return recorded_request(raw_request(request, protocol), secrets)
 
 
 def http_response(response: Response) -> HttpResponse:
-    try:
-        reason = HTTPStatus(response.status).phrase
-    except ValueError:
-        reason = ""
-    return HttpResponse(
-        response.status,
-        _headers(response.headers),
-        response.body,
-        protocol=response.protocol or "HTTP/1.1",
-        reason=reason,
-        ip_address=str(response.ip_address) if response.ip_address else None,
-    )
+    return recorded_response(raw_response(response))
 
 
 class WarcCapture:
@@ -88,6 +75,7 @@ class WarcCapture:
         crawler: Crawler,
         run: ArchiveRun,
         evidence: Evidence,
+        writer: WriterClient,
         *,
         max_size: int,
         gzip_level: int,
@@ -101,7 +89,11 @@ class WarcCapture:
         self.gzip_level = gzip_level
         self.robots = robots
         self.user_agent = user_agent
-        self.writer: RotatingWarcWriter | None = None
+        self.writer = writer
+        writer.use("warc")
+        writer.warc_target = self.target
+        self.run.before_commit(self.publish)  # the runs row lists the finished files
+        self._recorded = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcCapture:
@@ -114,24 +106,22 @@ class WarcCapture:
             crawler,
             ArchiveRun.of(crawler),  # extensions are built before the downloader's middlewares
             Evidence.of(crawler),
+            WriterClient.of(crawler),
             max_size=settings.getint("WARC_MAX_SIZE"),
             gzip_level=settings.getint("WARC_GZIP_LEVEL"),
             robots=settings.getbool("ROBOTSTXT_OBEY"),
             user_agent=settings.get("USER_AGENT"),
         )
 
-    def _writer(self) -> RotatingWarcWriter:
-        if self.writer is None:
-            self.run.before_commit(self.publish)  # the runs row lists the finished files
-            self.writer = RotatingWarcWriter(
-                self.run.workdir,
-                self.run.run_id,
-                beijing_date(self.run.started_at),
-                max_size=self.max_size,
-                gzip_level=self.gzip_level,
-                info=self._warcinfo(),
-            )
-        return self.writer
+    def target(self) -> WarcTarget:
+        """Where and how the writer writes this run's WARC files."""
+        return WarcTarget(
+            str(self.run.workdir.root),
+            beijing_date(self.run.started_at),
+            self.max_size,
+            self.gzip_level,
+            self._warcinfo(),
+        )
 
     def _warcinfo(self) -> dict[str, Any]:
         """What a reparse needs to know: which spider, run and settings made the file."""
@@ -163,14 +153,14 @@ class WarcCapture:
         if not request.meta.pop(_SENT, False):  # answered before reaching us (a cache)
             return response
         try:
-            pointer = self._writer().write_exchange(
-                http_request(request, response.protocol, self.run.redact), http_response(response), utcnow()
-            )
+            pointer = self.writer.exchange(raw_request(request, response.protocol), raw_response(response), utcnow())
         except Exception as exc:
             self._failed(exc)
         else:
-            self.evidence.record(request, pointer)
-            self._count("responses")
+            self._recorded = True
+            if pointer is not None:  # None: the writer could not record it, and said so
+                self.evidence.record(request, pointer)
+                self._count("responses")
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -178,13 +168,13 @@ class WarcCapture:
             return
         reason, detail, _ = classify(exception)
         try:
-            self._writer().write_failure(
-                http_request(request, redact=self.run.redact), utcnow(), reason, self.run.redact(detail)
-            )
+            written = self.writer.failure(raw_request(request), utcnow(), reason, self.run.redact(detail))
         except Exception as exc:
             self._failed(exc)
         else:
-            self._count("failures")
+            self._recorded = True
+            if written:
+                self._count("failures")
 
     def _count(self, what: str) -> None:
         assert self.crawler.stats is not None
@@ -200,12 +190,11 @@ class WarcCapture:
 
     def publish(self) -> None:
         """Give every WARC file its final name and list it in the run (before its commits)."""
-        if self.writer is None:
+        if not self._recorded:
             return
         try:
-            files = self.writer.publish()
+            files = self.writer.finish_warc()
         except Exception as exc:
-            self.writer.abort()
             self.run.problems.append(f"publishing WARC files failed: {type(exc).__name__}: {exc}")
             logger.exception("Publishing WARC files failed")
             return

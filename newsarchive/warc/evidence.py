@@ -11,6 +11,10 @@ An item whose URL (``source_url`` of an article, ``url`` of a quarantine record)
 another response of the run points to that one: e.g. a record merged from several lists and
 quarantined after the last list answered points to the list that held it. A spider that
 knows better sets the fields itself; they are never overwritten.
+
+When the records are written by the writer process, a pointer is pending
+(:class:`~newsarchive.writer.work.PendingPointer`: the record's sequence number in
+``warc_record_offset``) until the writer, which wrote the record before the row, resolves it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from scrapy.http import Response
 
 from newsarchive.items import Article, Quarantined
 from newsarchive.warc.writer import WarcPointer
+from newsarchive.writer.work import PendingPointer
+
+Pointer = WarcPointer | PendingPointer
 
 #: ``request.meta`` key of the pointer to the recorded response of that request.
 POINTER_KEY = "newsarchive_warc"
@@ -36,7 +43,7 @@ class Evidence:
     records, and :class:`WarcEvidence`, which stamps; both find it with :meth:`of`."""
 
     def __init__(self) -> None:
-        self.latest: dict[str, WarcPointer] = {}
+        self.latest: dict[str, Pointer] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Evidence:
@@ -54,12 +61,12 @@ class Evidence:
             raise RuntimeError(f"{name} is not in EXTENSIONS: no item could point to its record")
         return found
 
-    def record(self, request: Request, pointer: WarcPointer) -> None:
+    def record(self, request: Request, pointer: Pointer) -> None:
         request.meta[POINTER_KEY] = pointer
         self.latest[request.url] = pointer
 
-    def pointer_for(self, item: Any, response: Response | None) -> WarcPointer | None:
-        own: WarcPointer | None = None
+    def pointer_for(self, item: Any, response: Response | None) -> Pointer | None:
+        own: Pointer | None = None
         if response is not None and response.request is not None:
             own = response.request.meta.get(POINTER_KEY)
         url = item.get("source_url") if isinstance(item, Article) else item.get("url")
@@ -83,6 +90,8 @@ class WarcEvidence:
 
     def stamp(self, item: Any, response: Response | None) -> None:
         if not isinstance(item, (Article, Quarantined)) or item.get("warc_filename"):
+            return
+        if item.get("warc_record_offset") is not None:  # pending already
             return
         pointer = self.evidence.pointer_for(item, response)
         if pointer is None:

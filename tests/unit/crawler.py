@@ -52,6 +52,7 @@ def make_crawler(
     catalog there), its extensions built (ArchiveRun among them) and its spider set."""
     project = get_project_settings().copy_to_dict()
     project.update(ARCHIVE_URI=str(archive), WARC_ENABLED=False, LOG_LEVEL="WARNING", **get_reactor_settings())
+    project.update(WRITER_PROCESS=False)  # in-process: every write returns (or raises) at once
     project.update(settings or {})
     crawler = get_crawler(spidercls, project)
     crawler.spider = spidercls.from_crawler(crawler)
