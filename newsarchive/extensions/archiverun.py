@@ -210,6 +210,8 @@ class ArchiveRun:
         self._indexes: dict[str, SourceIndex] = {}
         self._opened = False
         self.committed = False
+        #: Why a component stopped the crawl (:meth:`stop_crawl`), if one did.
+        self.stop_reason: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveRun:
@@ -230,7 +232,10 @@ class ArchiveRun:
 
     def stop_crawl(self, reason: str) -> None:
         """Close the spider with ``reason`` (nothing more is fetched for a run that cannot be
-        archived); a no-op when no crawl is running (``crawler.engine`` raises before it starts)."""
+        archived); a no-op when no crawl is running (``crawler.engine`` raises before it starts).
+        Found only once the crawl was ending (the writer process reports at its own pace), the
+        reason is still the run's ``finish_reason``: it names why the run failed."""
+        self.stop_reason = self.stop_reason or reason
         try:
             engine = self.crawler.engine
         except (AttributeError, RuntimeError):
@@ -383,6 +388,8 @@ class ArchiveRun:
             logger.info("Run %s failed: nothing committed", self.run_id)
             return
         self._commit_data(stats)
+        if reason == "finished" and self.stop_reason is not None:
+            reason = self.stop_reason  # the crawl ended before the stop could take effect
         values = stats.get_stats()
         status = "failed" if self.failures else run_status(reason, self.problems, values)
         stats.set_value(STATUS_STAT, status)
