@@ -4,7 +4,9 @@ Measured from outside the crawler, at no cost to it: the wall time of the proces
 time and peak RSS from ``os.wait4`` (the kernel's accounting of exactly that child, not of
 the feed server or the driver); and from the run's ``runs`` row, the run's own interval
 (``started_at`` → ``finished_at``: from the moment the run starts to the moment its rows are
-committed, interpreter start-up excluded) and its request counts.
+committed, interpreter start-up excluded; the writer process's work counts, since the commit
+waits for its files) and its request counts. The CPU time covers every process of the crawl:
+the crawler waits for (reaps) its writer process, so ``wait4`` counts the writer's CPU too.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ def measure(n: int) -> dict[str, Any]:
 
     settings = get_project_settings()
     settings.set("ARCHIVE_URI", tempfile.mkdtemp(prefix="newsarchive-stages-"))
+    settings.set("WRITER_PROCESS", False)  # all the work in this process, where it is timed
     settings.set("FINEWS_LIST_URLS", ["http://127.0.0.1:9/list"])
     settings.set("FINEWS_TEXT_URL", "http://127.0.0.1:9/text?id={info_code}")
     install_reactor(settings["TWISTED_REACTOR"])

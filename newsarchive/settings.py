@@ -177,6 +177,9 @@ WRITER_BATCH_SIZE = 64
 WRITER_QUEUE_BATCHES = 16
 #: Seconds the end of a run waits for the writer to finish its files before failing the run.
 WRITER_TIMEOUT = 600.0
+#: Niceness added to the writer process: when the cores are busy the crawler goes first, and
+#: the writer catches up while the crawler waits on the network (0: the same priority).
+WRITER_NICENESS = 10
 #: Set by ``newsarchive reparse``: answer every request from these WARC files, never from the
 #: network (a request they do not hold is quarantined as ``not_in_warc``).
 WARC_REPLAY_PATHS: list[str] = []

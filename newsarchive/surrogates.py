@@ -26,9 +26,21 @@ def has_surrogate(value: Any) -> bool:
     return False
 
 
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        yield from (v for v in value if isinstance(v, str))
+
+
 def surrogate_field(row: Mapping[str, Any], names: Iterable[str] | None = None) -> str | None:
     """The first field of ``row`` (of ``names``, else all) holding a lone surrogate, or None."""
-    for name in names if names is not None else row.keys():
+    names = list(names if names is not None else row.keys())
+    values = [row.get(name) for name in names]
+    # one scan of all the text (the common case: none), the fields one by one only if found
+    if SURROGATE.search("\x00".join(s for v in values for s in _strings(v))) is None:
+        return None
+    for name in names:
         if has_surrogate(row.get(name)):
             return name
     return None

@@ -51,14 +51,13 @@ class ArticleWriterPipeline:
         if not isinstance(item, Article):
             return item
         filled = dict(item)  # one pass over the set fields: get() on an Item raises for each unset one
-        row = {name: filled.get(name) for name in ARTICLE_FIELDS}
         try:
-            self.writer.article(row)
+            self.writer.article(tuple(map(filled.get, ARTICLE_FIELDS)))
         except WriteFailed as exc:
             self.write_failed(exc)
             raise DropItem(f"not archived, the archive cannot be written: {exc}") from exc
         self._wrote = True
-        self.run.index(row["source"]).add(row["source_id"], row["content_sha256"], row["pipeline_version"])
+        self.run.index(filled["source"]).add(filled["source_id"], filled["content_sha256"], filled["pipeline_version"])
         return item
 
     def unstorable(self, row: dict[str, Any], error: str) -> None:

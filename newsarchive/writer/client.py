@@ -175,6 +175,7 @@ class WriterClient:
         max_batches: int,
         timeout: float,
         sink_options: dict[str, Any],
+        niceness: int = 0,
     ) -> None:
         self.crawler = crawler
         self.remote = remote
@@ -182,6 +183,7 @@ class WriterClient:
         self.max_batches = max_batches
         self.timeout = timeout
         self.sink_options = sink_options
+        self.niceness = niceness
         #: What the run writes: table names, and the WARC target (given by the capture).
         self.uses: set[str] = set()
         self.warc_target: Callable[[], WarcTarget] | None = None
@@ -210,6 +212,7 @@ class WriterClient:
             max_batches=settings.getint("WRITER_QUEUE_BATCHES"),
             timeout=settings.getfloat("WRITER_TIMEOUT"),
             sink_options=sink_options(settings),
+            niceness=settings.getint("WRITER_NICENESS"),
         )
         crawler.signals.connect(client.engine_started, signal=signals.engine_started)
         crawler.signals.connect(client.spider_closed, signal=signals.spider_closed)
@@ -245,6 +248,7 @@ class WriterClient:
             sink_options=self.sink_options,
             warc=self.warc_target() if self.warc_target is not None else None,
             secrets=frozenset(self.run.secrets),
+            niceness=self.niceness,
         )
 
     def engine_started(self) -> None:
@@ -309,12 +313,14 @@ class WriterClient:
         self._send(("f", when, request, reason, detail))
         return True
 
-    def article(self, row: dict[str, Any]) -> None:
-        """Write an article row (in-process: raises :class:`WriteFailed` when it cannot)."""
+    def article(self, values: tuple[Any, ...]) -> None:
+        """Write an article row, its values in :data:`~newsarchive.schema.ARTICLE_FIELDS`
+        order (a third of the pickling of a dict); in-process, raises :class:`WriteFailed`
+        when it cannot."""
         if not self.remote:
-            self._writer().article(row)
-        else:  # its values alone, in column order: a third of the pickling of a dict
-            self._send(("a", tuple(map(row.get, ARTICLE_FIELDS))))
+            self._writer().article(dict(zip(ARTICLE_FIELDS, values, strict=True)))
+        else:
+            self._send(("a", values))
 
     def quarantine(self, row: dict[str, Any]) -> None:
         if not self.remote:

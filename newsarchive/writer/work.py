@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from newsarchive.derived import fill_text_columns, needs_text
 from newsarchive.items import error_detail
@@ -49,8 +49,7 @@ RawRequest = tuple[str, str, list[tuple[bytes, bytes]], bytes, str]
 RawResponse = tuple[int, list[tuple[bytes, bytes]], bytes, str, "str | None"]
 
 
-@dataclass(frozen=True)
-class PendingPointer:
+class PendingPointer(NamedTuple):
     """The WARC pointer of a response whose records the writer process has yet to write:
     the crawler knows its sequence number and WARC-Date only. On a row it is the
     ``warc_record_offset`` ``-1 - seq`` (the other columns unset) until the writer puts
@@ -60,8 +59,7 @@ class PendingPointer:
     date: datetime
 
     def columns(self) -> dict[str, Any]:
-        offset = -1 - self.seq
-        return {"warc_filename": None, "warc_record_offset": offset, "warc_record_length": None, "raw_sha256": None}
+        return {"warc_record_offset": -1 - self.seq}  # the other columns stay unset until resolved
 
 
 def pending_seq(row: Any) -> int | None:
@@ -123,6 +121,7 @@ class WriterConfig:
     sink_options: dict[str, Any]
     warc: WarcTarget | None = None
     secrets: frozenset[str] = frozenset()
+    niceness: int = 0  # added to the writer process's (so that it never takes the crawler's core)
 
 
 class Events(Protocol):
