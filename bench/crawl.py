@@ -59,6 +59,10 @@ class Crawl:
     returncode: int
     status: str
     requests_by_kind: dict[str, int] = field(default_factory=dict)
+    writer_cpu_s: float = 0.0  # of cpu_s, the writer process's (0 without one)
+    writer_peak_rss_mb: float = 0.0  # the writer's own peak (peak_rss_mb is the larger process's)
+    writer_queue_wait_s: float = 0.0  # the crawl waited for room in the writer's queue
+    writer_finish_wait_s: float = 0.0  # the run's end waited for the writer's last files
 
     @property
     def per_s(self) -> float:
@@ -67,7 +71,16 @@ class Crawl:
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["articles_per_s"] = round(self.per_s, 1)
-        for key in ("run_s", "wall_s", "cpu_s", "peak_rss_mb"):
+        for key in (
+            "run_s",
+            "wall_s",
+            "cpu_s",
+            "peak_rss_mb",
+            "writer_cpu_s",
+            "writer_peak_rss_mb",
+            "writer_queue_wait_s",
+            "writer_finish_wait_s",
+        ):
             out[key] = round(out[key], 3)
         return out
 
@@ -144,4 +157,5 @@ def run_crawl(
         returncode=proc.returncode,
         status=str(row.get("status")),
         requests_by_kind={k: int(v) for k, v in kinds.items()},
+        **{f"writer_{k}": float(v or 0.0) for k, v in (summary.get("writer") or {}).items()},
     )

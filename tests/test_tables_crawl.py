@@ -209,6 +209,10 @@ def test_a_run_that_died_between_its_commits_is_completed_by_the_next(feed_serve
     assert recovered["status"] == "recovered"
     assert recovered["articles_written"] == 3
     assert first.summary["run_id"] in recovered["problems"][0]
+    # the writer process's own cost is in the summary (the crawler's rusage shows the larger RSS only)
+    writer = first.summary["writer"]
+    assert writer["cpu_s"] > 0 and writer["peak_rss_mb"] > 0
+    assert writer["queue_wait_s"] >= 0 and writer["finish_wait_s"] >= 0
     again = run_crawl("finews", settings)
     assert again.returncode == 0
     runs = read_runs(archive)

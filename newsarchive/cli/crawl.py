@@ -199,6 +199,10 @@ def summarise(crawler: Any) -> dict[str, Any]:
         out["committed"] = "runs" in run.outcomes
     out["articles_written"] = stats.get("newsarchive/articles_written", 0)
     out["quarantined"] = stats.get("newsarchive/quarantined", 0)
+    if "newsarchive/writer/cpu_s" in stats:  # the writer process's own cost (WRITER_PROCESS)
+        out["writer"] = {
+            k: stats.get(f"newsarchive/writer/{k}") for k in ("cpu_s", "peak_rss_mb", "queue_wait_s", "finish_wait_s")
+        }
     note = unreachable_note(run.problems if run is not None else [], stats)
     if note:
         out["note"] = note

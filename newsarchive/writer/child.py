@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import resource
 import signal
 import sys
 import traceback
@@ -77,6 +78,12 @@ class Reporter(logging.Handler):
             self.send("write_failed", table, problem)
 
 
+def own_usage() -> dict[str, float]:
+    """CPU seconds and peak RSS of this process so far (a crawl's cost is both processes')."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+
+
 class Child:
     def __init__(self, writer: RunWriter, reporter: Reporter) -> None:
         self.writer = writer
@@ -114,8 +121,8 @@ class Child:
             self.reporter.row_failed(kept, "write", error_detail(exc, f"writer process ({table})"))
 
     def call(self, n: int, name: str) -> bool:
-        if name == "bye":
-            self.reporter.send("reply", n, None)
+        if name == "bye":  # its answer: what this process used (the crawl's stats and summary say it)
+            self.reporter.send("reply", n, own_usage())
             return False
         try:
             result: Any = self.writer.finish_warc() if name == "warc" else self.writer.finish(name)

@@ -96,6 +96,8 @@ class _Process:
         self.outbox: queue.Queue[Any] = queue.Queue(maxsize=max(1, max_batches))
         self.inbox: queue.Queue[Any] = queue.Queue()
         self.stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+        #: Seconds the crawl waited for room in the queue (the writer was its bottleneck).
+        self.waited_s = 0.0
         self.dead: str | None = None
         self.on_message = on_message
         self.outbox.put(config)
@@ -143,7 +145,12 @@ class _Process:
             logger.warning("writer process: %s", text)
 
     def send(self, batch: list[Any]) -> None:
-        self.outbox.put(batch)  # blocks while the queue is full: the writer is behind
+        try:
+            self.outbox.put_nowait(batch)
+        except queue.Full:  # the writer is behind: the crawl waits for it (bounded memory)
+            started = time.perf_counter()
+            self.outbox.put(batch)
+            self.waited_s += time.perf_counter() - started
 
     def close(self, timeout: float) -> int | None:
         self.outbox.put(None)
@@ -200,6 +207,7 @@ class WriterClient:
         self._ending = False
         self._flusher: Any = None
         self._last_flush = time.monotonic()
+        self._finish_wait_s = 0.0  # seconds the run's end waited for the writer's answers
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WriterClient:
@@ -420,7 +428,11 @@ class WriterClient:
             raise WriterGone(self._gone)
         self._send(("call", n := next(self._calls), name))
         self._flush()
-        return self._drain(wanted=n, deadline=time.monotonic() + self.timeout)
+        started = time.perf_counter()
+        try:
+            return self._drain(wanted=n, deadline=time.monotonic() + self.timeout)
+        finally:
+            self._finish_wait_s += time.perf_counter() - started
 
     def finish(self, table: str) -> list[DataFile]:
         """Finish ``table``'s files and return them (for the run to commit). Everything sent
@@ -449,6 +461,28 @@ class WriterClient:
         """After the run's commits (ArchiveRun's handler runs first): the writer may go."""
         self._close()
 
+    def _record_usage(self, usage: Any) -> None:
+        """The writer's CPU and peak RSS, in the crawl's stats (its summary and log show them):
+        the crawler's own rusage counts the writer's CPU once it is reaped, but its peak RSS
+        is the larger of the two processes', not their sum."""
+        if not isinstance(usage, dict):
+            return
+        stats = self.crawler.stats
+        assert stats is not None and self._proc is not None
+        for key in ("cpu_s", "peak_rss_mb"):
+            if isinstance(usage.get(key), int | float):
+                stats.set_value(f"newsarchive/writer/{key}", usage[key])
+        stats.set_value("newsarchive/writer/queue_wait_s", round(self._proc.waited_s, 3))
+        stats.set_value("newsarchive/writer/finish_wait_s", round(self._finish_wait_s, 3))
+        logger.info(
+            "Writer process: %s s CPU, peak RSS %s MB; the crawl waited %.2f s for room in its queue, "
+            "its end %.2f s for the last files",
+            usage.get("cpu_s"),
+            usage.get("peak_rss_mb"),
+            self._proc.waited_s,
+            self._finish_wait_s,
+        )
+
     def _close(self) -> None:
         if self._closed:
             return
@@ -457,8 +491,9 @@ class WriterClient:
         proc = self._proc
         if proc is not None and self._gone is None:
             try:
-                self._call("bye")
+                usage = self._call("bye")
                 self._ending = True
+                self._record_usage(usage)
             except WriteFailed as exc:
                 logger.warning("The writer process did not end cleanly: %s", exc)
         self._closed = True
