@@ -13,6 +13,7 @@ from typing import Any
 
 import scrapy
 
+from newsarchive.errors import error_detail
 from newsarchive.schema import ARTICLE_COLUMNS, QUARANTINE_COLUMNS, Column
 from newsarchive.surrogates import escape
 
@@ -78,20 +79,6 @@ def quarantine(
             if evidence.get(name) is not None:
                 item[name] = evidence[name]
     return item
-
-
-#: Longest exception message kept in an ``internal_error`` detail (a message can quote a
-#: whole bad input).
-ERROR_MESSAGE_LIMIT = 1000
-
-
-def error_detail(exc: BaseException, where: str | None = None) -> str:
-    """``RecursionError: maximum recursion depth exceeded (in FinewsSpider.parse_list)``."""
-    message = str(exc)
-    if len(message) > ERROR_MESSAGE_LIMIT:
-        message = message[:ERROR_MESSAGE_LIMIT] + f"... ({len(message)} characters)"
-    detail = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return f"{detail} (in {where})" if where else detail
 
 
 def internal_error(

@@ -16,9 +16,10 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from newsarchive.errors import error_detail
 from newsarchive.extensions.archiverun import ArchiveRun
 from newsarchive.failures import classify
-from newsarchive.items import error_detail, internal_error, quarantine
+from newsarchive.items import internal_error, quarantine
 
 #: ``request.meta`` key set once a list request's answer has been counted (see :meth:`ArchiveSpider.first_answer`).
 ANSWERED = "newsarchive_answered"

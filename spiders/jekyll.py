@@ -25,8 +25,9 @@ from typing import Any
 import scrapy
 from scrapy.exceptions import NotConfigured
 
+from newsarchive.errors import error_detail
 from newsarchive.extensions.archiverun import ArchiveRun
-from newsarchive.items import Article, error_detail, quarantine
+from newsarchive.items import Article, quarantine
 from newsarchive.jekyll.format import ParsedPost, PostError, info_code_of_name, parse_post
 from newsarchive.timeparse import utcnow
 

@@ -30,7 +30,7 @@ import sys
 import traceback
 from typing import IO, Any
 
-from newsarchive.items import error_detail
+from newsarchive.errors import error_detail
 from newsarchive.schema import ARTICLE_FIELDS
 from newsarchive.tables.definitions import ARTICLES, QUARANTINE
 from newsarchive.tables.sink import WriteFailed

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from newsarchive.derived import fill_text_columns, needs_text
-from newsarchive.items import error_detail
+from newsarchive.errors import error_detail
 from newsarchive.redaction import MASK, redact, redact_value
 from newsarchive.surrogates import escaped
 from newsarchive.tables.definitions import ARTICLES, QUARANTINE, TABLES
