@@ -52,6 +52,18 @@ def slow_finews(feed_server, archive: Path) -> tuple[dict[str, str], dict[str, R
     return settings, slow
 
 
+def crawl_until(feed_server, settings: dict[str, str], texts: int, stdout: int) -> subprocess.Popen[str]:
+    """``newsarchive crawl finews`` started, once it has fetched ``texts`` texts (60 s at most)."""
+    args = [sys.executable, "-m", "newsarchive", "crawl", "finews"]
+    for k, v in settings.items():
+        args += ["-s", f"{k}={v}"]
+    proc = subprocess.Popen(args, cwd=ROOT, env=clean_env(), stdout=stdout, stderr=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 60
+    while feed_server.count("/t") < texts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc
+
+
 def writers_of(pid: int) -> list[int]:
     """The crawl's writer processes (``python -m newsarchive.writer``, children of the crawler)."""
     with open(f"/proc/{pid}/task/{pid}/children") as f:
@@ -62,13 +74,7 @@ def writers_of(pid: int) -> list[int]:
 def test_kill_9_mid_crawl_then_rerun(tmp_path, feed_server):
     archive = tmp_path / "archive"
     settings, slow = slow_finews(feed_server, archive)
-    args = [sys.executable, "-m", "newsarchive", "crawl", "finews"]
-    for k, v in settings.items():
-        args += ["-s", f"{k}={v}"]
-    proc = subprocess.Popen(args, cwd=ROOT, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while feed_server.count("/t") < N // 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = crawl_until(feed_server, settings, N // 2, stdout=subprocess.DEVNULL)
     writers = writers_of(proc.pid)
     assert len(writers) == 1
     proc.send_signal(signal.SIGKILL)
@@ -100,15 +106,7 @@ def test_kill_9_mid_crawl_then_rerun(tmp_path, feed_server):
 def test_the_writer_killed_mid_crawl_fails_the_run_and_the_rerun_archives_each_once(tmp_path, feed_server):
     archive = tmp_path / "archive"
     settings, slow = slow_finews(feed_server, archive)
-    args = [sys.executable, "-m", "newsarchive", "crawl", "finews"]
-    for k, v in settings.items():
-        args += ["-s", f"{k}={v}"]
-    proc = subprocess.Popen(
-        args, cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    deadline = time.monotonic() + 60
-    while feed_server.count("/t") < N // 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = crawl_until(feed_server, settings, N // 3, stdout=subprocess.PIPE)
     [writer] = writers_of(proc.pid)
     signal_sent = time.monotonic()
     os.kill(writer, signal.SIGKILL)
