@@ -71,17 +71,9 @@ class Crawl:
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["articles_per_s"] = round(self.per_s, 1)
-        for key in (
-            "run_s",
-            "wall_s",
-            "cpu_s",
-            "peak_rss_mb",
-            "writer_cpu_s",
-            "writer_peak_rss_mb",
-            "writer_queue_wait_s",
-            "writer_finish_wait_s",
-        ):
-            out[key] = round(out[key], 3)
+        for key, value in out.items():
+            if isinstance(value, float):
+                out[key] = round(value, 3)
         return out
 
 

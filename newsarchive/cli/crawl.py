@@ -179,6 +179,10 @@ def crawl(
     return summarise(crawler)
 
 
+#: Stats the writer process's client sets as the crawl ends (its CPU, peak RSS, waits).
+WRITER_STATS = "newsarchive/writer/"
+
+
 def summarise(crawler: Any) -> dict[str, Any]:
     """What the run committed, from its stats and its ``runs`` row's snapshot ids."""
     from newsarchive.extensions.archiverun import ArchiveRun
@@ -199,10 +203,9 @@ def summarise(crawler: Any) -> dict[str, Any]:
         out["committed"] = "runs" in run.outcomes
     out["articles_written"] = stats.get("newsarchive/articles_written", 0)
     out["quarantined"] = stats.get("newsarchive/quarantined", 0)
-    if "newsarchive/writer/cpu_s" in stats:  # the writer process's own cost (WRITER_PROCESS)
-        out["writer"] = {
-            k: stats.get(f"newsarchive/writer/{k}") for k in ("cpu_s", "peak_rss_mb", "queue_wait_s", "finish_wait_s")
-        }
+    writer = {k.removeprefix(WRITER_STATS): v for k, v in stats.items() if k.startswith(WRITER_STATS)}
+    if writer:  # the writer process's own cost (WRITER_PROCESS)
+        out["writer"] = writer
     note = unreachable_note(run.problems if run is not None else [], stats)
     if note:
         out["note"] = note
