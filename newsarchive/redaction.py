@@ -92,9 +92,9 @@ def setting_secrets(settings: Mapping[str, object]) -> set[str]:
 def redact(text: str, secrets: Iterable[str]) -> str:
     if "@" in text:  # a userinfo needs one (and most texts, URLs above all, have none)
         text = _USERINFO.sub(rf"\g<scheme>{MASK}@", text)
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
+    found = [secret for secret in secrets if secret in text]  # usually none: nothing to sort
+    for secret in sorted(found, key=len, reverse=True):  # longest first: a secret inside another
+        text = text.replace(secret, MASK)
     return text
 
 

@@ -53,10 +53,8 @@ def unsafe_links(item: Any, redact: Callable[[str], str] = str) -> list[tuple[st
                 removed.append((name, redact(str(v))))
             else:
                 kept.append(redact(v))
-        if isinstance(value, list):
-            item[name] = kept
-        else:
-            item[name] = kept[0] if kept else None
+        if kept != values:  # the common case, every link kept as it was, leaves the item alone
+            item[name] = kept if isinstance(value, list) else (kept[0] if kept else None)
     return removed
 
 

@@ -20,6 +20,7 @@ SOURCE_IDS = {"thepaper": NUMERIC_ID}
 
 def problem(item: Any) -> tuple[str, str] | None:
     """(reason, detail) of the first problem of an article, or None if it is fine."""
+    item = dict(item)  # one pass over the set fields: get() on an Item raises for each unset one
     for name in ("source", "source_id"):
         if not isinstance(item.get(name), str) or not item.get(name):
             return "invalid", f"{name} is missing"
@@ -40,7 +41,7 @@ def problem(item: Any) -> tuple[str, str] | None:
     html = item.get("content_html")
     if not isinstance(html, str) or not html.strip():
         return "empty_text", "content_html is missing or blank"
-    bad = surrogate_field(item)
+    bad = surrogate_field(item)  # item is the dict copy: no second pass over the Item
     if bad is not None:
         return "invalid_text", f"{bad} holds a lone UTF-16 surrogate ({_surrogate_at(item[bad])})"
     return None
