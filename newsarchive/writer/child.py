@@ -147,8 +147,6 @@ def main() -> int:
         config: WriterConfig = frames.read(stdin)
     except frames.PeerGone:
         return ORPHANED
-    if config.niceness > 0:
-        os.nice(config.niceness)
     writer = RunWriter(config, reporter)
     child = Child(writer, reporter)
     try:

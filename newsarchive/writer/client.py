@@ -81,9 +81,11 @@ class WriterGone(WriteFailed):
 class _Process:
     """The writer process and the two threads that talk to it."""
 
-    def __init__(self, config: WriterConfig, max_batches: int, on_message: Callable[[], None]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "newsarchive.writer"],
+    def __init__(
+        self, config: WriterConfig, max_batches: int, on_message: Callable[[], None], niceness: int = 0
+    ) -> None:
+        self.proc = subprocess.Popen(  # niceness: so that it never takes the crawler's core
+            [sys.executable, "-m", "newsarchive.writer", "--niceness", str(niceness)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -256,7 +258,6 @@ class WriterClient:
             sink_options=self.sink_options,
             warc=self.warc_target() if self.warc_target is not None else None,
             secrets=frozenset(self.run.secrets),
-            niceness=self.niceness,
         )
 
     def engine_started(self) -> None:
@@ -275,7 +276,7 @@ class WriterClient:
 
     def _start(self) -> _Process | None:
         if self._proc is None and self._gone is None and not self._closed:
-            self._proc = _Process(self.config(), self.max_batches, self._wake)
+            self._proc = _Process(self.config(), self.max_batches, self._wake, self.niceness)
             from twisted.internet import reactor, task
 
             if reactor.running:

@@ -121,7 +121,6 @@ class WriterConfig:
     sink_options: dict[str, Any]
     warc: WarcTarget | None = None
     secrets: frozenset[str] = frozenset()
-    niceness: int = 0  # added to the writer process's (so that it never takes the crawler's core)
 
 
 class Events(Protocol):

@@ -141,3 +141,34 @@ def test_frames_round_trip_and_a_cut_frame_is_the_peer_gone(sent: list[Any]) -> 
         assert [frames.read(cut) for _ in sent[:-1]] == sent[:-1]
         with pytest.raises(frames.PeerGone):
             frames.read(cut)
+
+
+def test_the_writer_process_is_niced_from_its_start_not_from_its_configuration() -> None:
+    """``--niceness`` is applied first thing (before the imports, pyarrow and pyiceberg), so
+    the start-up already yields to the crawler: it holds while the writer still waits for
+    its configuration, which this test never sends."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive.writer", "--niceness", "7"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        nice = None
+        while time.monotonic() < deadline:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            nice = int(fields[16])  # field 19 of proc(5), counted after the command's ")"
+            if nice == os.getpriority(os.PRIO_PROCESS, 0) + 7:
+                break
+            time.sleep(0.01)
+        assert nice == os.getpriority(os.PRIO_PROCESS, 0) + 7
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()  # no configuration: an orphan, it exits
+        assert proc.wait(timeout=60) != 0
