@@ -1,7 +1,8 @@
 """Writing a run's WARC files: one gzip member per record, rotated at a size limit, atomic.
 
 Records are built by warcio (WARC/1.1, SHA-256 block and payload digests) and compressed
-here, one gzip member each, so that the offset and length of a record in its file are known
+here, one gzip member each (ISA-L's deflate for levels 0-3, four to six times zlib's speed
+at level 1 on these bodies; zlib above), so that the offset and length of a record in its file are known
 the moment it is written, and those bytes alone decompress to exactly that record (Common
 Crawl's convention). Each file starts with a ``warcinfo`` record and is written under a
 hidden temporary name; :meth:`RotatingWarcWriter.publish` gives every file its final name at
@@ -15,13 +16,14 @@ import hashlib
 import io
 import json
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from isal import isal_zlib
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.utils import Digester
@@ -88,6 +90,14 @@ def warc_date(when: datetime) -> str:
     return str(datetime_to_iso_date(when.astimezone(UTC).replace(tzinfo=None), use_micros=True))
 
 
+def gzip_member(level: int) -> Callable[[bytes], bytes]:
+    """Compress bytes as one complete gzip member at ``level``: ISA-L for 0-3 (the levels it
+    has; its 1 is about zlib's 1 in size), zlib for 4-9. Any gzip reader reads either."""
+    if 0 <= level <= isal_zlib.ISAL_BEST_COMPRESSION:
+        return lambda data: isal_zlib.compress(data, level, zlib.MAX_WBITS | 16)
+    return lambda data: zlib.compress(data, level, zlib.MAX_WBITS | 16)
+
+
 def sha256_label(digest: bytes) -> str:
     """A digest as WARC writes it: ``sha256:<base32>``."""
     return "sha256:" + base64.b32encode(digest).decode("ascii")
@@ -131,6 +141,7 @@ class RotatingWarcWriter:
         self.day = day
         self.max_size = max(1, max_size)
         self.gzip_level = gzip_level
+        self._compress = gzip_member(gzip_level)
         self.info = dict(info or {})
         self._buffer = io.BytesIO()
         self._builder = _RecordBuilder(self._buffer, gzip=False, warc_version=WARC_VERSION)
@@ -219,8 +230,7 @@ class RotatingWarcWriter:
         self._buffer.seek(0)
         self._buffer.truncate()
         self._builder.write_record(record)
-        gz = zlib.compressobj(self.gzip_level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        member = gz.compress(self._buffer.getvalue()) + gz.flush()
+        member = self._compress(self._buffer.getvalue())
         out.fh.write(member)
         out.digest.update(member)
         offset = out.size

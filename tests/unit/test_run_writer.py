@@ -172,3 +172,17 @@ def test_the_writer_process_is_niced_from_its_start_not_from_its_configuration()
         assert proc.stdin is not None
         proc.stdin.close()  # no configuration: an orphan, it exits
         assert proc.wait(timeout=60) != 0
+
+
+@given(st.binary(max_size=5000), st.integers(0, 9))
+def test_each_record_is_one_gzip_member_at_any_level(data: bytes, level: int) -> None:
+    """ISA-L (levels 0-3) or zlib (4-9): one member, which alone decompresses to the record."""
+    import gzip
+    import zlib
+
+    from newsarchive.warc.writer import gzip_member
+
+    member = gzip_member(level)(data)
+    assert gzip.decompress(member) == data
+    d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    assert d.decompress(member) == data and d.eof and not d.unused_data
