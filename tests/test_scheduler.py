@@ -318,9 +318,13 @@ def test_a_fresh_deployment_runs_news_crawl_under_the_real_scheduler(tmp_path: P
             assert second["run_type"] == "manual"
             show_timeline("second run (triggered)", timeline(af, second, feeds), {})
             runs = catalog.load_table(("newsarchive", "runs")).scan().to_arrow().to_pylist()
-            assert sorted((r["dag_run_id"], r["articles_written"]) for r in runs) == sorted(
-                [(run["dag_run_id"], counts["eastmoney"]), (second["dag_run_id"], 0)]
-            )
+            written = {r["dag_run_id"]: r["articles_written"] for r in runs}
+            ours = {run["dag_run_id"]: counts["eastmoney"], second["dag_run_id"]: 0}
+            assert {k: v for k, v in written.items() if k in ours} == ours
+            # the clock may pass the next interval meanwhile: the scheduler then starts that run
+            # too, as it should, and it finds nothing new either
+            later = {k: v for k, v in written.items() if k not in ours}
+            assert all(k.startswith("scheduled__") and v == 0 for k, v in later.items()), later
 
 
 # --- the compose file's environment --------------------------------------------------------
