@@ -1,10 +1,9 @@
 """Writing a run's WARC files: one gzip member per record, rotated at a size limit, atomic.
 
 Records are built by warcio (WARC/1.1, SHA-256 block and payload digests) and compressed
-here, one gzip member each (ISA-L's deflate for levels 0-3, four to six times zlib's speed
-at level 1 on these bodies; zlib above), so that the offset and length of a record in its file are known
-the moment it is written, and those bytes alone decompress to exactly that record (Common
-Crawl's convention). Each file starts with a ``warcinfo`` record and is written under a
+here, one gzip member each (:func:`gzip_member`), so that the offset and length of a record
+in its file are known the moment it is written, and those bytes alone decompress to exactly
+that record (Common Crawl's convention). Each file starts with a ``warcinfo`` record and is written under a
 hidden temporary name; :meth:`RotatingWarcWriter.publish` gives every file its final name at
 the end of the run, like the Parquet parts.
 """
