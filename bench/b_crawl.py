@@ -2,9 +2,11 @@
 
 Every crawl is a subprocess against the same feed server process (:mod:`bench.server`),
 with the same settings (:data:`bench.crawl.BASE_SETTINGS`); variants differ only in their
-item pipelines (:data:`bench.crawl.VARIANTS`). Runs of the variants are interleaved, each
-round in a rotated order, so that a machine that slows down or speeds up during the
-benchmark affects every variant alike; ratios are taken within a round, then their median.
+item pipelines (:data:`bench.crawl.VARIANTS`). The ratio crawls are bracketed: every
+other crawl is the bare spider, so each measured crawl has a bare crawl right before and
+right after it, and its ratio is taken against the mean of those two (a machine that speeds
+up or slows down over minutes, as a shared one does, moves both sides alike); the other
+variants rotate each round, and the figure is the median of the ratios.
 """
 
 from __future__ import annotations
@@ -32,6 +34,32 @@ T = TypeVar("T")
 def _rotated(items: list[T], k: int) -> list[T]:
     k %= len(items)
     return items[k:] + items[:k]
+
+
+def bracketed(variants: list[str], rounds: int, base: str = "bare") -> list[str]:
+    """The order of the ratio crawls: ``base``, then each variant followed by ``base`` again,
+    the variants rotated each round; every variant's run sits between two ``base`` runs."""
+    order = [base]
+    for round_ in range(rounds):
+        for variant in _rotated(variants, round_):
+            order += [variant, base]
+    return order
+
+
+def bracket_ratios(
+    order: list[str], crawls: list[T], rate: Callable[[T], float], base: str = "bare"
+) -> dict[str, list[float]]:
+    """Per variant, each run's ``rate`` ÷ the mean rate of the ``base`` runs just before and
+    just after it (``order`` as :func:`bracketed` made it, ``crawls`` run in that order)."""
+    ratios: dict[str, list[float]] = {}
+    for i, variant in enumerate(order):
+        if variant == base:
+            continue
+        if order[i - 1] != base or i + 1 >= len(order) or order[i + 1] != base:
+            raise ValueError(f"run {i} ({variant}) is not between two {base} runs")
+        bare = (rate(crawls[i - 1]) + rate(crawls[i + 1])) / 2
+        ratios.setdefault(variant, []).append(rate(crawls[i]) / bare)
+    return ratios
 
 
 class CrawlBench:
@@ -72,20 +100,23 @@ class CrawlBench:
 
     def ratio(self) -> tuple[list[Result], Result]:
         n = self.plan.ratio_articles
-        variants = ["bare", "noop", "full", "full_warc"]
-        runs: dict[str, list[Crawl]] = {v: [] for v in variants}
+        order = bracketed(["noop", "full", "full_warc"], self.plan.ratio_repeats)
+        crawls: list[Crawl] = []
         rerun: Result | None = None
-        for round_ in range(self.plan.ratio_repeats):
-            for variant in _rotated(variants, round_):
-                keep = variant == "full" and rerun is None
-                archive = self.work / "rerun-archive" if keep else None
-                runs[variant].append(self.crawl(variant, n, archive, keep=keep))
-                if keep:
-                    rerun = self.rerun(archive)  # type: ignore[arg-type]
-                    shutil.rmtree(self.work / "rerun-archive", ignore_errors=True)
+        for variant in order:
+            keep = variant == "full" and rerun is None
+            archive = self.work / "rerun-archive" if keep else None
+            crawls.append(self.crawl(variant, n, archive, keep=keep))
+            if keep:
+                rerun = self.rerun(archive)  # type: ignore[arg-type]
+                shutil.rmtree(self.work / "rerun-archive", ignore_errors=True)
         assert rerun is not None
-        results = [self._ratio_result("pipeline_vs_bare_ratio", runs["full"], runs["bare"], runs["noop"])]
-        warc = self._ratio_result("pipeline_vs_bare_ratio_warc", runs["full_warc"], runs["bare"], runs["noop"])
+        runs: dict[str, list[Crawl]] = {}
+        for variant, crawl in zip(order, crawls, strict=True):
+            runs.setdefault(variant, []).append(crawl)
+        paired = bracket_ratios(order, crawls, lambda c: c.per_s)
+        results = [self._ratio_result("pipeline_vs_bare_ratio", "full", runs, paired)]
+        warc = self._ratio_result("pipeline_vs_bare_ratio_warc", "full_warc", runs, paired)
         warc_cost = median(w.per_s / f.per_s for w, f in zip(runs["full_warc"], runs["full"], strict=True))
         warc.note = (
             f"The full crawl with raw capture on (WARC_ENABLED=True, the default) over the bare spider; "
@@ -94,9 +125,11 @@ class CrawlBench:
         results.append(warc)
         return results, rerun
 
-    def _ratio_result(self, name: str, full: list[Crawl], bare: list[Crawl], noop: list[Crawl]) -> Result:
-        paired = [f.per_s / b.per_s for f, b in zip(full, bare, strict=True)]
-        value = median(paired)
+    def _ratio_result(
+        self, name: str, variant: str, runs: dict[str, list[Crawl]], paired: dict[str, list[float]]
+    ) -> Result:
+        full, bare, noop = runs[variant], runs["bare"], runs["noop"]
+        value = median(paired[variant])
         per_full = 1000 / median(f.per_s for f in full)
         per_bare = 1000 / median(b.per_s for b in bare)
         per_noop = 1000 / median(n.per_s for n in noop)
@@ -106,10 +139,13 @@ class CrawlBench:
         # so counted in the crawler's wait4), interpreter start-up included
         cpu_ms_full = median(f.cpu_s * 1000 / f.articles for f in full)
         cpu_ms_bare = median(b.cpu_s * 1000 / b.articles for b in bare)
+        cpu_ms_crawler = median((f.cpu_s - f.writer_cpu_s) * 1000 / f.articles for f in full)
+        noop_ratio = median(paired["noop"])
         note = (
             f"Scrapy alone: {per_bare:.2f} ms per article; through five pipelines that do nothing: "
-            f"{per_noop - per_bare:+.2f} ms; through ours: {per_full - per_bare:+.2f} ms, until the rows are "
-            f"committed. CPU over every process (crawler and writer): {cpu_ms_full:.2f} ms per article, "
+            f"{per_noop - per_bare:+.2f} ms (the control: {noop_ratio:.3f} of bare); through ours: "
+            f"{per_full - per_bare:+.2f} ms, until the rows are committed. CPU over every process: "
+            f"{cpu_ms_full:.2f} ms per article ({cpu_ms_crawler:.2f} in the crawler, the rest in its writer), "
             f"{cpu_ms_bare:.2f} bare."
         )
         return Result(
@@ -122,13 +158,16 @@ class CrawlBench:
             details={
                 "articles": self.plan.ratio_articles,
                 "repeats": len(full),
+                "design": "bracketed: each run between two bare runs, ratio to their mean",
                 "full_articles_per_s": rounded(median(f.per_s for f in full), 1),
                 "bare_articles_per_s": rounded(median(b.per_s for b in bare), 1),
                 "noop_pipelines_articles_per_s": rounded(median(n.per_s for n in noop), 1),
-                "noop_vs_bare_ratio": rounded(median(n.per_s / b.per_s for n, b in zip(noop, bare, strict=True))),
-                "paired_ratios": [rounded(r) for r in paired],
+                "noop_vs_bare_ratio": rounded(noop_ratio),
+                "paired_ratios": [rounded(r) for r in paired[variant]],
+                "noop_paired_ratios": [rounded(r) for r in paired["noop"]],
                 "cpu_ratio": rounded(cpu_bare / cpu_full),
                 "cpu_ms_per_article_full": rounded(cpu_ms_full),
+                "cpu_ms_per_article_crawler": rounded(cpu_ms_crawler),
                 "cpu_ms_per_article_bare": rounded(cpu_ms_bare),
                 "full_ms_per_article": rounded(per_full),
                 "bare_ms_per_article": rounded(per_bare),

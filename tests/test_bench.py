@@ -14,6 +14,7 @@ from collections import Counter
 
 import pytest
 
+from bench.b_crawl import bracket_ratios, bracketed
 from bench.feeds import PAGE, build
 from bench.generator import stories
 from bench.report import BEGIN, END, ORDER
@@ -97,6 +98,29 @@ def test_rerun_scale_archive_holds_the_listed_articles_and_a_history_it_never_li
     assert set(by_run) == set(runs.column("run_id").to_pylist())
     assert archive.compaction["articles"]["files_after"] == archive.files  # one file per partition
     assert archive.compaction["articles"]["files_before"] > archive.files
+
+
+def test_every_ratio_crawl_sits_between_two_bare_crawls_and_is_divided_by_their_mean():
+    order = bracketed(["noop", "full", "warc"], 3)
+    assert order[0] == order[-1] == "bare" and order[1::2] == [
+        "noop",
+        "full",
+        "warc",
+        "full",
+        "warc",
+        "noop",
+        "warc",
+        "noop",
+        "full",
+    ]
+    assert all(v == "bare" for v in order[::2])
+    # a machine slowing down linearly: bare 100, 90, 80, ...; each variant at 0.9 of bare at its time
+    rate = {i: (100 - 5 * i) * (0.9 if v != "bare" else 1.0) for i, v in enumerate(order)}
+    ratios = bracket_ratios(order, list(range(len(order))), rate.__getitem__)
+    assert set(ratios) == {"noop", "full", "warc"}
+    assert all(len(r) == 3 and all(abs(x - 0.9) < 1e-9 for x in r) for r in ratios.values())
+    with pytest.raises(ValueError, match="between two bare runs"):
+        bracket_ratios(["bare", "full", "noop", "bare"], [1, 2, 3, 4], float)
 
 
 @pytest.mark.slow
