@@ -15,7 +15,7 @@ from typing import Any
 @dataclass(frozen=True)
 class Plan:
     mode: str
-    #: pipeline_vs_bare_ratio: articles per crawl, and runs of each variant (interleaved).
+    #: pipeline_vs_bare_ratio: articles per crawl, and runs of each variant (each between two bare runs).
     ratio_articles: int
     ratio_repeats: int
     #: rss_growth: the small and the large crawl, and runs of each.
@@ -54,8 +54,9 @@ PLANS = {
     "full": Plan(
         mode="full",
         ratio_articles=20_000,
-        # five rounds: on a shared 2-core machine two runs of one crawl differ by up to 20%,
-        # and the median of five paired ratios is what such swings leave stable
+        # five rounds, each crawl between two bare ones (31 crawls): on a shared 2-core machine
+        # two runs of one crawl differ by up to a third over minutes; the bracket and the
+        # median of five ratios are what such swings leave stable
         ratio_repeats=5,
         rss_small=5_000,
         rss_large=50_000,
