@@ -14,7 +14,7 @@ help:
 	@echo "make test-unit  only the in-process unit tests (tests/unit), in seconds"
 	@echo "make lint   ruff + mypy"
 	@echo "make docs   regenerate docs/schema.md tables"
-	@echo "make bench  benchmarks, 20-25 min (QUICK=1: under 3 min); see docs/benchmarks.md"
+	@echo "make bench  benchmarks, 45-80 min (QUICK=1: under 4 min); see docs/benchmarks.md"
 
 setup: .venv/.synced
 
