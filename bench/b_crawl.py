@@ -55,7 +55,7 @@ def bracket_ratios(
     for i, variant in enumerate(order):
         if variant == base:
             continue
-        if order[i - 1] != base or i + 1 >= len(order) or order[i + 1] != base:
+        if not 0 < i < len(order) - 1 or order[i - 1] != base or order[i + 1] != base:
             raise ValueError(f"run {i} ({variant}) is not between two {base} runs")
         bare = (rate(crawls[i - 1]) + rate(crawls[i + 1])) / 2
         ratios.setdefault(variant, []).append(rate(crawls[i]) / bare)

@@ -121,6 +121,8 @@ def test_every_ratio_crawl_sits_between_two_bare_crawls_and_is_divided_by_their_
     assert all(len(r) == 3 and all(abs(x - 0.9) < 1e-9 for x in r) for r in ratios.values())
     with pytest.raises(ValueError, match="between two bare runs"):
         bracket_ratios(["bare", "full", "noop", "bare"], [1, 2, 3, 4], float)
+    with pytest.raises(ValueError, match="between two bare runs"):  # not the last run wrapped round
+        bracket_ratios(["full", "bare"], [1, 2], float)
 
 
 @pytest.mark.slow
